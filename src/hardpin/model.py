@@ -1,0 +1,145 @@
+"""Core data types: severities, fixes, findings, and the source text they point into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+class FixAvailability(StrEnum):
+    """What a rule can do about its findings (shown by `hardpin rules` and in output)."""
+
+    SAFE = "safe"  # an offline edit that keeps the exact meaning
+    UNSAFE = "unsafe"  # an offline edit that may change behaviour (--unsafe-fixes)
+    NETWORK = "network"  # needs an online lookup (registry, index, git)
+    NONE = "none"
+
+
+class Applicability(StrEnum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace text[start:end] (character offsets into the decoded file) with `text`."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    edits: tuple[Edit, ...]
+    applicability: Applicability
+    description: str = ""
+
+
+class Source:
+    """A decoded file with a line index, so offsets map to 1-based (line, column)."""
+
+    __slots__ = ("path", "text", "newline", "_line_starts")
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.newline = "\r\n" if "\r\n" in text else "\n"
+        starts = [0]
+        find = text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        self._line_starts = starts
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+    def line_start(self, line: int) -> int:
+        """Offset of the first character of 1-based `line`."""
+        return self._line_starts[line - 1]
+
+    def line_end(self, line: int) -> int:
+        """Offset just past the content of `line`, before its line break."""
+        if line < len(self._line_starts):
+            end = self._line_starts[line] - 1
+        else:
+            end = len(self.text)
+        if end > 0 and end <= len(self.text) and self.text[end - 1 : end] == "\r":
+            end -= 1
+        return end
+
+    def line_text(self, line: int) -> str:
+        return self.text[self.line_start(line) : self.line_end(line)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        from bisect import bisect_right
+
+        idx = bisect_right(self._line_starts, offset) - 1
+        return idx + 1, offset - self._line_starts[idx] + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Character offsets [start, end) into a Source's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fix: FixAvailability = FixAvailability.NONE
+    # The text the finding is about; with (code, path) it identifies the finding
+    # for baselines independently of line numbers.
+    subject: str = ""
+    edits: Fix | None = field(default=None, compare=False)
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.code)
+
+    def to_dict(self) -> dict[str, object]:
+        """The documented JSON shape of a finding (see docs/json-schema.md)."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": str(self.severity),
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "fix": None if self.fix is FixAvailability.NONE else str(self.fix),
+        }
+
+
+class HardpinError(Exception):
+    """An error the user must act on; the message says what to do. Exit code 2."""

@@ -1,0 +1,1 @@
+"""Rules, one module per family; the registry (hardpin.registry) lists them."""

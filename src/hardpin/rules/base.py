@@ -1,0 +1,97 @@
+"""The rule base class and the context a rule reports into."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, ClassVar
+
+from hardpin.model import Finding, Fix, FixAvailability, Severity, Source
+
+if TYPE_CHECKING:
+    from hardpin.settings import Settings
+
+DOC_SECTIONS = ("What it does", "Why it matters", "Example", "Use instead", "Fix safety")
+_SECTION_RE = re.compile(r"^## (.+)$", re.M)
+
+
+class Rule:
+    """Base class. Subclasses set the class attributes and implement `check`.
+
+    The docstring of a rule is its documentation: a one-line summary, then the
+    sections named in DOC_SECTIONS as `## Heading` blocks (Markdown).
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    fix: ClassVar[FixAvailability] = FixAvailability.NONE
+    online: ClassVar[bool] = False
+    kinds: ClassVar[frozenset[str]] = frozenset({"dockerfile"})
+
+    def check(self, ctx: RuleContext) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def summary(cls) -> str:
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0].strip() if doc else ""
+
+    @classmethod
+    def sections(cls) -> dict[str, str]:
+        """The docstring's `## Heading` sections, in order, dedented."""
+        import inspect
+
+        doc = inspect.cleandoc(cls.__doc__ or "")
+        parts = _SECTION_RE.split(doc)
+        out: dict[str, str] = {}
+        for i in range(1, len(parts) - 1, 2):
+            out[parts[i].strip()] = parts[i + 1].strip()
+        return out
+
+
+class RuleContext:
+    """What a rule sees: the source, the parsed document, the settings; and `report`."""
+
+    __slots__ = ("source", "doc", "settings", "findings", "kind")
+
+    def __init__(self, source: Source, doc: object, settings: Settings, kind: str) -> None:
+        self.source = source
+        self.doc = doc
+        self.settings = settings
+        self.kind = kind
+        self.findings: list[Finding] = []
+
+    def report(
+        self,
+        rule: Rule | type[Rule],
+        start: int,
+        end: int,
+        message: str,
+        *,
+        subject: str | None = None,
+        fix: Fix | None = None,
+        availability: FixAvailability | None = None,
+    ) -> None:
+        """Report a finding over character offsets [start, end) of the source."""
+        src = self.source
+        line, col = src.position(start)
+        end_line, end_col = src.position(max(start, end))
+        avail = availability if availability is not None else rule.fix
+        if fix is None and avail in (FixAvailability.SAFE, FixAvailability.UNSAFE):
+            avail = FixAvailability.NONE
+        self.findings.append(
+            Finding(
+                code=rule.code,
+                name=rule.name,
+                severity=self.settings.severity_for(rule.code, rule.severity),
+                message=message,
+                path=src.path,
+                line=line,
+                column=col,
+                end_line=end_line,
+                end_column=end_col,
+                fix=avail,
+                subject=subject if subject is not None else src.text[start:end],
+                edits=fix,
+            )
+        )
