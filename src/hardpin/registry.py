@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from hardpin.rules.base import Rule
+from hardpin.rules.hp101 import HP101
+from hardpin.rules.hp102 import HP102
+from hardpin.rules.hp103 import HP103
+from hardpin.rules.hp104 import HP104
+from hardpin.rules.hp401 import HP401
+from hardpin.rules.hp402 import HP402
+from hardpin.rules.hp403 import HP403
+from hardpin.rules.hp404 import HP404
+from hardpin.rules.hp405 import HP405
 from hardpin.rules.meta import HP001, HP002
 
 RULES: tuple[type[Rule], ...] = (
     HP001,
     HP002,
+    HP101,
+    HP102,
+    HP103,
+    HP104,
+    HP401,
+    HP402,
+    HP403,
+    HP404,
+    HP405,
 )
 
 BY_CODE: dict[str, type[Rule]] = {r.code: r for r in RULES}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Callable, ClassVar, TypeVar, cast
 
 from hardpin.model import Finding, Fix, FixAvailability, Severity, Source
 
 if TYPE_CHECKING:
     from hardpin.settings import Settings
 
+T = TypeVar("T")
 DOC_SECTIONS = ("What it does", "Why it matters", "Example", "Use instead", "Fix safety")
 _SECTION_RE = re.compile(r"^## (.+)$", re.M)
 
@@ -52,7 +53,7 @@ class Rule:
 class RuleContext:
     """What a rule sees: the source, the parsed document, the settings; and `report`."""
 
-    __slots__ = ("source", "doc", "settings", "findings", "kind")
+    __slots__ = ("source", "doc", "settings", "findings", "kind", "_cache")
 
     def __init__(self, source: Source, doc: object, settings: Settings, kind: str) -> None:
         self.source = source
@@ -60,6 +61,13 @@ class RuleContext:
         self.settings = settings
         self.kind = kind
         self.findings: list[Finding] = []
+        self._cache: dict[str, object] = {}
+
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """Compute a per-document analysis once and share it between rules."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return cast(T, self._cache[key])
 
     def report(
         self,

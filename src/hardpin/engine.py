@@ -1,0 +1,97 @@
+"""Lint one document: parse, run the enabled rules, apply suppressions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hardpin.model import Finding, HardpinError, Source
+from hardpin.registry import RULES
+from hardpin.rules.base import Rule, RuleContext
+from hardpin.rules.meta import HP001, HP002
+
+if TYPE_CHECKING:
+    from hardpin.settings import Settings
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: str
+    kind: str
+    text: str
+    findings: list[Finding]
+
+
+def read_text(path: str) -> str:
+    """Read a file as text without losing a byte: invalid UTF-8 survives as surrogates."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise HardpinError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return data.decode("utf-8", "surrogateescape")
+
+
+def encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def rules_for(kind: str, settings: Settings, path: str | None) -> list[type[Rule]]:
+    return [
+        r
+        for r in RULES
+        if (kind in r.kinds or "*" in r.kinds) and not r.online and settings.is_enabled(r.code, path)
+    ]
+
+
+def lint_text(path: str, kind: str, text: str, settings: Settings) -> list[Finding]:
+    """All findings for one document, suppressions applied, sorted."""
+    source = Source(path, text)
+    ctx_findings: list[Finding]
+    sups = []
+    if kind == "dockerfile":
+        from hardpin.parsers.dockerfile import ParseError, parse
+        from hardpin.suppress import dockerfile_suppressions
+
+        try:
+            doc = parse(source)
+        except ParseError as exc:
+            ctx = RuleContext(source, None, settings, kind)
+            line_end = source.line_end(source.position(exc.offset)[0])
+            ctx.report(HP001, exc.offset, max(exc.offset, line_end), exc.message, subject=exc.message)
+            sups = dockerfile_suppressions(source, [])
+            ctx_findings = ctx.findings
+        else:
+            ctx = RuleContext(source, doc, settings, kind)
+            for rule in rules_for(kind, settings, path):
+                rule().check(ctx)
+            sups = dockerfile_suppressions(source, [(i.line, i.end_line) for i in doc.instructions])
+            ctx_findings = ctx.findings
+    else:
+        raise HardpinError(f"{path}: no linter for files of kind {kind!r}")
+
+    findings = [f for f in ctx_findings if settings.is_enabled(f.code, path)]
+    if sups:
+        from hardpin import suppress
+        from hardpin.registry import BY_CODE
+
+        findings = suppress.apply(findings, sups)
+        if settings.is_enabled(HP002.code, path):
+            ctx = RuleContext(source, None, settings, kind)
+            for s in sups:
+                for code in s.codes:
+                    if code in s.used:
+                        continue
+                    rule = BY_CODE.get(code)
+                    if rule is None:
+                        msg = f"suppression names {code}, which is not a hardpin rule"
+                    elif not settings.is_enabled(code, path):
+                        continue
+                    elif s.first_line == 0:
+                        msg = f"suppression of {code} is not directly above an instruction"
+                    else:
+                        msg = f"suppression of {code} suppresses nothing: remove it"
+                    ctx.report(HP002, s.start, s.end, msg, subject=f"{code} {s.line}")
+            findings.extend(ctx.findings)
+    findings.sort(key=lambda f: f.sort_key)
+    return findings

@@ -1,0 +1,621 @@
+"""Dockerfile parser with exact source positions.
+
+dockerfile-parse gives neither columns nor heredocs, and its setters lose
+`--platform` and continuations, so this module does the lexing itself: parser
+directives, both escape characters, comments and blank lines inside
+continuations, CRLF, heredocs, JSON exec form, ONBUILD. Every character of an
+instruction's logical argument text maps back to its offset in the file, so
+rules can report (and fixes can edit) exact spans.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hardpin.model import Source
+
+INSTRUCTIONS = frozenset(
+    {
+        "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK",
+        "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME",
+        "WORKDIR",
+    }
+)  # fmt: skip
+HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
+JSON_INSTRUCTIONS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"})
+DIRECTIVES = frozenset({"syntax", "escape", "check"})
+# Automatic platform ARGs that BuildKit defines in the global scope.
+PLATFORM_ARGS = frozenset(
+    {
+        "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM",
+        "BUILDOS", "BUILDARCH", "BUILDVARIANT",
+    }
+)  # fmt: skip
+
+_DIRECTIVE_RE = re.compile(r"#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
+_KEYWORD_RE = re.compile(r"[ \t]*([A-Za-z]+)(?=[ \t]|$)")
+_HEREDOC_RE = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_.][A-Za-z0-9_.\-]*)\2")
+
+
+class ParseError(Exception):
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+@dataclass(slots=True)
+class Word:
+    """A whitespace-separated word of an instruction's arguments."""
+
+    raw: str  # as written (quotes kept), continuations removed
+    value: str  # quotes and escapes removed
+    start: int  # source offsets
+    end: int
+    index: int  # position in Instruction.args
+
+
+@dataclass(slots=True)
+class Flag:
+    name: str  # without the leading dashes
+    value: str | None
+    word: Word
+    value_start: int  # source offset of the value (after '=')
+
+
+@dataclass(slots=True)
+class Heredoc:
+    name: str
+    strip_tabs: bool
+    quoted: bool
+    marker_start: int  # source offsets of the `<<EOF` token
+    marker_end: int
+    body_start: int  # source offset of the first body character
+    body_end: int  # offset just past the body (start of the terminator line)
+    body: str  # body text, leading tabs stripped for <<-
+    body_line: int  # line of the first body line
+
+
+@dataclass(slots=True)
+class Instruction:
+    keyword: str  # upper case
+    raw_keyword: str
+    keyword_start: int
+    start: int  # offset of the first character of the instruction line (after indent)
+    end: int  # offset just past the last character (before the final line break)
+    line: int
+    end_line: int
+    args: str  # logical argument text: continuations joined, comment lines dropped
+    offsets: list[int]  # source offset of each character of args, plus one past the end
+    heredocs: list[Heredoc] = field(default_factory=list)
+    json_args: list[str] | None = None  # exec form
+    inner: Instruction | None = None  # the instruction that ONBUILD wraps
+    _words: list[Word] | None = None
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        """Source offsets of args[i:j]."""
+        if j <= i:
+            return self.offsets[i], self.offsets[i]
+        return self.offsets[i], self.offsets[j - 1] + 1
+
+    def words(self) -> list[Word]:
+        if self._words is None:
+            self._words = split_words(self.args, self.offsets)
+        return self._words
+
+    def flags(self) -> tuple[list[Flag], list[Word]]:
+        """Leading `--name[=value]` flags, and the remaining words."""
+        words = self.words()
+        flags: list[Flag] = []
+        i = 0
+        while i < len(words) and words[i].raw.startswith("--") and len(words[i].raw) > 2:
+            w = words[i]
+            name, eq, value = w.value[2:].partition("=")
+            vstart = w.start + w.raw.find("=") + 1 if eq else w.end
+            flags.append(Flag(name.lower(), value if eq else None, w, vstart))
+            i += 1
+        return flags, words[i:]
+
+    def flag(self, name: str) -> Flag | None:
+        for f in self.flags()[0]:
+            if f.name == name:
+                return f
+        return None
+
+
+@dataclass(slots=True)
+class ArgDef:
+    name: str
+    default: str | None  # dequoted default, None when declared without one
+    instruction: Instruction
+    name_start: int
+    value_start: int | None  # source offsets of the default's raw text
+    value_end: int | None
+
+
+@dataclass(slots=True)
+class Stage:
+    index: int
+    name: str | None  # lower-cased `AS name`
+    from_: Instruction
+    image: Word | None  # the image word of FROM
+    instructions: list[Instruction] = field(default_factory=list)
+    args: list[ArgDef] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Dockerfile:
+    source: Source
+    escape: str
+    directives: dict[str, tuple[str, int]]  # name -> (value, line)
+    instructions: list[Instruction]
+    global_args: list[ArgDef]
+    stages: list[Stage]
+
+    def stage_by_name(self, name: str) -> Stage | None:
+        low = name.lower()
+        for st in self.stages:
+            if st.name == low:
+                return st
+        return None
+
+
+# ---------------------------------------------------------------------------
+# word splitting and quoting
+
+
+def split_words(text: str, offsets: list[int]) -> list[Word]:
+    """Split on unquoted whitespace; a backslash escapes outside single quotes."""
+    words: list[Word] = []
+    n = len(text)
+    i = 0
+    while i < n:
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        if i >= n:
+            break
+        start = i
+        quote = ""
+        val: list[str] = []
+        while i < n:
+            c = text[i]
+            if quote:
+                if c == quote:
+                    quote = ""
+                elif c == "\\" and quote == '"' and i + 1 < n and text[i + 1] in '"\\$`':
+                    i += 1
+                    val.append(text[i])
+                else:
+                    val.append(c)
+            elif c in " \t\r\n":
+                break
+            elif c in "\"'":
+                quote = c
+            elif c == "\\" and i + 1 < n:
+                i += 1
+                val.append(text[i])
+            else:
+                val.append(c)
+            i += 1
+        raw = text[start:i]
+        words.append(Word(raw, "".join(val), offsets[start], offsets[i - 1] + 1, start))
+    return words
+
+
+def dequote(raw: str) -> str:
+    """Remove shell-style quotes from a value, as Docker does for ENV/ARG/LABEL."""
+    if not any(c in raw for c in "\"'\\"):
+        return raw
+    from dockerfile_parse.util import WordSplitter
+
+    return str(WordSplitter(raw).dequote())
+
+
+def key_values(ins: Instruction) -> list[tuple[str, str | None, int, int | None, int | None]]:
+    """ENV/ARG/LABEL pairs: (key, value, key_start, value_start, value_end) with source offsets.
+
+    Handles `KEY=value ...`, the legacy `ENV KEY value` form, and `ARG NAME`.
+    """
+    out: list[tuple[str, str | None, int, int | None, int | None]] = []
+    words = ins.words()
+    if not words:
+        return out
+    if "=" not in words[0].raw:
+        first = words[0]
+        if ins.keyword == "ARG" or len(words) == 1:
+            return [(first.value, None, first.start, None, None)]
+        # legacy `ENV KEY value with spaces`
+        rest_i = words[1].index
+        raw = ins.args[rest_i:].rstrip()
+        s, e = ins.span(rest_i, rest_i + len(raw))
+        return [(first.value, dequote(raw), first.start, s, e)]
+    for w in words:
+        if "=" not in w.raw:
+            if ins.keyword == "ARG":
+                out.append((w.value, None, w.start, None, None))
+                continue
+            raise ParseError(f"{ins.keyword} expects KEY=VALUE, got {w.raw!r}", w.start)
+        k, _, v = w.raw.partition("=")
+        vs = w.start + len(k) + 1
+        out.append((dequote(k), dequote(v), w.start, vs, w.end))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# variable substitution
+
+_VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def expand(text: str, env: dict[str, str | None]) -> tuple[str, list[str]]:
+    """Substitute `$V`, `${V}`, `${V:-d}`, `${V-d}`, `${V:+a}`, `${V+a}`.
+
+    `env` maps declared names to their value (None: declared without a value).
+    Returns the expanded text and the names that had no value (left empty).
+    """
+    missing: list[str] = []
+    if "$" not in text:
+        return text, missing
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(4)
+        op, word = m.group(2), m.group(3)
+        declared = name in env
+        val = env.get(name)
+        if op is None:
+            if val is None:
+                missing.append(name)
+                return ""
+            return val
+        if op in (":-", "-"):
+            if val is None or (op == ":-" and val == ""):
+                if declared and op == "-" and val is not None:
+                    return val
+                inner, miss = expand(word, env)
+                missing.extend(miss)
+                return inner
+            return val
+        if op in (":+", "+"):
+            if val is None or (op == ":+" and val == ""):
+                return ""
+            inner, miss = expand(word, env)
+            missing.extend(miss)
+            return inner
+        # ${V:?msg} / ${V?msg}: an error when unset
+        if val is None:
+            missing.append(name)
+            return ""
+        return val
+
+    # `\$` is a literal dollar sign
+    parts = text.split("\\$")
+    out = [_VAR_RE.sub(sub, p) for p in parts]
+    return "$".join(out), missing
+
+
+# ---------------------------------------------------------------------------
+# the parser
+
+
+def parse(source: Source) -> Dockerfile:
+    text = source.text
+    n = len(text)
+    pos = 1 if text.startswith("\ufeff") else 0
+    escape = "\\"
+    directives: dict[str, tuple[str, int]] = {}
+    instructions: list[Instruction] = []
+
+    line_no = 1
+    # Parser directives: only at the very top, before any other line.
+    while pos < n:
+        eol = text.find("\n", pos)
+        eol = n if eol == -1 else eol
+        line = text[pos:eol].rstrip("\r")
+        m = _DIRECTIVE_RE.match(line)
+        if not m:
+            break
+        key = m.group(1).lower()
+        if key not in DIRECTIVES:
+            break
+        if key in directives:
+            break  # a repeated directive is a comment, and ends directives
+        directives[key] = (m.group(2), line_no)
+        if key == "escape":
+            if m.group(2) not in ("\\", "`"):
+                raise ParseError(f"invalid escape directive {m.group(2)!r}: use \\ or `", pos)
+            escape = m.group(2)
+        pos = eol + 1
+        line_no += 1
+
+    def next_line(p: int) -> tuple[str, int, int]:
+        """(content without line break, content end offset, next line offset)."""
+        e = text.find("\n", p)
+        if e == -1:
+            e2 = n
+            nxt = n
+        else:
+            e2 = e
+            nxt = e + 1
+        if e2 > p and text[e2 - 1] == "\r":
+            e2 -= 1
+        return text[p:e2], e2, nxt
+
+    while pos < n:
+        line, line_end, nxt = next_line(pos)
+        stripped = line.lstrip(" \t")
+        if not stripped or stripped.startswith("#"):
+            pos = nxt
+            line_no += 1
+            continue
+        indent = len(line) - len(stripped)
+        start = pos + indent
+        m = _KEYWORD_RE.match(line, indent)
+        if not m:
+            raise ParseError(f"expected an instruction, found {stripped.split()[0]!r}", start)
+        raw_kw = m.group(1)
+        kw = raw_kw.upper()
+        if kw not in INSTRUCTIONS:
+            raise ParseError(f"unknown instruction {raw_kw!r}", start)
+        first_line = line_no
+        # Assemble the logical line.
+        chars: list[str] = []
+        offs: list[int] = []
+        seg_start = pos + m.end()
+        cur_line, cur_end, cur_nxt = line, line_end, nxt
+        seg_off = m.end()
+        end = line_end
+        while True:
+            content = cur_line[seg_off:]
+            base = cur_end - len(cur_line) + seg_off
+            body = content.rstrip(" \t")
+            if body.endswith(escape):
+                body = body[:-1]
+                cont = True
+            else:
+                cont = False
+            chars.append(body)
+            offs.extend(range(base, base + len(body)))
+            end = base + len(content.rstrip(" \t"))
+            pos = cur_nxt
+            line_no += 1
+            if not cont:
+                break
+            # continuation: skip comment lines and empty lines
+            while pos < n:
+                cl, ce, cn = next_line(pos)
+                cs = cl.lstrip(" \t")
+                if cs.startswith("#") or not cs:
+                    pos = cn
+                    line_no += 1
+                    continue
+                break
+            if pos >= n:
+                break
+            cur_line, cur_end, cur_nxt = next_line(pos)
+            seg_off = 0
+        args_full = "".join(chars)
+        # drop leading whitespace of the argument text
+        lead = len(args_full) - len(args_full.lstrip(" \t"))
+        args = args_full[lead:].rstrip(" \t")
+        offsets = offs[lead : lead + len(args)]
+        offsets.append(offsets[-1] + 1 if offsets else seg_start)
+        ins = Instruction(
+            keyword=kw,
+            raw_keyword=raw_kw,
+            keyword_start=start,
+            start=start,
+            end=end,
+            line=first_line,
+            end_line=line_no - 1,
+            args=args,
+            offsets=offsets,
+        )
+        target = ins
+        if kw == "ONBUILD":
+            ins.inner = _inner_instruction(ins)
+            target = ins.inner
+        if target.keyword in HEREDOC_INSTRUCTIONS and "<<" in target.args:
+            pos, line_no = _read_heredocs(source, target, pos, line_no)
+            ins.end = target.end
+            ins.end_line = target.end_line
+        if target.keyword in JSON_INSTRUCTIONS:
+            target.json_args = _json_args(target)
+        instructions.append(ins)
+        pos = max(pos, ins.end)
+        # `pos` is the start of the next unread line
+    return _build(source, escape, directives, instructions)
+
+
+def _inner_instruction(ins: Instruction) -> Instruction:
+    m = _KEYWORD_RE.match(ins.args)
+    if not m:
+        raise ParseError("ONBUILD needs an instruction", ins.keyword_start)
+    kw = m.group(1).upper()
+    if kw not in INSTRUCTIONS or kw in ("ONBUILD", "FROM", "MAINTAINER"):
+        raise ParseError(f"{m.group(1)!r} is not allowed after ONBUILD", ins.offsets[m.start(1)])
+    rest = ins.args[m.end() :]
+    lead = len(rest) - len(rest.lstrip(" \t"))
+    a0 = m.end() + lead
+    return Instruction(
+        keyword=kw,
+        raw_keyword=m.group(1),
+        keyword_start=ins.offsets[m.start(1)],
+        start=ins.start,
+        end=ins.end,
+        line=ins.line,
+        end_line=ins.end_line,
+        args=ins.args[a0:],
+        offsets=ins.offsets[a0:],
+    )
+
+
+def _heredoc_markers(args: str) -> list[re.Match[str]]:
+    """`<<EOF` tokens outside quotes (not `<<<`, not arithmetic shifts like `1<<2`)."""
+    found: list[re.Match[str]] = []
+    quote = ""
+    i = 0
+    n = len(args)
+    while i < n:
+        c = args[i]
+        if quote:
+            if c == quote:
+                quote = ""
+            elif c == "\\" and quote == '"':
+                i += 1
+        elif c in "\"'":
+            quote = c
+        elif c == "\\":
+            i += 1
+        elif c == "<" and args.startswith("<<", i):
+            prev = args[i - 1] if i else " "
+            m = _HEREDOC_RE.match(args, i)
+            if m and prev != "<" and not prev.isalnum() and not args.startswith("<<<", i):
+                found.append(m)
+                i = m.end()
+                continue
+            i += 2
+            continue
+        i += 1
+    return found
+
+
+def _read_heredocs(source: Source, ins: Instruction, pos: int, line_no: int) -> tuple[int, int]:
+    text = source.text
+    n = len(text)
+    for m in _heredoc_markers(ins.args):
+        strip_tabs = m.group(1) == "-"
+        name = m.group(3)
+        ms, me = ins.span(m.start(), m.end())
+        body_start = pos
+        body_line = line_no
+        parts: list[str] = []
+        while True:
+            if pos >= n:
+                raise ParseError(f"heredoc <<{name} is never terminated", ms)
+            e = text.find("\n", pos)
+            nxt = n if e == -1 else e + 1
+            content_end = n if e == -1 else e
+            if content_end > pos and text[content_end - 1] == "\r":
+                content_end -= 1
+            line = text[pos:content_end]
+            check = line.lstrip("\t") if strip_tabs else line
+            if check == name:
+                body_end = pos
+                ins.end = content_end
+                ins.end_line = line_no
+                pos = nxt
+                line_no += 1
+                break
+            parts.append((line.lstrip("\t") if strip_tabs else line) + "\n")
+            pos = nxt
+            line_no += 1
+        ins.heredocs.append(
+            Heredoc(
+                name=name,
+                strip_tabs=strip_tabs,
+                quoted=bool(m.group(2)),
+                marker_start=ms,
+                marker_end=me,
+                body_start=body_start,
+                body_end=body_end,
+                body="".join(parts),
+                body_line=body_line,
+            )
+        )
+    return pos, line_no
+
+
+def _json_args(ins: Instruction) -> list[str] | None:
+    a = ins.args
+    if not a.startswith("["):
+        if ins.keyword == "SHELL":
+            raise ParseError("SHELL requires the JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]", ins.start)
+        return None
+    import json
+
+    try:
+        val = json.loads(a)
+    except ValueError:
+        val = None
+    if isinstance(val, list) and all(isinstance(x, str) for x in val):
+        return val
+    if ins.keyword == "SHELL":
+        raise ParseError("SHELL requires a JSON array of strings", ins.offsets[0])
+    return None  # not JSON: Docker runs it as shell form
+
+
+# ---------------------------------------------------------------------------
+# stages and ARG scopes
+
+
+def _arg_defs(ins: Instruction) -> list[ArgDef]:
+    return [ArgDef(k, v, ins, ks, vs, ve) for k, v, ks, vs, ve in key_values(ins)]
+
+
+def _build(
+    source: Source,
+    escape: str,
+    directives: dict[str, tuple[str, int]],
+    instructions: list[Instruction],
+) -> Dockerfile:
+    global_args: list[ArgDef] = []
+    stages: list[Stage] = []
+    for ins in instructions:
+        kw = ins.keyword
+        if kw == "FROM":
+            _flags, rest = ins.flags()
+            name = None
+            if len(rest) == 3 and rest[1].value.lower() == "as":
+                name = rest[2].value.lower()
+            elif len(rest) != 1:
+                raise ParseError("FROM expects an image, optionally followed by `AS name`", ins.start)
+            stages.append(Stage(len(stages), name, ins, rest[0], [ins]))
+            continue
+        if not stages:
+            if kw == "ARG":
+                global_args.extend(_arg_defs(ins))
+                continue
+            raise ParseError(f"{ins.raw_keyword} before the first FROM", ins.start)
+        st = stages[-1]
+        st.instructions.append(ins)
+        if kw == "ARG":
+            st.args.extend(_arg_defs(ins))
+        elif kw in ("ENV", "LABEL"):
+            key_values(ins)  # validate the syntax
+    if not stages and instructions:
+        raise ParseError("no FROM instruction: a Dockerfile needs a build stage", instructions[-1].start)
+    if not instructions:
+        raise ParseError("empty Dockerfile: no FROM instruction", 0)
+    return Dockerfile(source, escape, directives, instructions, global_args, stages)
+
+
+def global_env(df: Dockerfile) -> dict[str, str | None]:
+    """Values visible to FROM lines: global ARG defaults (last declaration wins)."""
+    env: dict[str, str | None] = {}
+    for a in df.global_args:
+        val = a.default
+        if val is not None:
+            val, _ = expand(val, env)
+        env[a.name] = val
+    return env
+
+
+def stage_env(df: Dockerfile, stage: Stage, upto: Instruction | None = None) -> dict[str, str | None]:
+    """ARG and ENV values in force inside `stage` before `upto` (for COPY --from, RUN --mount)."""
+    genv = global_env(df)
+    env: dict[str, str | None] = {}
+    for ins in stage.instructions[1:]:
+        if ins is upto:
+            break
+        if ins.keyword == "ARG":
+            for a in _arg_defs(ins):
+                if a.default is not None:
+                    env[a.name], _ = expand(a.default, env)
+                else:
+                    env[a.name] = genv.get(a.name)
+        elif ins.keyword == "ENV":
+            for k, v, *_ in key_values(ins):
+                if v is not None:
+                    env[k], _ = expand(v, env)
+    return env

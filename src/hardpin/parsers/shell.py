@@ -1,0 +1,263 @@
+"""A small POSIX shell lexer with source positions.
+
+It splits a script into simple commands (words with source offsets) joined by
+operators, and descends into `$(...)`, backticks and subshells. It does not
+execute or expand anything. Shell text reaches it through an offset map, so a
+word's position is its position in the original file even when the script is
+a Dockerfile RUN spread over continuation lines or a heredoc body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ShellSyntaxError(Exception):
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+@dataclass(slots=True)
+class ShWord:
+    raw: str
+    value: str  # quotes removed; expansions kept as written
+    start: int  # source offsets
+    end: int
+
+
+@dataclass(slots=True)
+class Command:
+    words: list[ShWord]
+    # operator that connects this command to the previous one in its list:
+    # "" (first), "&&", "||", ";", "&", "|", "|&", "\n"
+    joined_by: str = ""
+    op_offset: int = -1  # source offset of that operator
+    depth: int = 0  # nesting level: 0 top level, >0 inside $(...), `...` or (...)
+    heredoc_redirects: list[ShWord] = field(default_factory=list)
+
+    @property
+    def argv(self) -> list[str]:
+        return [w.value for w in self.words]
+
+
+_OPS = ("&&", "||", ";;", "|&", "|", ";", "&", "\n", "(", ")")
+_REDIR_START = "<>"
+
+
+def parse_commands(text: str, offsets: list[int] | None = None) -> list[Command]:
+    """Split `text` into simple commands, in source order, nested ones included."""
+    if offsets is None:
+        offsets = list(range(len(text) + 1))
+    lexer = _Lexer(text, offsets)
+    lexer.run(0, len(text), 0)
+    return lexer.commands
+
+
+class _Lexer:
+    def __init__(self, text: str, offsets: list[int]) -> None:
+        self.text = text
+        self.off = offsets
+        self.commands: list[Command] = []
+
+    def _o(self, i: int) -> int:
+        return self.off[i] if i < len(self.off) else (self.off[-1] if self.off else 0)
+
+    def run(self, i: int, end: int, depth: int) -> int:
+        t = self.text
+        words: list[ShWord] = []
+        heredocs: list[ShWord] = []
+        joined, op_off = "", -1
+        pending_redirect = False
+
+        def flush(next_op: str, next_off: int) -> None:
+            nonlocal words, heredocs, joined, op_off
+            if words or heredocs:
+                self.commands.append(Command(words, joined, op_off, depth, heredocs))
+            words, heredocs = [], []
+            joined, op_off = next_op, next_off
+
+        while i < end:
+            c = t[i]
+            if c in " \t\r":
+                i += 1
+                continue
+            if c == "\\" and i + 1 < end and t[i + 1] == "\n":
+                i += 2
+                continue
+            if c == "#" and (i == 0 or t[i - 1] in " \t\n;&|()"):
+                nl = t.find("\n", i, end)
+                i = end if nl == -1 else nl
+                continue
+            if c == ")" and depth > 0:
+                flush("", -1)
+                return i + 1
+            if c == "(":
+                flush(joined or "", op_off)
+                i = self.run(i + 1, end, depth + 1)
+                continue
+            op = next((o for o in _OPS if t.startswith(o, i)), None)
+            if op is not None and op not in "()":
+                flush(op, self._o(i))
+                i += len(op)
+                continue
+            if (c in _REDIR_START and not t.startswith("(", i + 1)) or (
+                c.isdigit() and i + 1 < end and t[i + 1] in _REDIR_START
+            ):
+                j = i
+                while j < end and (t[j].isdigit()):
+                    j += 1
+                k = j
+                while k < end and t[k] in "<>&|-":
+                    k += 1
+                redir = t[j:k]
+                if redir.startswith("<<") and not redir.startswith("<<<"):
+                    # heredoc redirect: the delimiter word follows
+                    while k < end and t[k] in " \t":
+                        k += 1
+                    w, k = self.word(k, end, depth)
+                    if w is not None:
+                        heredocs.append(w)
+                    i = k
+                    continue
+                if redir.endswith("&") and k < end and (t[k].isdigit() or t[k] == "-"):
+                    k += 1
+                    i = k
+                    continue
+                pending_redirect = True
+                i = k
+                continue
+            w, i = self.word(i, end, depth)
+            if w is None:
+                continue
+            if pending_redirect:
+                pending_redirect = False
+                continue
+            words.append(w)
+        flush("", -1)
+        return i
+
+    def word(self, i: int, end: int, depth: int) -> tuple[ShWord | None, int]:
+        t = self.text
+        start = i
+        val: list[str] = []
+        while i < end:
+            c = t[i]
+            if c in " \t\r\n;&|<>()" and not (c == "(" and val and val[-1] == "$"):
+                if c in "<>" and i + 1 < end and t[i + 1] == "(" and i == start:
+                    # process substitution <(...) / >(...)
+                    j = self.run(i + 2, end, depth + 1)
+                    val.append(t[i:j])
+                    i = j
+                    continue
+                break
+            if c == "\\":
+                if i + 1 < end:
+                    if t[i + 1] != "\n":
+                        val.append(t[i + 1])
+                    i += 2
+                else:
+                    i += 1
+                continue
+            if c == "'":
+                j = t.find("'", i + 1, end)
+                if j == -1:
+                    raise ShellSyntaxError("unterminated single quote", self._o(i))
+                val.append(t[i + 1 : j])
+                i = j + 1
+                continue
+            if c == '"':
+                i = self._dquote(i + 1, end, depth, val)
+                continue
+            if c == "`":
+                j = i + 1
+                while j < end and t[j] != "`":
+                    j += 2 if t[j] == "\\" else 1
+                if j >= end:
+                    raise ShellSyntaxError("unterminated backquote", self._o(i))
+                sub = _Lexer(t[i + 1 : j], self.off[i + 1 : j + 1])
+                sub.run(0, j - i - 1, depth + 1)
+                self.commands.extend(sub.commands)
+                val.append(t[i : j + 1])
+                i = j + 1
+                continue
+            if c == "$" and i + 1 < end and t[i + 1] == "(":
+                if t.startswith("$((", i):
+                    j = t.find("))", i + 3, end)
+                    j = end if j == -1 else j + 2
+                    val.append(t[i:j])
+                    i = j
+                    continue
+                j = self.run(i + 2, end, depth + 1)
+                val.append(t[i:j])
+                i = j
+                continue
+            if c == "$" and i + 1 < end and t[i + 1] == "{":
+                j = t.find("}", i + 2, end)
+                j = end if j == -1 else j + 1
+                val.append(t[i:j])
+                i = j
+                continue
+            val.append(c)
+            i += 1
+        if i == start:
+            return None, i + 1
+        return ShWord(t[start:i], "".join(val), self._o(start), self._o(i - 1) + 1), i
+
+    def _dquote(self, i: int, end: int, depth: int, val: list[str]) -> int:
+        t = self.text
+        begin = i - 1
+        while i < end:
+            c = t[i]
+            if c == '"':
+                return i + 1
+            if c == "\\" and i + 1 < end:
+                nxt = t[i + 1]
+                if nxt in '"\\$`':
+                    val.append(nxt)
+                elif nxt != "\n":
+                    val.append(c + nxt)
+                i += 2
+                continue
+            if c == "$" and t.startswith("$(", i) and not t.startswith("$((", i):
+                j = self.run(i + 2, end, depth + 1)
+                val.append(t[i:j])
+                i = j
+                continue
+            if c == "`":
+                j = i + 1
+                while j < end and t[j] != "`":
+                    j += 2 if t[j] == "\\" else 1
+                sub = _Lexer(t[i + 1 : j], self.off[i + 1 : j + 1])
+                sub.run(0, min(j, end) - i - 1, depth + 1)
+                self.commands.extend(sub.commands)
+                val.append(t[i : j + 1])
+                i = j + 1
+                continue
+            val.append(c)
+            i += 1
+        raise ShellSyntaxError("unterminated double quote", self._o(begin))
+
+
+def strip_wrappers(words: list[ShWord]) -> list[ShWord]:
+    """Drop leading `VAR=value` assignments and `sudo`/`env`-style wrappers with their options."""
+    i = 0
+    n = len(words)
+    while i < n:
+        v = words[i].value
+        if "=" in v and v.split("=", 1)[0].replace("_", "").isalnum() and not v.startswith("-"):
+            i += 1
+            continue
+        if v in ("sudo", "env", "exec", "command", "time", "nice", "nohup"):
+            i += 1
+            while i < n and words[i].value.startswith("-"):
+                opt = words[i].value
+                i += 1
+                if v == "sudo" and opt in ("-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"):
+                    i += 1
+                elif v == "nice" and opt == "-n":
+                    i += 1
+            continue
+        break
+    return words[i:]

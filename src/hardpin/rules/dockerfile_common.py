@@ -1,0 +1,285 @@
+"""Shared Dockerfile analysis for rules: image sites, stage chains, RUN scripts, SHELL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from hardpin.parsers.dockerfile import (
+    PLATFORM_ARGS,
+    Dockerfile,
+    Instruction,
+    Stage,
+    expand,
+    global_env,
+    stage_env,
+)
+from hardpin.parsers.shell import Command, ShellSyntaxError, parse_commands
+from hardpin.refs import ImageRef, InvalidReference, parse_image
+
+if TYPE_CHECKING:
+    from hardpin.rules.base import RuleContext
+
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"})
+NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd", "powershell.exe", "pwsh.exe", "cmd.exe"})
+DEFAULT_SHELL = ("/bin/sh", "-c")
+
+
+@dataclass(slots=True)
+class ImageSite:
+    """One place a Dockerfile names an image: FROM, COPY --from, RUN --mount from=."""
+
+    kind: str  # "from", "copy", "mount"
+    instruction: Instruction
+    stage: Stage
+    raw: str  # as written
+    start: int  # source span of the written reference
+    end: int
+    expanded: str  # after ARG substitution
+    missing: list[str]  # variables without a value
+    args_used: list[str]  # variables the reference depends on
+    ref: ImageRef | None  # None for invalid references
+    error: str | None = None
+
+
+def _var_names(text: str) -> list[str]:
+    from hardpin.parsers.dockerfile import _VAR_RE
+
+    return [m.group(1) or m.group(4) for m in _VAR_RE.finditer(text)]
+
+
+def _mount_from(ins: Instruction) -> Iterator[tuple[str, int, int]]:
+    """`from=` values of `--mount` flags: (value, start, end) source offsets."""
+    for f in ins.flags()[0]:
+        if f.name != "mount" or not f.value:
+            continue
+        raw = f.word.raw
+        eq = raw.find("=")
+        body = raw[eq + 1 :]
+        pos = 0
+        for part in body.split(","):
+            k, _, v = part.partition("=")
+            if k.strip().lower() == "from" and v:
+                vstart = f.word.start + eq + 1 + pos + len(k) + 1
+                yield v.strip("\"'"), vstart, vstart + len(v)
+            pos += len(part) + 1
+
+
+def image_sites(df: Dockerfile) -> list[ImageSite]:
+    """Every image reference in the file that is not a stage or `scratch`."""
+    sites: list[ImageSite] = []
+    genv = global_env(df)
+    seen_stages: set[str] = set()
+    for st in df.stages:
+        img = st.image
+        if img is not None:
+            expanded, missing = expand(img.value, genv)
+            if not _is_stage(expanded, seen_stages) and expanded.lower() != "scratch":
+                sites.append(_site("from", st.from_, st, img.raw, img.start, img.end, expanded, missing))
+        for ins in st.instructions[1:]:
+            target = ins.inner or ins
+            if target.keyword not in ("COPY", "RUN"):
+                continue
+            cands: list[tuple[str, str, int, int]] = []
+            if target.keyword == "COPY":
+                f = target.flag("from")
+                if f is not None and f.value:
+                    cands.append(("copy", f.value, f.value_start, f.word.end))
+            for v, s, e in _mount_from(target):
+                cands.append(("mount", v, s, e))
+            if not cands:
+                continue
+            env = {**genv, **stage_env(df, st, ins)}
+            for kind, value, s, e in cands:
+                expanded, missing = expand(value, env)
+                if expanded.isdigit() or _is_stage(expanded, seen_stages | _all_names(df)):
+                    continue
+                if expanded.lower() == "scratch":
+                    continue
+                raw = df.source.text[s:e]
+                sites.append(_site(kind, ins, st, raw, s, e, expanded, missing))
+        if st.name:
+            seen_stages.add(st.name)
+    return sites
+
+
+def _all_names(df: Dockerfile) -> set[str]:
+    return {s.name for s in df.stages if s.name}
+
+
+def _is_stage(name: str, stages: set[str]) -> bool:
+    return name.lower() in stages
+
+
+def _site(
+    kind: str,
+    ins: Instruction,
+    st: Stage,
+    raw: str,
+    start: int,
+    end: int,
+    expanded: str,
+    missing: list[str],
+) -> ImageSite:
+    ref = None
+    error = None
+    if not missing:
+        try:
+            ref = parse_image(expanded)
+        except InvalidReference as exc:
+            error = str(exc)
+    return ImageSite(kind, ins, st, raw, start, end, expanded, missing, _var_names(raw), ref, error)
+
+
+def stage_image(df: Dockerfile, st: Stage) -> tuple[Stage | None, ImageRef | None]:
+    """The stage a stage builds on (FROM <stage>), or its external image."""
+    if st.image is None:
+        return None, None
+    expanded, missing = expand(st.image.value, global_env(df))
+    for prev in df.stages[: st.index]:
+        if prev.name and prev.name == expanded.lower():
+            return prev, None
+    if missing:
+        return None, None
+    try:
+        return None, parse_image(expanded)
+    except InvalidReference:
+        return None, None
+
+
+def platform_only(missing: list[str]) -> bool:
+    return all(m in PLATFORM_ARGS for m in missing)
+
+
+# ---------------------------------------------------------------------------
+# RUN scripts and SHELL
+
+
+def shell_of(df: Dockerfile, st: Stage, upto: Instruction) -> tuple[str, ...]:
+    """The SHELL in force for `upto` (inherited through FROM <stage>)."""
+    chain: list[Stage] = []
+    cur: Stage | None = st
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        cur, _ = stage_image(df, cur)
+    shell: tuple[str, ...] = DEFAULT_SHELL
+    for s in reversed(chain):
+        for ins in s.instructions:
+            if s is st and ins is upto:
+                break
+            target = ins.inner if ins.inner is not None and ins.inner.keyword == "SHELL" else None
+            if ins.keyword == "SHELL" and target is None and ins.json_args:
+                shell = tuple(ins.json_args)
+    return shell
+
+
+def shell_name(shell: tuple[str, ...]) -> str:
+    exe = shell[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if shell else "sh"
+    return exe
+
+
+def is_posix_shell(shell: tuple[str, ...]) -> bool:
+    name = shell_name(shell)
+    return name not in NON_POSIX_SHELLS and not name.startswith("powershell")
+
+
+@dataclass(slots=True)
+class Script:
+    text: str
+    offsets: list[int]
+    commands: list[Command]
+    from_heredoc: bool
+
+
+def run_scripts(df: Dockerfile, ins: Instruction) -> list[Script]:
+    """The shell scripts a RUN executes: its command line and heredoc bodies that are scripts.
+
+    Raises ShellSyntaxError for unparsable shell text.
+    """
+    target = ins.inner or ins
+    if target.keyword != "RUN":
+        return []
+    scripts: list[Script] = []
+    if target.json_args is not None:
+        argv = target.json_args
+        if len(argv) >= 3 and shell_name((argv[0],)) in SHELLS and argv[1] in ("-c", "-ec", "-exc", "-xc"):
+            # the script is inside a JSON string: positions point at the JSON array
+            cmds = parse_commands(argv[2], [target.offsets[0]] * (len(argv[2]) + 1))
+            scripts.append(Script(argv[2], [], cmds, False))
+        return scripts
+    _flags, rest = target.flags()
+    if not rest:
+        return scripts
+    a0 = rest[0].index
+    text = target.args[a0:]
+    offs = target.offsets[a0:]
+    cmds = parse_commands(text, offs)
+    scripts.append(Script(text, offs, cmds, False))
+    if target.heredocs:
+        # A heredoc is a script when it is the RUN's whole command (`RUN <<EOF`)
+        # or stdin of a shell (`RUN <<EOF bash`, `RUN bash <<EOF`).
+        by_name = {h.name: h for h in target.heredocs}
+        top = [c for c in cmds if c.depth == 0]
+        for c in top:
+            for hw in c.heredoc_redirects:
+                name = hw.value
+                h = by_name.get(name)
+                if h is None:
+                    continue
+                interp = c.words[0].value if c.words else None
+                if interp is not None and shell_name((interp,)) not in SHELLS:
+                    continue
+                if interp is not None and len(c.words) > 1 and not c.words[1].value.startswith("-"):
+                    continue  # `bash script.sh <<EOF`: the heredoc is stdin data
+                body_offs = _body_offsets(df, h.body_start, h.body_end, h.strip_tabs)
+                scripts.append(Script(h.body, body_offs, parse_commands(h.body, body_offs), True))
+    return scripts
+
+
+def _body_offsets(df: Dockerfile, start: int, end: int, strip_tabs: bool) -> list[int]:
+    text = df.source.text
+    offs: list[int] = []
+    i = start
+    at_line_start = True
+    while i < end:
+        c = text[i]
+        if c == "\r" and i + 1 < end and text[i + 1] == "\n":
+            i += 1
+            continue
+        if strip_tabs and at_line_start and c == "\t":
+            i += 1
+            continue
+        at_line_start = c == "\n"
+        offs.append(i)
+        i += 1
+    offs.append(end)
+    return offs
+
+
+def iter_runs(df: Dockerfile) -> Iterator[tuple[Stage, Instruction]]:
+    for st in df.stages:
+        for ins in st.instructions[1:]:
+            if (ins.inner or ins).keyword == "RUN":
+                yield st, ins
+
+
+def scripts_of(ctx: RuleContext, st: Stage, ins: Instruction) -> list[Script]:
+    """`run_scripts`, computed once per instruction and shared by rules.
+
+    Under a PowerShell or cmd SHELL there is no POSIX script to analyse. Shell
+    text that cannot be parsed is reported once as HP001 at its position.
+    """
+
+    def compute() -> list[Script]:
+        df: Dockerfile = ctx.doc  # type: ignore[assignment]
+        if not is_posix_shell(shell_of(df, st, ins)):
+            return []
+        try:
+            return run_scripts(df, ins)
+        except ShellSyntaxError as exc:
+            from hardpin.rules.meta import HP001
+
+            ctx.report(HP001, exc.offset, exc.offset, f"cannot parse the shell in RUN: {exc.message}")
+            return []
+
+    return ctx.cached(f"scripts:{ins.start}", compute)

@@ -1,0 +1,92 @@
+"""HP101: image reference not pinned by digest."""
+
+from __future__ import annotations
+
+from hardpin.model import FixAvailability, Severity
+from hardpin.refs import digest_problem
+from hardpin.rules.base import Rule, RuleContext
+from hardpin.rules.dockerfile_common import image_sites, ImageSite
+
+_WHERE = {"from": "FROM", "copy": "COPY --from", "mount": "RUN --mount from="}
+
+
+def sites(ctx: RuleContext) -> list[ImageSite]:
+    return ctx.cached("image_sites", lambda: image_sites(ctx.doc))  # type: ignore[arg-type]
+
+
+def describe(site: ImageSite) -> str:
+    """`python:3.12`, or `python:3.12 (from ${BASE})` when ARGs were substituted."""
+    if site.args_used:
+        return f"{site.expanded} (from {site.raw})"
+    return site.expanded
+
+
+class HP101(Rule):
+    """Image reference not pinned by digest.
+
+    ## What it does
+    Reports every image a Dockerfile pulls — in `FROM`, `COPY --from=<image>`
+    and `RUN --mount=...,from=<image>` — that is not pinned to a content
+    digest (`@sha256:` followed by 64 hex digits). ARGs are substituted
+    first (`$VAR`, `${VAR}`, `${VAR:-default}`), so `FROM ${BASE}` with
+    `ARG BASE=python:3.12` is reported as `python:3.12`, and an ARG default
+    that carries a digest counts as pinned. Stage names and `scratch` are
+    not images. A digest that is not `sha256:` with 64 lower-case hex digits
+    (a truncated or placeholder digest) is not a pin and is reported too.
+
+    ## Why it matters
+    A tag is a pointer the registry owner (or an attacker holding their
+    credentials) can move at any time: the same Dockerfile then builds from
+    different bytes. A digest names the content itself; the build fails
+    rather than use anything else.
+
+    ## Example
+    ```dockerfile
+    FROM python:3.12-slim
+    COPY --from=ghcr.io/astral-sh/uv:0.4 /uv /bin/uv
+    ```
+
+    ## Use instead
+    ```dockerfile
+    FROM python:3.12-slim@sha256:2a6386ad2db20e7f55073f69a98d6da2cf9f168e05e7487d2670baeb9b7601c5
+    COPY --from=ghcr.io/astral-sh/uv:0.4@sha256:5436c72d52c9c0d011010ce68f4c399702b3b0764adcf282fe0e546f20ebaef6 /uv /bin/uv
+    ```
+    Keep the tag next to the digest (`name:tag@sha256:…`): people read the
+    tag, the builder uses the digest, and `hardpin update` can move both.
+
+    ## Fix safety
+    Fixable with network: `hardpin check --fix` resolves the tag through the
+    registry and writes the digest of the multi-platform index, so every
+    platform keeps building. The fix changes nothing about what the tag
+    points to today.
+    """
+
+    code = "HP101"
+    name = "unpinned-image"
+    severity = Severity.ERROR
+    fix = FixAvailability.NETWORK
+
+    def check(self, ctx: RuleContext) -> None:
+        for site in sites(ctx):
+            if site.missing or site.ref is None:
+                continue  # HP104 / HP001 territory
+            ref = site.ref
+            where = _WHERE[site.kind]
+            if ref.digest is None:
+                ctx.report(
+                    self,
+                    site.start,
+                    site.end,
+                    f"{where} image {describe(site)} is not pinned by digest; "
+                    f"pin it as {ref.familiar}@sha256:<digest> (fixable with network)",
+                    subject=site.raw,
+                )
+            elif not ref.digest_ok:
+                ctx.report(
+                    self,
+                    site.start,
+                    site.end,
+                    f"{where} image {describe(site)} has a malformed digest, which is not a pin: "
+                    f"{digest_problem(ref.digest)}",
+                    subject=site.raw,
+                )

@@ -1,0 +1,67 @@
+"""HP404: sudo in RUN."""
+
+from __future__ import annotations
+
+from hardpin.model import Severity
+from hardpin.parsers.shell import strip_wrappers
+from hardpin.rules.base import Rule, RuleContext
+from hardpin.rules.dockerfile_common import iter_runs, scripts_of
+
+
+class HP404(Rule):
+    """`sudo` in RUN.
+
+    ## What it does
+    Reports `sudo` used as a command in a `RUN` instruction (shell form,
+    exec form and heredoc scripts, including inside `$(…)`, subshells and
+    after `env` or variable assignments).
+
+    ## Why it matters
+    Build steps already run as the current `USER`; `sudo` in a Dockerfile
+    means the image ships sudo and a user allowed to use it, which undoes
+    the point of switching away from root. It also behaves unpredictably
+    without a TTY.
+
+    ## Example
+    ```dockerfile
+    USER app
+    RUN sudo apt-get update
+    ```
+
+    ## Use instead
+    ```dockerfile
+    USER root
+    RUN apt-get update
+    USER app
+    ```
+
+    ## Fix safety
+    No automatic fix.
+    """
+
+    code = "HP404"
+    name = "sudo-in-run"
+    severity = Severity.WARNING
+
+    def check(self, ctx: RuleContext) -> None:
+        for st, ins in iter_runs(ctx.doc):  # type: ignore[arg-type]
+            for script in scripts_of(ctx, st, ins):
+                for cmd in script.commands:
+                    words = cmd.words
+                    # strip assignments and env/exec wrappers, but not sudo itself
+                    i = 0
+                    while i < len(words):
+                        v = words[i].value
+                        if v == "sudo":
+                            ctx.report(
+                                self,
+                                words[i].start,
+                                words[i].end,
+                                "sudo in RUN: set USER root for the steps that need it instead",
+                                subject="sudo " + " ".join(w.value for w in words[i + 1 : i + 3]),
+                            )
+                            break
+                        rest = strip_wrappers(words[i : i + 1])
+                        if rest:
+                            break
+                        i += 1

@@ -1,0 +1,95 @@
+"""Suppression comments: `# hardpin: ignore=HP101,HP102 reason` and `# hardpin: ignore-file=HP401`.
+
+In Dockerfiles a comment applies to the next instruction (all its lines,
+continuations and heredoc bodies included); it may sit anywhere in the block
+of comment lines directly above that instruction. `ignore-file` applies to
+the whole file wherever it is. Suppressions that suppress nothing become HP002.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hardpin.model import Finding, Source
+
+_COMMENT_RE = re.compile(r"#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)")
+_CODE_RE = re.compile(r"HP\d{3}")
+
+
+@dataclass(slots=True)
+class Suppression:
+    line: int
+    start: int  # source offsets of the `hardpin: ...` comment
+    end: int
+    codes: tuple[str, ...]
+    first_line: int  # lines it covers; 0..0 for nothing, whole file for ignore-file
+    last_line: int
+    used: set[str] = field(default_factory=set)
+
+
+def _scan(source: Source) -> list[tuple[int, re.Match[str], int]]:
+    """(line number, match, line start offset) for every suppression comment line."""
+    text = source.text
+    if "hardpin:" not in text:
+        return []
+    out = []
+    for line in range(1, source.line_count + 1):
+        start = source.line_start(line)
+        content = source.line_text(line)
+        stripped = content.lstrip(" \t\ufeff")
+        if not stripped.startswith("#"):
+            continue
+        m = _COMMENT_RE.match(stripped)
+        if m:
+            out.append((line, m, start + len(content) - len(stripped)))
+    return out
+
+
+def dockerfile_suppressions(source: Source, instruction_lines: list[tuple[int, int]]) -> list[Suppression]:
+    """`instruction_lines`: (first line, last line) of every instruction, in order."""
+    found = _scan(source)
+    if not found:
+        return []
+    starts = {first: last for first, last in instruction_lines}
+    covered = set()
+    for first, last in instruction_lines:
+        covered.update(range(first + 1, last + 1))
+    sups = []
+    for line, m, off in found:
+        codes = tuple(c.strip().upper() for c in m.group(2).split(","))
+        if m.group(1) == "ignore-file":
+            first, last = 1, source.line_count
+        else:
+            first = last = 0
+            nxt = line + 1
+            # skip further comment lines of the same block
+            while nxt <= source.line_count and nxt not in starts:
+                t = source.line_text(nxt).strip()
+                if not t.startswith("#") or nxt in covered:
+                    break
+                nxt += 1
+            if nxt in starts:
+                first, last = nxt, starts[nxt]
+        sups.append(Suppression(line, off, off + m.end(), codes, first, last))
+    return sups
+
+
+def apply(findings: list[Finding], sups: list[Suppression]) -> list[Finding]:
+    """Drop suppressed findings, recording which suppression codes were used."""
+    if not sups:
+        return findings
+    kept = []
+    for f in findings:
+        hit = False
+        for s in sups:
+            if f.code in s.codes and s.first_line <= f.line <= s.last_line:
+                s.used.add(f.code)
+                hit = True
+        if not hit:
+            kept.append(f)
+    return kept
+
+
+def is_code(code: str) -> bool:
+    return _CODE_RE.fullmatch(code) is not None
