@@ -33,7 +33,7 @@ PLATFORM_ARGS = frozenset(
     }
 )  # fmt: skip
 
-_DIRECTIVE_RE = re.compile(r"#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
+_DIRECTIVE_RE = re.compile(r"[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
 _KEYWORD_RE = re.compile(r"[ \t]*([A-Za-z]+)(?=[ \t]|$)")
 _HEREDOC_RE = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_.][A-Za-z0-9_.\-]*)\2")
 
@@ -351,6 +351,10 @@ def parse(source: Source) -> Dockerfile:
         indent = len(line) - len(stripped)
         start = pos + indent
         m = _KEYWORD_RE.match(line, indent)
+        if not m and escape in line:
+            # `FROM\` : a keyword directly followed by the line continuation
+            m2 = re.match(r"[ \t]*([A-Za-z]+)" + re.escape(escape) + r"[ \t]*$", line)
+            m = _KEYWORD_RE.match(line[: m2.end(1)], indent) if m2 else None
         if not m:
             raise ParseError(f"expected an instruction, found {stripped.split()[0]!r}", start)
         raw_kw = m.group(1)

@@ -14,7 +14,7 @@ from hardpin.parsers.dockerfile import (
     global_env,
     stage_env,
 )
-from hardpin.parsers.shell import Command, ShellSyntaxError, parse_commands
+from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_commands
 from hardpin.refs import ImageRef, InvalidReference, parse_image
 
 if TYPE_CHECKING:
@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"})
 NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd", "powershell.exe", "pwsh.exe", "cmd.exe"})
 DEFAULT_SHELL = ("/bin/sh", "-c")
+WINDOWS_SHELL = ("cmd", "/S", "/C")
+_WINDOWS_HINTS = ("windows", "nanoserver", "servercore", "dotnet/framework", "powershell:")
+
+
+def is_windows_image(ref: str) -> bool:
+    """Images whose default shell is cmd (Windows base images)."""
+    low = ref.lower()
+    return low.startswith("mcr.microsoft.com/") and any(h in low for h in _WINDOWS_HINTS)
 
 
 @dataclass(slots=True)
@@ -163,6 +171,9 @@ def shell_of(df: Dockerfile, st: Stage, upto: Instruction) -> tuple[str, ...]:
         chain.append(cur)
         cur, _ = stage_image(df, cur)
     shell: tuple[str, ...] = DEFAULT_SHELL
+    _parent, root_ref = stage_image(df, chain[-1])
+    if df.escape == "`" or (root_ref is not None and is_windows_image(str(root_ref))):
+        shell = WINDOWS_SHELL
     for s in reversed(chain):
         for ins in s.instructions:
             if s is st and ins is upto:
@@ -206,6 +217,8 @@ def run_scripts(df: Dockerfile, ins: Instruction) -> list[Script]:
             # the script is inside a JSON string: positions point at the JSON array
             cmds = parse_commands(argv[2], [target.offsets[0]] * (len(argv[2]) + 1))
             scripts.append(Script(argv[2], [], cmds, False))
+        else:
+            scripts.append(Script("", [], [Command(_exec_words(target, argv))], False))
         return scripts
     _flags, rest = target.flags()
     if not rest:
@@ -234,6 +247,25 @@ def run_scripts(df: Dockerfile, ins: Instruction) -> list[Script]:
                 body_offs = _body_offsets(df, h.body_start, h.body_end, h.strip_tabs)
                 scripts.append(Script(h.body, body_offs, parse_commands(h.body, body_offs), True))
     return scripts
+
+
+def _exec_words(ins: Instruction, argv: list[str]) -> list[ShWord]:
+    """Exec-form arguments as words, each positioned at its JSON string in the source."""
+    import json
+
+    words = []
+    pos = 0
+    for a in argv:
+        lit = json.dumps(a)
+        i = ins.args.find(lit, pos)
+        if i == -1:
+            i = pos
+            s = e = ins.offsets[min(pos, len(ins.offsets) - 1)]
+        else:
+            s, e = ins.span(i + 1, i + len(lit) - 1)
+            pos = i + len(lit)
+        words.append(ShWord(a, a, s, e))
+    return words
 
 
 def _body_offsets(df: Dockerfile, start: int, end: int, strip_tabs: bool) -> list[int]:

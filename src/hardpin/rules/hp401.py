@@ -5,7 +5,7 @@ from __future__ import annotations
 from hardpin.model import Severity
 from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage, expand, global_env, stage_env
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.dockerfile_common import stage_image
+from hardpin.rules.dockerfile_common import is_windows_image, stage_image
 
 _ROOT = frozenset({"root", "0"})
 
@@ -84,9 +84,7 @@ class HP401(Rule):
         low = (base or "").lower()
         if any(w in low for w in ("nonroot", "rootless", "distroless/static:nonroot")):
             return
-        if low.startswith("mcr.microsoft.com/") and any(
-            w in low for w in ("windows", "nanoserver", "servercore", "dotnet/framework")
-        ):
+        if is_windows_image(low) or df.escape == "`":
             return
         ins = final.from_
         img = final.image

@@ -1,0 +1,80 @@
+"""Every rule's fixtures: where it fires and where it must not, with exact (code, line, column)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hardpin.engine import lint_text
+from hardpin.fixer import converge
+from hardpin.registry import RULES
+from hardpin.settings import Settings
+
+from conftest import FIXTURES
+
+RULE_DIR = FIXTURES / "rules"
+CASES = sorted(RULE_DIR.glob("*/*.Dockerfile"))
+
+
+def settings_for_code(code: str) -> Settings:
+    if code == "HP103":
+        return Settings(allowed_registries=("registry.example.com", "*.gcr.io", "ghcr.io/my-org/*"))
+    return Settings()
+
+
+def expected(path: Path) -> list[str]:
+    text = path.with_name(path.name[: -len(".Dockerfile")] + ".expected").read_text()
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture(path: Path) -> None:
+    code = path.parent.name
+    text = path.read_bytes().decode()
+    findings = lint_text(path.name, "dockerfile", text, settings_for_code(code))
+    got = [f"{f.code} {f.line}:{f.column}" for f in findings if f.code == code]
+    assert got == expected(path)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_every_rule_has_firing_and_passing_fixtures(rule) -> None:
+    d = RULE_DIR / rule.code
+    cases = list(d.glob("*.Dockerfile"))
+    fires = [p for p in cases if expected(p)]
+    passes = [p for p in cases if not expected(p)]
+    assert fires, f"{rule.code} has no fixture where it fires"
+    if rule.code != "HP001":
+        assert passes, f"{rule.code} has no fixture where it must not fire"
+
+
+@pytest.mark.parametrize(
+    "path", sorted(RULE_DIR.glob("*/*.Dockerfile.fixed")), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_fix_fixtures(path: Path) -> None:
+    src = path.with_name(path.name[: -len(".fixed")])
+    text = src.read_bytes().decode()
+    settings = Settings()
+
+    def lint(t: str):
+        return lint_text(src.name, "dockerfile", t, settings)
+
+    fixed, n, _ = converge(text, lint, unsafe=False)
+    assert fixed == path.read_text()
+    assert n > 0
+    again, n2, _ = converge(fixed, lint, unsafe=False)
+    assert again == fixed and n2 == 0
+    unsafe_file = src.with_name(src.name + ".unsafe-fixed")
+    if unsafe_file.exists():
+        fixed_u, _, _ = converge(text, lint, unsafe=True)
+        assert fixed_u == unsafe_file.read_text()
+
+
+def test_rule_docstrings_have_all_sections() -> None:
+    from hardpin.rules.base import DOC_SECTIONS
+
+    for rule in RULES:
+        sections = rule.sections()
+        assert list(sections) == list(DOC_SECTIONS), rule.code
+        assert all(sections.values()), rule.code
+        assert rule.summary()
