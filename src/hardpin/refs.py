@@ -94,11 +94,13 @@ def parse_image(raw: str) -> ImageRef:
 
 def digest_problem(digest: str) -> str:
     """Why a digest is not a valid pin (for messages)."""
-    if not _DIGEST_SHAPE.fullmatch(digest):
-        return "it is not an algorithm followed by a hex hash"
-    algo, _, hexpart = digest.partition(":")
+    algo, sep, hexpart = digest.partition(":")
+    if not sep or not hexpart:
+        return "a digest is sha256: followed by 64 hex digits"
     if algo != "sha256":
-        return f"hardpin accepts sha256 digests, not {algo}"
+        return f"hardpin accepts sha256 digests, not {algo!r}"
+    if any(c not in "0123456789abcdefABCDEF" for c in hexpart):
+        return "the hash contains characters that are not hex digits"
     if hexpart != hexpart.lower():
         return "the hex digits must be lower case"
     return f"a sha256 digest has 64 hex digits, this one has {len(hexpart)}"

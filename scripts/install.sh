@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up a development install of hardpin in .venv on a Debian machine with Python 3.11+.
+# Installs the Debian packages the tests use (as root, or through sudo), then hardpin
+# with its test dependencies into a fresh virtual environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(git python3-venv python3-pip)
+
+if command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+PYTHON="${PYTHON:-python3}"
+"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hardpin needs Python 3.11 or newer")'
+rm -rf .venv
+"$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+echo "hardpin installed in .venv: $(.venv/bin/hardpin --version)" >&2
