@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hardpin.model import Finding, HardpinError, Source
@@ -12,14 +11,6 @@ from hardpin.rules.meta import HP001, HP002
 
 if TYPE_CHECKING:
     from hardpin.settings import Settings
-
-
-@dataclass(slots=True)
-class FileResult:
-    path: str
-    kind: str
-    text: str
-    findings: list[Finding]
 
 
 def read_text(path: str) -> str:

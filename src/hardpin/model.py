@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from hardpin._record import field, record
 from enum import StrEnum
 
 
@@ -34,7 +34,7 @@ class Applicability(StrEnum):
     DISPLAY_ONLY = "display-only"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Edit:
     """Replace text[start:end] (character offsets into the decoded file) with `text`."""
 
@@ -43,7 +43,7 @@ class Edit:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Fix:
     edits: tuple[Edit, ...]
     applicability: Applicability
@@ -96,7 +96,7 @@ class Source:
         return idx + 1, offset - self._line_starts[idx] + 1
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Span:
     """Character offsets [start, end) into a Source's text."""
 
@@ -104,7 +104,7 @@ class Span:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Finding:
     code: str
     name: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from hardpin._record import record
 
 DEFAULT_REGISTRY = "docker.io"
 _DOCKER_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
@@ -17,7 +17,7 @@ class InvalidReference(ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class ImageRef:
     raw: str
     registry: str  # normalised: docker.io for Docker Hub

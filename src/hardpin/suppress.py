@@ -9,15 +9,15 @@ the whole file wherever it is. Suppressions that suppress nothing become HP002.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from hardpin._record import field, record
 from hardpin.model import Finding, Source
 
 _COMMENT_RE = re.compile(r"#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)")
 _CODE_RE = re.compile(r"HP\d{3}")
 
 
-@dataclass(slots=True)
+@record
 class Suppression:
     line: int
     start: int  # source offsets of the `hardpin: ...` comment

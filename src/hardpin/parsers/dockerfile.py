@@ -11,7 +11,7 @@ rules can report (and fixes can edit) exact spans.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from hardpin._record import field, record
 
 from hardpin.model import Source
 
@@ -45,7 +45,7 @@ class ParseError(Exception):
         self.offset = offset
 
 
-@dataclass(slots=True)
+@record
 class Word:
     """A whitespace-separated word of an instruction's arguments."""
 
@@ -56,7 +56,7 @@ class Word:
     index: int  # position in Instruction.args
 
 
-@dataclass(slots=True)
+@record
 class Flag:
     name: str  # without the leading dashes
     value: str | None
@@ -64,7 +64,7 @@ class Flag:
     value_start: int  # source offset of the value (after '=')
 
 
-@dataclass(slots=True)
+@record
 class Heredoc:
     name: str
     strip_tabs: bool
@@ -77,7 +77,7 @@ class Heredoc:
     body_line: int  # line of the first body line
 
 
-@dataclass(slots=True)
+@record
 class Instruction:
     keyword: str  # upper case
     raw_keyword: str
@@ -124,7 +124,7 @@ class Instruction:
         return None
 
 
-@dataclass(slots=True)
+@record
 class ArgDef:
     name: str
     default: str | None  # dequoted default, None when declared without one
@@ -134,7 +134,7 @@ class ArgDef:
     value_end: int | None
 
 
-@dataclass(slots=True)
+@record
 class Stage:
     index: int
     name: str | None  # lower-cased `AS name`
@@ -144,7 +144,7 @@ class Stage:
     args: list[ArgDef] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@record
 class Dockerfile:
     source: Source
     escape: str

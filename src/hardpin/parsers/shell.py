@@ -9,7 +9,7 @@ a Dockerfile RUN spread over continuation lines or a heredoc body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from hardpin._record import field, record
 
 
 class ShellSyntaxError(Exception):
@@ -19,7 +19,7 @@ class ShellSyntaxError(Exception):
         self.offset = offset
 
 
-@dataclass(slots=True)
+@record
 class ShWord:
     raw: str
     value: str  # quotes removed; expansions kept as written
@@ -27,7 +27,7 @@ class ShWord:
     end: int
 
 
-@dataclass(slots=True)
+@record
 class Command:
     words: list[ShWord]
     # operator that connects this command to the previous one in its list:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hardpin._record import record
 from typing import TYPE_CHECKING, Iterator
 
 from hardpin.parsers.dockerfile import (
@@ -33,7 +33,7 @@ def is_windows_image(ref: str) -> bool:
     return low.startswith("mcr.microsoft.com/") and any(h in low for h in _WINDOWS_HINTS)
 
 
-@dataclass(slots=True)
+@record
 class ImageSite:
     """One place a Dockerfile names an image: FROM, COPY --from, RUN --mount from=."""
 
@@ -194,7 +194,7 @@ def is_posix_shell(shell: tuple[str, ...]) -> bool:
     return name not in NON_POSIX_SHELLS and not name.startswith("powershell")
 
 
-@dataclass(slots=True)
+@record
 class Script:
     text: str
     offsets: list[int]

@@ -68,8 +68,19 @@ class HP101(Rule):
 
     def check(self, ctx: RuleContext) -> None:
         for site in sites(ctx):
-            if site.missing or site.ref is None:
-                continue  # HP104 / HP001 territory
+            if site.missing:
+                continue  # HP104
+            if site.ref is None:
+                ctx.report(
+                    self,
+                    site.start,
+                    site.end,
+                    f"{_WHERE[site.kind]} {describe(site)} is not a valid image reference "
+                    f"({site.error}), so it cannot be pinned",
+                    subject=site.raw,
+                    availability=FixAvailability.NONE,
+                )
+                continue
             ref = site.ref
             where = _WHERE[site.kind]
             if ref.digest is None:

@@ -1,0 +1,480 @@
+"""Find the files to check: the kind table, directory walking, excludes and .gitignore.
+
+`.gitignore` matching is implemented here (no git process): patterns are compiled to
+regular expressions following git's wildmatch rules, and each directory's effective
+pattern list (info/exclude, then every .gitignore from the work tree's root down to the
+directory, later patterns taking precedence) is built once while walking.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING
+
+from hardpin.model import HardpinError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+    from hardpin.settings import Settings
+
+# --------------------------------------------------------------------------- kinds
+
+
+def _is_dockerfile(name: str, path: str) -> bool:
+    if name.endswith(".dockerignore"):  # Dockerfile.dockerignore, app.Dockerfile.dockerignore
+        return False
+    return (
+        name in ("Dockerfile", "Containerfile", "dockerfile")
+        or name.startswith(("Dockerfile.", "Containerfile."))
+        or name.endswith((".Dockerfile", ".dockerfile"))
+    )
+
+
+# (kind, matcher(basename, posix path)); the first matcher that accepts a file decides.
+# A new kind of file is one more row here.
+KINDS: list[tuple[str, Callable[[str, str], bool]]] = [
+    ("dockerfile", _is_dockerfile),
+]
+
+
+def kind_of(path: str | Path) -> str | None:
+    """The kind of file `path` names ("dockerfile"), or None when hardpin does not check it."""
+    s = os.fspath(path)
+    if os.sep != "/":
+        s = s.replace(os.sep, "/")
+    name = s.rsplit("/", 1)[-1]
+    for kind, matches in KINDS:
+        if matches(name, s):
+            return kind
+    return None
+
+
+# --------------------------------------------------------------------------- gitignore
+
+_NEVER = "(?!)"
+_CLASSES = {
+    "alnum": "a-zA-Z0-9",
+    "alpha": "a-zA-Z",
+    "blank": " \\t",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "\\x21-\\x7e",
+    "lower": "a-z",
+    "print": "\\x20-\\x7e",
+    "punct": "!-/:-@\\[-`{-~",
+    "space": " \\t\\n\\r\\f\\v",
+    "upper": "A-Z",
+    "xdigit": "0-9A-Fa-f",
+}
+
+
+def _bracket(p: str, i: int) -> tuple[str, int] | None:
+    """Translate the bracket expression starting at p[i] == '['; return (regex, index after
+    the closing ']'), or None when it is unterminated or malformed (git: never matches)."""
+    n = len(p)
+    i += 1
+    negated = False
+    if i < n and p[i] in "!^":
+        negated = True
+        i += 1
+    items: list[str] = []
+    prev: str | None = None  # previous literal character, for ranges
+    first = True
+    while True:
+        if i >= n:
+            return None
+        c = p[i]
+        if c == "]" and not first:
+            i += 1
+            break
+        first = False
+        if c == "\\":
+            i += 1
+            if i >= n:
+                return None
+            c = p[i]
+            items.append(re.escape(c))
+            prev = c
+        elif c == "-" and prev is not None and i + 1 < n and p[i + 1] != "]":
+            i += 1
+            hi = p[i]
+            if hi == "\\":
+                i += 1
+                if i >= n:
+                    return None
+                hi = p[i]
+            items.pop()  # the range replaces its low end
+            if prev <= hi:
+                items.append(f"{re.escape(prev)}-{re.escape(hi)}")
+            prev = None
+        elif c == "[" and i + 1 < n and p[i + 1] == ":":
+            end = p.find("]", i + 2)
+            if end == -1:
+                return None
+            body = p[i + 2 : end]
+            if not body.endswith(":"):
+                # not a [:class:]: '[' is an ordinary member
+                items.append(re.escape("["))
+                prev = "["
+            else:
+                cls = _CLASSES.get(body[:-1])
+                if cls is None:
+                    return None
+                items.append(cls)
+                prev = None
+                i = end
+        else:
+            items.append(re.escape(c))
+            prev = c
+        i += 1
+    members = "".join(items)
+    if negated:
+        return f"[^/{members}]", i
+    if not members:
+        return _NEVER, i
+    return f"(?!/)[{members}]", i
+
+
+def _translate(p: str) -> str:
+    """Regex for a wildmatch pattern matched with WM_PATHNAME (wildcards stop at `/`)."""
+    out: list[str] = []
+    i, n = 0, len(p)
+    while i < n:
+        c = p[i]
+        if c == "*":
+            j = i
+            while j < n and p[j] == "*":
+                j += 1
+            at_start = i == 0 or p[i - 1] == "/"
+            at_end = j == n or p[j] == "/"
+            if j - i >= 2 and at_start and at_end:
+                if j == n:
+                    out.append(".*")  # trailing "**": everything below
+                else:
+                    out.append("(?:.*/)?")  # "**/": zero or more directories
+                    j += 1
+            else:
+                out.append("[^/]*")
+            i = j
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[":
+            br = _bracket(p, i)
+            if br is None:
+                return _NEVER
+            out.append(br[0])
+            i = br[1]
+        elif c == "\\":
+            if i + 1 >= n:
+                return _NEVER  # a trailing backslash never matches
+            out.append(re.escape(p[i + 1]))
+            i += 2
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return "".join(out)
+
+
+class IgnorePattern:
+    """One compiled line of an ignore file (immutable by convention; a plain slotted class
+    keeps `dataclasses` off the start-up path)."""
+
+    __slots__ = ("regex", "negated", "dir_only", "basename", "cut", "source")
+
+    def __init__(
+        self,
+        regex: re.Pattern[str],
+        negated: bool,
+        dir_only: bool,
+        basename: bool,
+        cut: int,
+        source: str,
+    ) -> None:
+        self.regex = regex
+        self.negated = negated
+        self.dir_only = dir_only
+        self.basename = basename  # no `/` in the pattern: matched against the last component
+        self.cut = cut  # characters to drop from a work-tree-relative path: base dir + "/"
+        self.source = source  # the line as written
+
+    def __repr__(self) -> str:
+        return f"IgnorePattern({self.source!r}, base_len={self.cut})"
+
+
+def _trim_trailing_spaces(line: str) -> str:
+    """git's trim_trailing_spaces: drop unescaped trailing spaces (not tabs)."""
+    last_space = None
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        if c == " ":
+            if last_space is None:
+                last_space = i
+        elif c == "\\":
+            i += 1
+            if i >= n:
+                return line
+            last_space = None
+        else:
+            last_space = None
+        i += 1
+    return line if last_space is None else line[:last_space]
+
+
+def parse_gitignore(text: str, base: str = "") -> list[IgnorePattern]:
+    """The patterns of one ignore file; `base` is its directory relative to the work tree
+    root ("" for the root and for info/exclude)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    cut = len(base) + 1 if base else 0
+    out: list[IgnorePattern] = []
+    for raw in text.split("\n"):
+        line = raw[:-1] if raw.endswith("\r") else raw
+        if not line or line.startswith("#"):
+            continue
+        line = _trim_trailing_spaces(line)
+        negated = line.startswith("!")
+        p = line[1:] if negated else line
+        dir_only = p.endswith("/")
+        if dir_only:
+            p = p[:-1]
+        basename = "/" not in p
+        if p.startswith("/"):
+            p = p[1:]
+        out.append(
+            IgnorePattern(
+                regex=re.compile(_translate(p), re.S),
+                negated=negated,
+                dir_only=dir_only,
+                basename=basename,
+                cut=cut,
+                source=raw,
+            )
+        )
+    return out
+
+
+def is_ignored(patterns: Sequence[IgnorePattern], rel: str, is_dir: bool) -> bool:
+    """Whether work-tree-relative `rel` is ignored by `patterns` (all from its directory
+    and above, lowest precedence first). Parent directories are not considered: the
+    walker never descends into an ignored directory."""
+    name = rel.rsplit("/", 1)[-1]
+    for pat in reversed(patterns):
+        if pat.dir_only and not is_dir:
+            continue
+        subject = name if pat.basename else rel[pat.cut :]
+        if pat.regex.fullmatch(subject):
+            return not pat.negated
+    return False
+
+
+def _read_ignore_file(path: str, base: str) -> list[IgnorePattern]:
+    try:
+        if os.path.islink(path):  # git does not follow a symlinked .gitignore in the tree
+            return []
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return []
+    return parse_gitignore(data.decode("utf-8", "surrogateescape"), base)
+
+
+def _git_common_dir(worktree: str) -> str | None:
+    dotgit = os.path.join(worktree, ".git")
+    if os.path.isdir(dotgit):
+        gitdir = dotgit
+    else:
+        try:
+            with open(dotgit, encoding="utf-8", errors="surrogateescape") as f:
+                first = f.readline().strip()
+        except OSError:
+            return None
+        if not first.startswith("gitdir:"):
+            return None
+        gitdir = os.path.join(worktree, first[len("gitdir:") :].strip())
+    try:
+        with open(os.path.join(gitdir, "commondir"), encoding="utf-8") as f:
+            return os.path.normpath(os.path.join(gitdir, f.read().strip()))
+    except OSError:
+        return gitdir
+
+
+def _repo_patterns(worktree: str) -> list[IgnorePattern]:
+    """info/exclude and the root .gitignore of the work tree at `worktree`."""
+    pats: list[IgnorePattern] = []
+    common = _git_common_dir(worktree)
+    if common is not None:
+        pats += _read_ignore_file(os.path.join(common, "info", "exclude"), "")
+    pats += _read_ignore_file(os.path.join(worktree, ".gitignore"), "")
+    return pats
+
+
+def _find_worktree(directory: str) -> str | None:
+    d = directory
+    while True:
+        if os.path.lexists(os.path.join(d, ".git")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+class _Git:
+    """The ignore state of one directory being walked."""
+
+    __slots__ = ("rel", "patterns")
+
+    def __init__(self, rel: str, patterns: tuple[IgnorePattern, ...]) -> None:
+        self.rel = rel  # the directory relative to the work tree root ("" at the root)
+        self.patterns = patterns
+
+
+def _git_for_top(abs_top: str) -> _Git | None:
+    """Ignore state for an explicitly named directory: every ignore file from its work
+    tree's root down to it (the directory itself and its parents are not tested)."""
+    worktree = _find_worktree(abs_top)
+    if worktree is None:
+        return None
+    pats = _repo_patterns(worktree)
+    rel = "" if abs_top == worktree else os.path.relpath(abs_top, worktree).replace(os.sep, "/")
+    if rel:
+        parts = rel.split("/")
+        d = worktree
+        for i, part in enumerate(parts):
+            d = os.path.join(d, part)
+            pats += _read_ignore_file(os.path.join(d, ".gitignore"), "/".join(parts[: i + 1]))
+    return _Git(rel, tuple(pats))
+
+
+# --------------------------------------------------------------------------- walking
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}/{b}" if a else b
+
+
+def discover(
+    paths: Sequence[str | Path],
+    *,
+    settings_for: Callable[[Path], Settings],
+    default_kind: str = "dockerfile",
+) -> list[tuple[Path, str]]:
+    """The files to check under `paths`, with their kinds, sorted and without duplicates.
+
+    Directories are walked (symlinked directories inside them are not followed); a file
+    there is returned when `kind_of` knows it and it is neither excluded by the settings
+    that apply to it nor ignored by git. A file named in `paths` is always returned (its
+    kind defaults to `default_kind`); a directory named in `paths` is walked even if it
+    is itself excluded or ignored.
+    """
+    from pathlib import Path
+
+    found: dict[str, tuple[Path, str]] = {}
+
+    def add(shown: str, abs_path: str, kind: str) -> None:
+        key = os.path.normcase(abs_path)
+        if key not in found:
+            found[key] = (Path(shown), kind)
+
+    for p in paths:
+        s = os.fspath(p)
+        if not os.path.exists(s):
+            raise HardpinError(f"{s}: no such file or directory")
+        abs_s = os.path.abspath(s)
+        if os.path.isdir(s):
+            _walk(s, abs_s, settings_for, add)
+        else:
+            add(s, abs_s, kind_of(s) or default_kind)
+    return sorted(found.values())
+
+
+def _walk(
+    top: str,
+    abs_top: str,
+    settings_for: Callable[[Path], Settings],
+    add: Callable[[str, str, str], None],
+) -> None:
+    from pathlib import Path
+
+    # Each stack item: (path as shown, absolute path, settings, git state or None).
+    stack: list[tuple[str, str, Settings, _Git | None]] = [
+        (top, abs_top, settings_for(Path(top)), _git_for_top(abs_top))
+    ]
+    first = True
+    while stack:
+        shown, abs_dir, settings, git = stack.pop()
+        try:
+            with os.scandir(abs_dir) as it:
+                entries = list(it)
+        except OSError as exc:
+            if first:
+                raise HardpinError(f"{top}: cannot read directory: {exc.strerror or exc}") from exc
+            continue  # an unreadable directory deeper down is skipped, as git does
+        names = {e.name for e in entries}
+        if git is not None and not first and ".git" in names:
+            # a nested repository: its own ignore files apply, not the outer ones
+            git = _Git("", tuple(_repo_patterns(abs_dir)))
+        elif git is not None and not first and ".gitignore" in names:
+            git = _Git(
+                git.rel,
+                git.patterns
+                + tuple(_read_ignore_file(os.path.join(abs_dir, ".gitignore"), git.rel)),
+            )
+        elif git is None and ".git" in names:
+            git = _Git("", tuple(_repo_patterns(abs_dir)))
+        first = False
+        root = os.path.abspath(settings.root)
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if not is_dir:
+                    if entry.is_symlink():
+                        # a link to a file is checked; links to directories are not
+                        # followed and dangling links are skipped
+                        if not entry.is_file():
+                            continue
+                    elif not entry.is_file(follow_symlinks=False):
+                        continue  # fifo, socket, device
+            except OSError:
+                continue
+            if git is not None and name == ".git":
+                continue  # the repository (a directory, or a file in a worktree/submodule)
+            child_shown = os.path.join(shown, name)
+            if not is_dir:
+                kind = kind_of(child_shown)
+                if kind is None:
+                    continue
+            child_abs = os.path.join(abs_dir, name)
+            # Exclusion is decided by the settings of the directory holding the entry, so
+            # a config file inside an excluded directory is never read.
+            if settings.excludes_entry(_rel(child_abs, root, name)):
+                continue
+            if git is not None and is_ignored(git.patterns, _join(git.rel, name), is_dir):
+                continue
+            if is_dir:
+                child_git = None if git is None else _Git(_join(git.rel, name), git.patterns)
+                stack.append((child_shown, child_abs, settings_for(Path(child_shown)), child_git))
+            else:
+                add(child_shown, child_abs, kind)  # type: ignore[arg-type]
+
+
+def _rel(abs_path: str, root: str, name: str) -> str:
+    """`abs_path` relative to `root` with `/` separators (its name when it is the root)."""
+    if abs_path.startswith(root) and abs_path[len(root) : len(root) + 1] == os.sep:
+        rel = abs_path[len(root) + 1 :]
+    elif root.endswith(os.sep) and abs_path.startswith(root):
+        rel = abs_path[len(root) :]
+    else:
+        try:
+            rel = os.path.relpath(abs_path, root)
+        except ValueError:
+            return name
+    if rel in (".", ""):
+        return name
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
