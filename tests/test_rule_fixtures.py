@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from hardpin.discovery import kind_of
 from hardpin.engine import lint_text
 from hardpin.fixer import converge
 from hardpin.registry import RULES
@@ -14,7 +15,7 @@ from hardpin.settings import Settings
 from conftest import FIXTURES
 
 RULE_DIR = FIXTURES / "rules"
-CASES = sorted(RULE_DIR.glob("*/*.Dockerfile"))
+CASES = sorted(p for p in RULE_DIR.glob("*/*") if kind_of(p) is not None and p.suffix != ".expected")
 
 
 def settings_for_code(code: str) -> Settings:
@@ -24,7 +25,8 @@ def settings_for_code(code: str) -> Settings:
 
 
 def expected(path: Path) -> list[str]:
-    text = path.with_name(path.name[: -len(".Dockerfile")] + ".expected").read_text()
+    """`<fixture>.expected`: one `CODE line:column` per line, in output order."""
+    text = path.with_name(path.name + ".expected").read_text()
     return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 
@@ -32,7 +34,7 @@ def expected(path: Path) -> list[str]:
 def test_fixture(path: Path) -> None:
     code = path.parent.name
     text = path.read_bytes().decode()
-    findings = lint_text(path.name, "dockerfile", text, settings_for_code(code))
+    findings = lint_text(path.name, kind_of(path), text, settings_for_code(code))
     got = [f"{f.code} {f.line}:{f.column}" for f in findings if f.code == code]
     assert got == expected(path)
 
@@ -40,7 +42,7 @@ def test_fixture(path: Path) -> None:
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
 def test_every_rule_has_firing_and_passing_fixtures(rule) -> None:
     d = RULE_DIR / rule.code
-    cases = list(d.glob("*.Dockerfile"))
+    cases = [p for p in CASES if p.parent == d]
     fires = [p for p in cases if expected(p)]
     passes = [p for p in cases if not expected(p)]
     assert fires, f"{rule.code} has no fixture where it fires"
@@ -49,7 +51,7 @@ def test_every_rule_has_firing_and_passing_fixtures(rule) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", sorted(RULE_DIR.glob("*/*.Dockerfile.fixed")), ids=lambda p: f"{p.parent.name}/{p.name}"
+    "path", sorted(RULE_DIR.glob("*/*.fixed")), ids=lambda p: f"{p.parent.name}/{p.name}"
 )
 def test_fix_fixtures(path: Path) -> None:
     src = path.with_name(path.name[: -len(".fixed")])
@@ -57,7 +59,7 @@ def test_fix_fixtures(path: Path) -> None:
     settings = Settings()
 
     def lint(t: str):
-        return lint_text(src.name, "dockerfile", t, settings)
+        return lint_text(src.name, kind_of(src), t, settings)
 
     fixed, n, _ = converge(text, lint, unsafe=False)
     assert fixed == path.read_text()

@@ -33,11 +33,37 @@ def _is_dockerfile(name: str, path: str) -> bool:
     )
 
 
+def _is_shell_script(name: str, path: str) -> bool:
+    return name.endswith((".sh", ".bash"))
+
+
 # (kind, matcher(basename, posix path)); the first matcher that accepts a file decides.
 # A new kind of file is one more row here.
 KINDS: list[tuple[str, Callable[[str, str], bool]]] = [
     ("dockerfile", _is_dockerfile),
+    ("shell", _is_shell_script),
 ]
+
+_SHEBANG_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "mksh"})
+
+
+def sniff_kind(path: str) -> str | None:
+    """Kind from content, for files without an extension: a shell shebang makes a script."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(128)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    words = head[2:].split(b"\n", 1)[0].decode("latin-1").split()
+    if not words:
+        return None
+    exe = words[0].rsplit("/", 1)[-1]
+    if exe == "env" and len(words) > 1:
+        exe = words[1] if words[1] != "-S" or len(words) < 3 else words[2]
+        exe = exe.rsplit("/", 1)[-1]
+    return "shell" if exe in _SHEBANG_SHELLS else None
 
 
 def kind_of(path: str | Path) -> str | None:
@@ -389,7 +415,7 @@ def discover(
         if os.path.isdir(s):
             _walk(s, abs_s, settings_for, add)
         else:
-            add(s, abs_s, kind_of(s) or default_kind)
+            add(s, abs_s, kind_of(s) or sniff_kind(s) or default_kind)
     return sorted(found.values())
 
 
@@ -448,6 +474,8 @@ def _walk(
             child_shown = os.path.join(shown, name)
             if not is_dir:
                 kind = kind_of(child_shown)
+                if kind is None and "." not in name:
+                    kind = sniff_kind(os.path.join(abs_dir, name))
                 if kind is None:
                     continue
             child_abs = os.path.join(abs_dir, name)

@@ -11,6 +11,7 @@ from hardpin.rules.meta import HP001, HP002
 
 if TYPE_CHECKING:
     from hardpin.settings import Settings
+    from hardpin.suppress import Suppression
 
 
 def read_text(path: str) -> str:
@@ -35,31 +36,49 @@ def rules_for(kind: str, settings: Settings, path: str | None) -> list[type[Rule
     ]
 
 
+def _parse(kind: str, source: Source) -> tuple[object | None, tuple[str, int] | None]:
+    """(document, None) or (None, (error message, offset))."""
+    if kind == "dockerfile":
+        from hardpin.parsers.dockerfile import ParseError, parse
+
+        try:
+            return parse(source), None
+        except ParseError as exc:
+            return None, (exc.message, exc.offset)
+    if kind == "shell":
+        from hardpin.parsers.shell import ShellSyntaxError
+        from hardpin.rules.shell_common import parse_script
+
+        try:
+            return parse_script(source.text), None
+        except ShellSyntaxError as exc:
+            return None, (f"cannot parse the shell script: {exc.message}", exc.offset)
+    raise HardpinError(f"{source.path}: no linter for files of kind {kind!r}")
+
+
+def _suppressions(kind: str, source: Source, doc: object | None) -> list[Suppression]:
+    from hardpin import suppress
+
+    if kind == "dockerfile":
+        lines = [(i.line, i.end_line) for i in doc.instructions] if doc is not None else []  # type: ignore[attr-defined]
+        return suppress.dockerfile_suppressions(source, lines)
+    return suppress.line_suppressions(source)
+
+
 def lint_text(path: str, kind: str, text: str, settings: Settings) -> list[Finding]:
     """All findings for one document, suppressions applied, sorted."""
     source = Source(path, text)
-    ctx_findings: list[Finding]
-    sups = []
-    if kind == "dockerfile":
-        from hardpin.parsers.dockerfile import ParseError, parse
-        from hardpin.suppress import dockerfile_suppressions
-
-        try:
-            doc = parse(source)
-        except ParseError as exc:
-            ctx = RuleContext(source, None, settings, kind)
-            line_end = source.line_end(source.position(exc.offset)[0])
-            ctx.report(HP001, exc.offset, max(exc.offset, line_end), exc.message, subject=exc.message)
-            sups = dockerfile_suppressions(source, [])
-            ctx_findings = ctx.findings
-        else:
-            ctx = RuleContext(source, doc, settings, kind)
-            for rule in rules_for(kind, settings, path):
-                rule().check(ctx)
-            sups = dockerfile_suppressions(source, [(i.line, i.end_line) for i in doc.instructions])
-            ctx_findings = ctx.findings
+    doc, error = _parse(kind, source)
+    ctx = RuleContext(source, doc, settings, kind)
+    if error is not None:
+        message, offset = error
+        line_end = source.line_end(source.position(offset)[0])
+        ctx.report(HP001, offset, max(offset, line_end), message, subject=message)
     else:
-        raise HardpinError(f"{path}: no linter for files of kind {kind!r}")
+        for rule in rules_for(kind, settings, path):
+            rule().check(ctx)
+    sups = _suppressions(kind, source, doc)
+    ctx_findings = ctx.findings
 
     findings = [f for f in ctx_findings if settings.is_enabled(f.code, path)]
     if sups:

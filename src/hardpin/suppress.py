@@ -75,6 +75,38 @@ def dockerfile_suppressions(source: Source, instruction_lines: list[tuple[int, i
     return sups
 
 
+_TRAILING_RE = re.compile(r"(?:^|\s)#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)")
+
+
+def line_suppressions(source: Source) -> list[Suppression]:
+    """Scripts and line-based files: a trailing `# hardpin: ignore=...` covers its own line;
+    on a line of its own it covers the next line that is not a comment."""
+    if "hardpin:" not in source.text:
+        return []
+    sups = []
+    n = source.line_count
+    for line in range(1, n + 1):
+        content = source.line_text(line)
+        if "hardpin:" not in content:
+            continue
+        m = _TRAILING_RE.search(content)
+        if not m:
+            continue
+        start = source.line_start(line) + m.start() + (1 if content[m.start()] != "#" else 0)
+        codes = tuple(c.strip().upper() for c in m.group(2).split(","))
+        if m.group(1) == "ignore-file":
+            first, last = 1, n
+        elif content.lstrip().startswith("#"):
+            nxt = line + 1
+            while nxt <= n and source.line_text(nxt).lstrip().startswith("#"):
+                nxt += 1
+            first = last = nxt if nxt <= n else 0
+        else:
+            first = last = line
+        sups.append(Suppression(line, start, source.line_start(line) + m.end(), codes, first, last))
+    return sups
+
+
 def apply(findings: list[Finding], sups: list[Suppression]) -> list[Finding]:
     """Drop suppressed findings, recording which suppression codes were used."""
     if not sups:
