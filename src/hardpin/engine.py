@@ -65,11 +65,22 @@ def _suppressions(kind: str, source: Source, doc: object | None) -> list[Suppres
     return suppress.line_suppressions(source)
 
 
-def lint_text(path: str, kind: str, text: str, settings: Settings) -> list[Finding]:
-    """All findings for one document, suppressions applied, sorted."""
+def lint_text(
+    path: str, kind: str, text: str, settings: Settings, *, base_dir: str | None = None
+) -> list[Finding]:
+    """All findings for one document, suppressions applied, sorted.
+
+    `base_dir` is the document's directory on disk (for rules that read files it names);
+    by default the directory of `path` when that exists.
+    """
+    import os
+
+    if base_dir is None:
+        d = os.path.dirname(os.path.abspath(path))
+        base_dir = d if os.path.isdir(d) else None
     source = Source(path, text)
     doc, error = _parse(kind, source)
-    ctx = RuleContext(source, doc, settings, kind)
+    ctx = RuleContext(source, doc, settings, kind, base_dir)
     if error is not None:
         message, offset = error
         line_end = source.line_end(source.position(offset)[0])

@@ -14,6 +14,10 @@ from hardpin.rules.hp404 import HP404
 from hardpin.rules.hp405 import HP405
 from hardpin.rules.meta import HP001, HP002
 
+# HP2xx imports: pip family (HP201 HP202 HP203 HP210)
+# HP2xx imports: other package managers (HP204 HP205 HP209 HP211)
+# HP2xx imports: downloads and TLS (HP206 HP207 HP208)
+
 RULES: tuple[type[Rule], ...] = (
     HP001,
     HP002,
@@ -21,6 +25,9 @@ RULES: tuple[type[Rule], ...] = (
     HP102,
     HP103,
     HP104,
+    # HP2xx rules: pip family
+    # HP2xx rules: other package managers
+    # HP2xx rules: downloads and TLS
     HP401,
     HP402,
     HP403,

@@ -53,15 +53,40 @@ class Rule:
 class RuleContext:
     """What a rule sees: the source, the parsed document, the settings; and `report`."""
 
-    __slots__ = ("source", "doc", "settings", "findings", "kind", "_cache")
+    __slots__ = ("source", "doc", "settings", "findings", "kind", "base_dir", "_cache")
 
-    def __init__(self, source: Source, doc: object, settings: Settings, kind: str) -> None:
+    def __init__(
+        self, source: Source, doc: object, settings: Settings, kind: str, base_dir: str | None = None
+    ) -> None:
         self.source = source
+        # Directory of the document on disk (None for stdin): rules that must look at a file
+        # the document names (a COPY'd requirements file) read it through `read_related`.
+        self.base_dir = base_dir
         self.doc = doc
         self.settings = settings
         self.kind = kind
         self.findings: list[Finding] = []
         self._cache: dict[str, object] = {}
+
+    def read_related(self, relpath: str) -> str | None:
+        """Text of a file named relative to the document's directory, or None.
+
+        The only file access a rule may make; results are cached per document.
+        """
+        if self.base_dir is None:
+            return None
+        import os
+
+        path = os.path.normpath(os.path.join(self.base_dir, relpath))
+
+        def load() -> str | None:
+            try:
+                with open(path, "rb") as fh:
+                    return fh.read(4 * 1024 * 1024).decode("utf-8", "surrogateescape")
+            except OSError:
+                return None
+
+        return self.cached(f"file:{path}", load)
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """Compute a per-document analysis once and share it between rules."""
