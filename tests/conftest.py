@@ -16,7 +16,9 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 def run_cli(*args: str, cwd: str | Path | None = None, stdin: str | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed command line as a user would (python -m hardpin)."""
-    e = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    src = str(ROOT / "src")
+    pp = os.environ.get("PYTHONPATH")
+    e = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": src + (os.pathsep + pp if pp else ""), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "hardpin", *args],
         cwd=cwd, input=stdin, capture_output=True, text=True, env=e, timeout=120,
@@ -30,6 +32,8 @@ def cli():
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
+    """A copy of the example project in its own git work tree (so .gitignore applies)."""
     dst = tmp_path / "example"
     shutil.copytree(FIXTURES / "example", dst)
+    subprocess.run(["git", "init", "-q", str(dst)], check=True)
     return dst

@@ -203,11 +203,11 @@ def test_plain_output_does_not_import_rich_or_network_modules(example: Path) -> 
         "import sys, io; sys.argv=['hardpin','check','Dockerfile'];"
         "from hardpin.cli import main; rc=main();"
         "bad=[m for m in ('rich','requests','urllib3','subprocess') if m in sys.modules];"
-        "print(','.join(bad))"
+        "print('LOADED=' + ','.join(bad))"
     )
     r = subprocess.run([sys.executable, "-c", code], cwd=example, capture_output=True, text=True,
                        env={**os.environ, "NO_COLOR": "1"})
-    assert r.stdout.strip().splitlines()[-1] == "", r.stdout
+    assert r.stdout.strip().splitlines()[-1] == "LOADED=", r.stdout
 
 
 def test_generated_rule_docs_are_current() -> None:

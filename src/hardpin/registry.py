@@ -15,8 +15,19 @@ from hardpin.rules.hp405 import HP405
 from hardpin.rules.meta import HP001, HP002
 
 # HP2xx imports: pip family (HP201 HP202 HP203 HP210)
+from hardpin.rules.hp201 import HP201
+from hardpin.rules.hp202 import HP202
+from hardpin.rules.hp203 import HP203
+from hardpin.rules.hp210 import HP210
 # HP2xx imports: other package managers (HP204 HP205 HP209 HP211)
+from hardpin.rules.hp204 import HP204
+from hardpin.rules.hp205 import HP205
+from hardpin.rules.hp209 import HP209
+from hardpin.rules.hp211 import HP211
 # HP2xx imports: downloads and TLS (HP206 HP207 HP208)
+from hardpin.rules.hp206 import HP206
+from hardpin.rules.hp207 import HP207
+from hardpin.rules.hp208 import HP208
 
 RULES: tuple[type[Rule], ...] = (
     HP001,
@@ -26,8 +37,19 @@ RULES: tuple[type[Rule], ...] = (
     HP103,
     HP104,
     # HP2xx rules: pip family
+    HP201,
+    HP202,
+    HP203,
+    HP210,
     # HP2xx rules: other package managers
+    HP204,
+    HP205,
+    HP209,
+    HP211,
     # HP2xx rules: downloads and TLS
+    HP206,
+    HP207,
+    HP208,
     HP401,
     HP402,
     HP403,

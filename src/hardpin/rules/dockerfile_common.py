@@ -24,7 +24,7 @@ SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"
 NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd", "powershell.exe", "pwsh.exe", "cmd.exe"})
 DEFAULT_SHELL = ("/bin/sh", "-c")
 WINDOWS_SHELL = ("cmd", "/S", "/C")
-_WINDOWS_HINTS = ("windows", "nanoserver", "servercore", "dotnet/framework", "powershell:")
+_WINDOWS_HINTS = ("windows", "nanoserver", "servercore", "dotnet/framework", "ltsc20")
 
 
 def is_windows_image(ref: str) -> bool:
@@ -304,7 +304,8 @@ def scripts_of(ctx: RuleContext, st: Stage, ins: Instruction) -> list[Script]:
 
     def compute() -> list[Script]:
         df: Dockerfile = ctx.doc  # type: ignore[assignment]
-        if not is_posix_shell(shell_of(df, st, ins)):
+        exec_form = (ins.inner or ins).json_args is not None  # no SHELL involved
+        if not exec_form and not is_posix_shell(shell_of(df, st, ins)):
             return []
         try:
             return run_scripts(df, ins)

@@ -1,0 +1,147 @@
+"""Human-readable output: one line per finding, then a one-line summary.
+
+Plain output is written with `stream.write` and must never import rich
+(importing it costs ~90 ms of the start-up budget); rich is imported only to
+colour the same text.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Sequence, TextIO
+
+from hardpin.model import FixAvailability, Severity
+from hardpin.output import clean
+
+if TYPE_CHECKING:
+    from hardpin.model import Finding
+
+_FIX_PHRASE = {
+    FixAvailability.SAFE: "fixable with --fix",
+    FixAvailability.UNSAFE: "fixable with --unsafe-fixes",
+    FixAvailability.NETWORK: "fixable with network",
+}
+_CODE_STYLE = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "bold yellow",
+    Severity.INFO: "bold cyan",
+}
+
+
+def use_color(stream: TextIO, color: bool | None) -> bool:
+    """An explicit choice wins; otherwise colour only a terminal, unless NO_COLOR or TERM=dumb."""
+    if color is not None:
+        return color
+    isatty = getattr(stream, "isatty", None)
+    try:
+        tty = bool(isatty is not None and isatty())
+    except (ValueError, OSError):  # closed or detached stream
+        tty = False
+    if not tty:
+        return False
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    return os.environ.get("TERM", "") != "dumb"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def finding_parts(f: Finding) -> tuple[str, str, str, str]:
+    """(location, code, message, fix suffix) of one line; joined they are the line."""
+    fix = "" if f.fix is FixAvailability.NONE else f" [fix: {f.fix}]"
+    return f"{_one_line(f.path)}:{f.line}:{f.column}:", f.code, _one_line(f.message), fix
+
+
+def _one_line(s: str) -> str:
+    """Keep one finding on one line: line breaks are shown as \\r and \\n."""
+    s = clean(s)
+    if "\n" in s or "\r" in s:
+        s = s.replace("\r", "\\r").replace("\n", "\\n")
+    return s
+
+
+def finding_line(f: Finding) -> str:
+    loc, code, message, fix = finding_parts(f)
+    return f"{loc} {code} {message}{fix}"
+
+
+def summary(findings: Sequence[Finding], files_checked: int, fixed: int) -> str:
+    if not findings:
+        line = f"All checks passed ({_plural(files_checked, 'file')})."
+    else:
+        by_sev = {s: 0 for s in Severity}
+        by_fix = {a: 0 for a in FixAvailability}
+        paths = set()
+        for f in findings:
+            by_sev[f.severity] += 1
+            by_fix[f.fix] += 1
+            paths.add(f.path)
+        counts = (
+            f"{_plural(by_sev[Severity.ERROR], 'error')}, "
+            f"{_plural(by_sev[Severity.WARNING], 'warning')}, "
+            f"{by_sev[Severity.INFO]} info"
+        )
+        found = _plural(len(findings), "finding")
+        line = f"Found {found} ({counts}) in {_plural(len(paths), 'file')}"
+        fixable = [f"{by_fix[a]} {phrase}" for a, phrase in _FIX_PHRASE.items() if by_fix[a]]
+        line += ("; " + ", ".join(fixable) + ".") if fixable else "."
+    if fixed:
+        line += f" Fixed {fixed}."
+    return line
+
+
+def render(
+    findings: Sequence[Finding],
+    *,
+    stream: TextIO,
+    color: bool | None,
+    files_checked: int,
+    fixed: int,
+) -> None:
+    if use_color(stream, color):
+        _render_rich(findings, stream, files_checked, fixed)
+        return
+    lines = [finding_line(f) for f in findings]
+    lines.append(summary(findings, files_checked, fixed))
+    _write(stream, "\n".join(lines) + "\n")
+
+
+def _write(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:  # a legacy console encoding cannot show some character
+        enc = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(enc, "replace").decode(enc))
+
+
+def _render_rich(
+    findings: Sequence[Finding], stream: TextIO, files_checked: int, fixed: int
+) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(
+        file=stream,
+        force_terminal=True,
+        color_system="standard",
+        no_color=False,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+    )
+    for f in findings:
+        loc, code, message, fix = finding_parts(f)
+        line = Text()
+        line.append(loc, style="bold")
+        line.append(" ")
+        line.append(code, style=_CODE_STYLE[f.severity])
+        line.append(" ")
+        line.append(message)
+        if fix:
+            line.append(fix, style="dim")
+        console.print(line)
+    text = summary(findings, files_checked, fixed)
+    console.print(Text(text, style="bold green" if not findings else "bold"))
