@@ -12,7 +12,7 @@ from hardpin.rules.hp402 import HP402
 from hardpin.rules.hp403 import HP403
 from hardpin.rules.hp404 import HP404
 from hardpin.rules.hp405 import HP405
-from hardpin.rules.meta import HP001, HP002
+from hardpin.rules.meta import HP001, HP002, HP003
 
 # HP2xx imports: pip family (HP201 HP202 HP203 HP210)
 from hardpin.rules.hp201 import HP201
@@ -32,6 +32,7 @@ from hardpin.rules.hp208 import HP208
 RULES: tuple[type[Rule], ...] = (
     HP001,
     HP002,
+    HP003,
     HP101,
     HP102,
     HP103,

@@ -81,3 +81,58 @@ class HP002(Rule):
 
     def check(self, ctx: RuleContext) -> None:
         """Reported by the suppression pass after all other rules ran."""
+
+
+class HP003(Rule):
+    """Shell not analysed: RUN under PowerShell or cmd.
+
+    ## What it does
+    Notes, once per Dockerfile, that `RUN` instructions executed by a
+    PowerShell or cmd `SHELL` (or by the cmd default of a Windows base
+    image) are not parsed as POSIX shell, so the shell rules (HP2xx, HP404,
+    HP405) do not look inside them. Windows package managers (HP211) are
+    still matched word by word. The finding points at the first such RUN.
+
+    ## Why it matters
+    A linter that silently skips part of a file gives a false sense of
+    coverage; one that fails the whole file (as Scorecard does for
+    PowerShell) gives none. This note says exactly what was not checked.
+
+    ## Example
+    ```dockerfile
+    FROM mcr.microsoft.com/windows/servercore:ltsc2022
+    SHELL ["powershell", "-Command"]
+    RUN Invoke-WebRequest https://example.com/setup.ps1 -OutFile setup.ps1; ./setup.ps1
+    ```
+
+    ## Use instead
+    Review such RUN instructions by hand, or suppress the note with
+    `# hardpin: ignore-file=HP003` once you have.
+
+    ## Fix safety
+    No automatic fix.
+    """
+
+    code = "HP003"
+    name = "shell-not-analysed"
+    severity = Severity.INFO
+    kinds = frozenset({"dockerfile"})
+
+    def check(self, ctx: RuleContext) -> None:
+        from hardpin.rules.dockerfile_common import is_posix_shell, iter_runs, shell_name, shell_of
+
+        for st, ins in iter_runs(ctx.doc):  # type: ignore[arg-type]
+            if (ins.inner or ins).json_args is not None:
+                continue
+            shell = shell_of(ctx.doc, st, ins)  # type: ignore[arg-type]
+            if not is_posix_shell(shell):
+                kw = (ins.inner or ins).keyword_start
+                ctx.report(
+                    self,
+                    kw,
+                    kw + 3,
+                    f"RUN under {shell_name(shell)} is not analysed as POSIX shell: the HP2xx shell rules "
+                    f"skip these RUN instructions (HP211 still applies)",
+                    subject=f"shell {shell_name(shell)}",
+                )
+                return
