@@ -92,6 +92,7 @@ class Instruction:
     json_args: list[str] | None = None  # exec form
     inner: Instruction | None = None  # the instruction that ONBUILD wraps
     _words: list[Word] | None = None
+    _prefix: tuple[list[Flag], int | None] | None = None
 
     def span(self, i: int, j: int) -> tuple[int, int]:
         """Source offsets of args[i:j]."""
@@ -104,21 +105,35 @@ class Instruction:
             self._words = split_words(self.args, self.offsets)
         return self._words
 
+    def flag_prefix(self) -> tuple[list[Flag], int | None]:
+        """Leading `--name[=value]` flags, and the index in `args` where the rest starts.
+
+        Only the leading words are split, so a long RUN costs nothing here.
+        """
+        if self._prefix is None:
+            words = self._words if self._words is not None else split_words(self.args, self.offsets, True)
+            flags: list[Flag] = []
+            i = 0
+            while i < len(words) and words[i].raw.startswith("--") and len(words[i].raw) > 2:
+                w = words[i]
+                name, eq, value = w.value[2:].partition("=")
+                vstart = w.start + w.raw.find("=") + 1 if eq else w.end
+                flags.append(Flag(name.lower(), value if eq else None, w, vstart))
+                i += 1
+            self._prefix = (flags, words[i].index if i < len(words) else None)
+        return self._prefix
+
+    def rest_start(self) -> int | None:
+        """Index in `args` of the first word after the flags (None when there is none)."""
+        return self.flag_prefix()[1]
+
     def flags(self) -> tuple[list[Flag], list[Word]]:
         """Leading `--name[=value]` flags, and the remaining words."""
-        words = self.words()
-        flags: list[Flag] = []
-        i = 0
-        while i < len(words) and words[i].raw.startswith("--") and len(words[i].raw) > 2:
-            w = words[i]
-            name, eq, value = w.value[2:].partition("=")
-            vstart = w.start + w.raw.find("=") + 1 if eq else w.end
-            flags.append(Flag(name.lower(), value if eq else None, w, vstart))
-            i += 1
-        return flags, words[i:]
+        flags, _ = self.flag_prefix()
+        return flags, self.words()[len(flags) :]
 
     def flag(self, name: str) -> Flag | None:
-        for f in self.flags()[0]:
+        for f in self.flag_prefix()[0]:
             if f.name == name:
                 return f
         return None
@@ -152,6 +167,7 @@ class Dockerfile:
     instructions: list[Instruction]
     global_args: list[ArgDef]
     stages: list[Stage]
+    _genv: dict[str, str | None] | None = None
 
     def stage_by_name(self, name: str) -> Stage | None:
         low = name.lower()
@@ -165,8 +181,11 @@ class Dockerfile:
 # word splitting and quoting
 
 
-def split_words(text: str, offsets: list[int]) -> list[Word]:
-    """Split on unquoted whitespace; a backslash escapes outside single quotes."""
+def split_words(text: str, offsets: list[int], flags_only: bool = False) -> list[Word]:
+    """Split on unquoted whitespace; a backslash escapes outside single quotes.
+
+    With `flags_only`, stop after the first word that does not start with `--`.
+    """
     words: list[Word] = []
     n = len(text)
     i = 0
@@ -200,6 +219,8 @@ def split_words(text: str, offsets: list[int]) -> list[Word]:
             i += 1
         raw = text[start:i]
         words.append(Word(raw, "".join(val), offsets[start], offsets[i - 1] + 1, start))
+        if flags_only and not raw.startswith("--"):
+            break
     return words
 
 
@@ -595,13 +616,19 @@ def _build(
 
 
 def global_env(df: Dockerfile) -> dict[str, str | None]:
-    """Values visible to FROM lines: global ARG defaults (last declaration wins)."""
+    """Values visible to FROM lines: global ARG defaults (last declaration wins).
+
+    Computed once per Dockerfile; callers must not modify the returned dict.
+    """
+    if df._genv is not None:
+        return df._genv
     env: dict[str, str | None] = {}
     for a in df.global_args:
         val = a.default
         if val is not None:
             val, _ = expand(val, env)
         env[a.name] = val
+    df._genv = env
     return env
 
 

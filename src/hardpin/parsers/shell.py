@@ -9,6 +9,8 @@ a Dockerfile RUN spread over continuation lines or a heredoc body.
 
 from __future__ import annotations
 
+import re
+
 from hardpin._record import field, record
 
 
@@ -44,6 +46,8 @@ class Command:
 
 _OPS = ("&&", "||", ";;", "|&", "|", ";", "&", "\n", "(", ")")
 _REDIR_START = "<>"
+_OP_CHARS = frozenset("&|;\n()")
+_PLAIN = re.compile(r"[^\s;&|<>()\\'\"`$]+")
 
 
 def parse_commands(text: str, offsets: list[int] | None = None) -> list[Command]:
@@ -97,7 +101,7 @@ class _Lexer:
                 flush(joined or "", op_off)
                 i = self.run(i + 1, end, depth + 1)
                 continue
-            op = next((o for o in _OPS if t.startswith(o, i)), None)
+            op = next((o for o in _OPS if t.startswith(o, i)), None) if c in _OP_CHARS else None
             if op is not None and op not in "()":
                 flush(op, self._o(i))
                 i += len(op)
@@ -142,7 +146,13 @@ class _Lexer:
         t = self.text
         start = i
         val: list[str] = []
+        plain = _PLAIN.match
         while i < end:
+            m = plain(t, i, end)
+            if m is not None:
+                val.append(m.group())
+                i = m.end()
+                continue
             c = t[i]
             if c in " \t\r\n;&|<>()" and not (c == "(" and val and val[-1] == "$"):
                 if c in "<>" and i + 1 < end and t[i + 1] == "(" and i == start:

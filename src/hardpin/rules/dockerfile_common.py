@@ -58,7 +58,7 @@ def _var_names(text: str) -> list[str]:
 
 def _mount_from(ins: Instruction) -> Iterator[tuple[str, int, int]]:
     """`from=` values of `--mount` flags: (value, start, end) source offsets."""
-    for f in ins.flags()[0]:
+    for f in ins.flag_prefix()[0]:
         if f.name != "mount" or not f.value:
             continue
         raw = f.word.raw
@@ -140,7 +140,14 @@ def _site(
 
 
 def stage_image(df: Dockerfile, st: Stage) -> tuple[Stage | None, ImageRef | None]:
-    """The stage a stage builds on (FROM <stage>), or its external image."""
+    """The stage a stage builds on (FROM <stage>), or its external image (cached per stage)."""
+    cache = df.__dict__.setdefault("_stage_image", {})
+    if st.index not in cache:
+        cache[st.index] = _stage_image(df, st)
+    return cache[st.index]  # type: ignore[no-any-return]
+
+
+def _stage_image(df: Dockerfile, st: Stage) -> tuple[Stage | None, ImageRef | None]:
     if st.image is None:
         return None, None
     expanded, missing = expand(st.image.value, global_env(df))
@@ -220,10 +227,9 @@ def run_scripts(df: Dockerfile, ins: Instruction) -> list[Script]:
         else:
             scripts.append(Script("", [], [Command(_exec_words(target, argv))], False))
         return scripts
-    _flags, rest = target.flags()
-    if not rest:
+    a0 = target.rest_start()
+    if a0 is None:
         return scripts
-    a0 = rest[0].index
     text = target.args[a0:]
     offs = target.offsets[a0:]
     cmds = parse_commands(text, offs)

@@ -1115,7 +1115,7 @@ def _copy_parts(i: Instruction) -> tuple[bool, list[str], str, dict[str, str]] |
 def _bind_mounts(ins: Instruction) -> list[tuple[str, str]]:
     """(target, source) of `RUN --mount=type=bind` from the build context."""
     out: list[tuple[str, str]] = []
-    for f in ins.flags()[0]:
+    for f in ins.flag_prefix()[0]:
         if f.name != "mount" or not f.value:
             continue
         kv: dict[str, str] = {}

@@ -509,10 +509,9 @@ def windows_run_commands(ins: Instruction) -> list[list[ShWord]]:
     """The commands of a RUN under PowerShell or cmd, word by word, with source positions."""
     if ins.json_args is not None:
         return _exec_form_commands(ins)
-    _flags, rest = ins.flags()
-    if not rest:
+    a0 = ins.rest_start()
+    if a0 is None:
         return []
-    a0 = rest[0].index
     return split_windows(ins.args, ins.offsets, a0, len(ins.args))
 
 

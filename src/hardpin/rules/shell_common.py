@@ -49,6 +49,8 @@ class ShellScript:
 
 
 def basename(word: str) -> str:
+    if "/" not in word and "\\" not in word:
+        return word
     return word.replace("\\", "/").rsplit("/", 1)[-1]
 
 
