@@ -236,3 +236,11 @@ def test_only_the_online_package_imports_network_or_subprocess_modules() -> None
                 if n.split(".")[0] in ("requests", "subprocess", "urllib3", "httpx"):
                     offenders.append(f"{path.relative_to(ROOT)}: {n}")
     assert offenders == []
+
+
+def test_parallel_run_reports_the_same_as_serial() -> None:
+    serial = run_cli("check", "--format", "json", "--jobs", "1", "fixtures/rules", cwd=ROOT)
+    parallel = run_cli("check", "--format", "json", "--jobs", "2", "fixtures/rules", cwd=ROOT)
+    assert serial.returncode == parallel.returncode == 1
+    assert len(json.loads(serial.stdout)["findings"]) > 200
+    assert parallel.stdout == serial.stdout

@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--write-baseline", default=None, metavar="FILE", help="record current findings")
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    c.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes for large runs (default: number of cores)")
 
     r = sub.add_parser("rule", help="show one rule's documentation")
     r.add_argument("code")
@@ -163,7 +165,16 @@ def _check(args: argparse.Namespace) -> int:
         texts = {}
 
     fail_on = overrides.fail_on
-    for path, kind, settings in files:
+    if not fixing and args.stdin_filename is None and len(files) >= 2:
+        from hardpin.engine import lint_many
+
+        findings = lint_many([(p, _display_path(p), k, s) for p, k, s in files], args.jobs)
+        files_to_walk: list = []
+        if fail_on is None and files:
+            fail_on = files[0][2].fail_on
+    else:
+        files_to_walk = files
+    for path, kind, settings in files_to_walk:
         shown = _display_path(path) if args.stdin_filename is None else path
         text = texts[path] if path in texts else read_text(path)
         if fail_on is None:

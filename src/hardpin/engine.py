@@ -116,3 +116,34 @@ def lint_text(
             findings.extend(ctx.findings)
     findings.sort(key=lambda f: f.sort_key)
     return findings
+
+
+def _lint_chunk(items: list[tuple[str, str, str, Settings]]) -> list[Finding]:
+    out: list[Finding] = []
+    for path, shown, kind, settings in items:
+        out.extend(lint_text(shown, kind, read_text(path), settings))
+    return out
+
+
+PARALLEL_MIN_FILES = 64
+
+
+def lint_many(items: list[tuple[str, str, str, Settings]], jobs: int | None = None) -> list[Finding]:
+    """Lint many files: (path, shown path, kind, settings) each. Uses worker processes
+    (forked, so nothing is imported twice) when there are enough files and cores."""
+    import os
+
+    if jobs is None:
+        jobs = min(os.cpu_count() or 1, 8)
+    if jobs <= 1 or len(items) < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
+        return _lint_chunk(items)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # small interleaved chunks balance big and small files across workers
+    size = max(8, len(items) // (jobs * 8))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        results = list(pool.map(_lint_chunk, chunks))
+    return [f for r in results for f in r]

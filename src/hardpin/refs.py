@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 from hardpin._record import record
 
 DEFAULT_REGISTRY = "docker.io"
 _DOCKER_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
-_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
-_VALID_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_DIGEST_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
+_PATH_COMPONENT = lazy_re(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_TAG = lazy_re(r"[\w][\w.-]{0,127}")
+_VALID_DIGEST = lazy_re(r"sha256:[0-9a-f]{64}")
+_DIGEST_SHAPE = lazy_re(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
 class InvalidReference(ValueError):

@@ -8,6 +8,8 @@ option adds one entry to KNOWN_KEYS (and, if it wants, a helper validator here).
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import os
 import re
 from collections.abc import Callable
@@ -25,7 +27,7 @@ DEFAULT_EXCLUDE: tuple[str, ...] = ("vendor", "third_party", "node_modules", ".g
 CONFIG_FILE = ".hardpin.toml"
 PYPROJECT = "pyproject.toml"
 
-_CODE_RE = re.compile(r"HP[0-9]{0,3}\Z")
+_CODE_RE = lazy_re(r"HP[0-9]{0,3}\Z")
 _SEVERITIES = {s.value: s for s in Severity}
 
 

@@ -8,13 +8,15 @@ the whole file wherever it is. Suppressions that suppress nothing become HP002.
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 
 from hardpin._record import field, record
 from hardpin.model import Finding, Source
 
-_COMMENT_RE = re.compile(r"#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)")
-_CODE_RE = re.compile(r"HP\d{3}")
+_COMMENT_RE = lazy_re(r"#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)")
+_CODE_RE = lazy_re(r"HP\d{3}")
 
 
 @record
@@ -75,7 +77,7 @@ def dockerfile_suppressions(source: Source, instruction_lines: list[tuple[int, i
     return sups
 
 
-_TRAILING_RE = re.compile(r"(?:^|\s)#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)")
+_TRAILING_RE = lazy_re(r"(?:^|\s)#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)")
 
 
 def line_suppressions(source: Source) -> list[Suppression]:

@@ -35,6 +35,8 @@ environment) are kept as written and flagged on the requirement.
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 
 from hardpin._record import field, record
@@ -49,12 +51,12 @@ VCS_SCHEMES = ("git", "hg", "svn", "bzr")
 URL_SCHEMES = frozenset({"http", "https", "file", "ftp"})
 
 # pip: COMMENT_RE = (^|\s+)#.*$
-_COMMENT_START = re.compile(r"^\s*#")
-_COMMENT = re.compile(r"(^|\s+)#")
-_ENV_VAR = re.compile(r"\$\{[A-Z0-9_]+\}")
-_DIRECT_REF = re.compile(r"^\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*(?:\[[^\]]*\])?\s*@")
-_EGG = re.compile(r"[#&]egg=([^&]+)")
-_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_COMMENT_START = lazy_re(r"^\s*#")
+_COMMENT = lazy_re(r"(^|\s+)#")
+_ENV_VAR = lazy_re(r"\$\{[A-Z0-9_]+\}")
+_DIRECT_REF = lazy_re(r"^\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*(?:\[[^\]]*\])?\s*@")
+_EGG = lazy_re(r"[#&]egg=([^&]+)")
+_HEX = lazy_re(r"^[0-9a-fA-F]+$")
 
 # Options a requirements file may hold: canonical long name -> takes a value
 _LONG: dict[str, bool] = {

@@ -20,6 +20,8 @@ The lexer lists a command's nested commands (`$(…)`, `<(…)`, backquotes)
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import posixpath
 import re
 from collections.abc import Iterator
@@ -47,7 +49,7 @@ class Lazy:
 
     def get(self) -> re.Pattern[str]:
         if self._re is None:
-            self._re = re.compile(self.pattern, self.flags)
+            self._re = lazy_re(self.pattern, self.flags)
         return self._re
 
     def match(self, text: str, pos: int = 0) -> re.Match[str] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 from collections.abc import Iterator
 
@@ -40,12 +42,12 @@ _JS_VALUE = frozenset(
         "--modules-dir", "--lockfile-dir",
     }
 )  # fmt: skip
-_HOSTED = re.compile(r"^(?:github|gitlab|bitbucket|gist):", re.IGNORECASE)
-_SHORTHAND = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:#.*)?$")
-_GIT_HOSTS = re.compile(r"^https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/[^/]+/[^/#?]+/?(?:[#?].*)?$",
+_HOSTED = lazy_re(r"^(?:github|gitlab|bitbucket|gist):", re.IGNORECASE)
+_SHORTHAND = lazy_re(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:#.*)?$")
+_GIT_HOSTS = lazy_re(r"^https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/[^/]+/[^/#?]+/?(?:[#?].*)?$",
                         re.IGNORECASE)  # fmt: skip
-_IMMUTABLE_TARBALL = re.compile(r"^https?://registry\.(?:npmjs\.org|yarnpkg\.com)/", re.IGNORECASE)
-_LOCAL_TARBALL = re.compile(r"\.(?:tgz|tar|tar\.gz)$", re.IGNORECASE)
+_IMMUTABLE_TARBALL = lazy_re(r"^https?://registry\.(?:npmjs\.org|yarnpkg\.com)/", re.IGNORECASE)
+_LOCAL_TARBALL = lazy_re(r"\.(?:tgz|tar|tar\.gz)$", re.IGNORECASE)
 
 
 def npm_spec_problem(spec: str) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 
 from hardpin.model import Severity
@@ -16,8 +18,8 @@ from hardpin.rules.pip_common import (
     simple_commands,
 )
 
-_HTTP = re.compile(r"^http://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)", re.IGNORECASE)
-_LOOPBACK = re.compile(
+_HTTP = lazy_re(r"^http://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)", re.IGNORECASE)
+_LOOPBACK = lazy_re(
     r"^(?:localhost|127(?:\.\d{1,3}){3}|\[?::1\]?|0\.0\.0\.0|host\.docker\.internal)$",
     re.IGNORECASE,
 )

@@ -2,36 +2,38 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 
 from hardpin.model import Severity
 from hardpin.parsers.dockerfile import Dockerfile, key_values
 from hardpin.rules.base import Rule, RuleContext
 
-_SECRET_NAME = re.compile(
+_SECRET_NAME = lazy_re(
     r"(?:^|_)(?:PASSWORD|PASSWD|PASSPHRASE|PASS|SECRET|SECRETS|TOKEN|APIKEY|API_KEY|ACCESS_KEY|"
     r"ACCESSKEY|PRIVATE_KEY|PRIVATEKEY|SECRET_KEY|CREDENTIAL|CREDENTIALS|AUTH_TOKEN|AUTHTOKEN)(?:$|_)"
 )
 # Names that hold something about a secret, not the secret itself.
-_NOT_SECRET_SUFFIX = re.compile(
+_NOT_SECRET_SUFFIX = lazy_re(
     r"_(?:FILE|PATH|DIR|URL|URI|HOST|PORT|NAME|USER|USERNAME|ENDPOINT|VERSION|LENGTH|TTL|"
     r"TIMEOUT|EXPIRY|EXPIRATION|EXPIRES|ENABLED|MODE|ID|TYPE|HEADER|FIELD|ENV|VAR|KEY_ID|"
     r"LOCATION|REF|ARN|SECRET_NAME|PROVIDER|COMMAND|CMD|MIN|MAX|SIZE)$"
 )
 # Token formats that are secrets whatever the variable is called.
 _TOKEN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
-    ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a GitLab token", re.compile(r"\bglpat-[0-9A-Za-z_\-]{20,}")),
-    ("a Slack token", re.compile(r"\bxox[abposr]-[0-9A-Za-z\-]{10,}")),
-    ("a Stripe key", re.compile(r"\b[rs]k_live_[0-9A-Za-z]{16,}")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}")),
-    ("an npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
-    ("a PyPI token", re.compile(r"\bpypi-AgE[A-Za-z0-9_\-]{50,}")),
-    ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
-    ("credentials in a URL", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^/\s@$]{3,}@")),
+    ("a GitHub token", lazy_re(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
+    ("an AWS access key", lazy_re(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a GitLab token", lazy_re(r"\bglpat-[0-9A-Za-z_\-]{20,}")),
+    ("a Slack token", lazy_re(r"\bxox[abposr]-[0-9A-Za-z\-]{10,}")),
+    ("a Stripe key", lazy_re(r"\b[rs]k_live_[0-9A-Za-z]{16,}")),
+    ("a Google API key", lazy_re(r"\bAIza[0-9A-Za-z_\-]{35}")),
+    ("an npm token", lazy_re(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("a PyPI token", lazy_re(r"\bpypi-AgE[A-Za-z0-9_\-]{50,}")),
+    ("a private key", lazy_re(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
+    ("credentials in a URL", lazy_re(r"\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^/\s@$]{3,}@")),
 )
-_VAR_ONLY = re.compile(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+?][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$")
+_VAR_ONLY = lazy_re(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+?][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$")
 
 
 def secret_kind(name: str, value: str) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 
 from hardpin.model import Severity
@@ -9,7 +11,7 @@ from hardpin.parsers.shell import Command
 from hardpin.rules.base import Rule, RuleContext
 from hardpin.rules.dockerfile_common import is_posix_shell, iter_runs, scripts_of, shell_of
 
-_OPT_O = re.compile(r"^-[a-zA-Z]*o$")
+_OPT_O = lazy_re(r"^-[a-zA-Z]*o$")
 
 
 def sets_pipefail(argv: list[str]) -> bool:

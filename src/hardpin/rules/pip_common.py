@@ -24,6 +24,8 @@ directory, and parsed with `hardpin.parsers.requirements`.
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import posixpath
 import re
 from collections.abc import Iterator
@@ -51,13 +53,13 @@ if TYPE_CHECKING:
 UNKNOWN = "\x00"  # stands for a value that cannot be known statically
 SUBCOMMANDS = frozenset({"install", "download", "wheel"})
 
-_PYTHON = re.compile(r"^(?:python|python[23](?:\.\d+)?|pypy3?(?:\.\d+)?)(?:\.exe)?$")
-_PIP = re.compile(r"^pip(?:[23](?:\.\d+)?)?(?:\.exe)?$")
-_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
-_HEX40 = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
-_SHORT_HEX = re.compile(r"^[0-9a-fA-F]{7,39}$")
-_NAME_ONLY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[^\]]*\])?$")
-_DIRECT_REF = re.compile(r"^\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*(?:\[[^\]]*\])?\s*@")
+_PYTHON = lazy_re(r"^(?:python|python[23](?:\.\d+)?|pypy3?(?:\.\d+)?)(?:\.exe)?$")
+_PIP = lazy_re(r"^pip(?:[23](?:\.\d+)?)?(?:\.exe)?$")
+_ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+_HEX40 = lazy_re(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
+_SHORT_HEX = lazy_re(r"^[0-9a-fA-F]{7,39}$")
+_NAME_ONLY = lazy_re(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[^\]]*\])?$")
+_DIRECT_REF = lazy_re(r"^\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*(?:\[[^\]]*\])?\s*@")
 _TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
 _RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
 
@@ -306,7 +308,7 @@ def immutable_commit(ref: str | None) -> bool:
     return ref is not None and bool(_HEX40.match(ref))
 
 
-_ARCHIVE_AT_COMMIT = re.compile(
+_ARCHIVE_AT_COMMIT = lazy_re(
     r"^https?://(?:"
     r"(?:www\.)?github\.com/[^/]+/[^/]+/archive/(?P<a>[0-9a-fA-F]{40})(?:\.zip|\.tar\.gz)?|"
     r"codeload\.github\.com/[^/]+/[^/]+/(?:zip|tar\.gz|legacy\.tar\.gz|legacy\.zip)/(?P<b>[0-9a-fA-F]{40})|"
@@ -579,7 +581,7 @@ def _pip_calls(ctx: RuleContext) -> list[PipCall]:
     return out
 
 
-_LOCKERS = re.compile(r"^(?:uv|pip-compile|poetry|pdm)$")
+_LOCKERS = lazy_re(r"^(?:uv|pip-compile|poetry|pdm)$")
 
 
 def _may_lock(cmd: Command) -> bool:

@@ -24,6 +24,8 @@ command line, one word at a time. This module gives them
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -46,7 +48,7 @@ class LazyRe:
 
     def get(self) -> re.Pattern[str]:
         if self._rx is None:
-            self._rx = re.compile(*self._args)
+            self._rx = lazy_re(*self._args)
         return self._rx
 
     def match(self, s: str) -> re.Match[str] | None:

@@ -12,6 +12,8 @@ be added as another source of units.
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 from typing import TYPE_CHECKING, Iterator
 
@@ -27,8 +29,8 @@ INTERPRETERS = SHELL_NAMES | frozenset(
     {"python", "python2", "python3", "perl", "ruby", "php", "node", "nodejs", "deno", "bun",
      "java", "pwsh", "powershell", "lua", "tclsh", "Rscript", "source", "."}
 )  # fmt: skip
-_PYTHON = re.compile(r"^(?:python|python[23](?:\.\d+)?|pypy3?)$")
-_PIP = re.compile(r"^pip(?:[23](?:\.\d+)?)?$")
+_PYTHON = lazy_re(r"^(?:python|python[23](?:\.\d+)?|pypy3?)$")
+_PIP = lazy_re(r"^pip(?:[23](?:\.\d+)?)?$")
 
 
 @record
