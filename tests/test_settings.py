@@ -691,3 +691,18 @@ def test_settings_for_is_cached_per_directory(
     settings_mod.clear_caches()
     settings_for(tmp_path / "d0" / "Dockerfile")
     assert len(reads) == 4
+
+
+def test_build_context_key_is_accepted_and_validated(tmp_path) -> None:
+    from hardpin.model import HardpinError
+    from hardpin.settings import load_settings
+
+    good = tmp_path / "good.toml"
+    good.write_text('build-context = ".."\n')
+    assert load_settings(good).get("build-context") == ".."
+    bad = tmp_path / "bad.toml"
+    bad.write_text("build-context = 3\n")
+    import pytest
+
+    with pytest.raises(HardpinError, match="build-context"):
+        load_settings(bad)

@@ -126,7 +126,7 @@ class Finding:
         return (self.path, self.line, self.column, self.code)
 
     def to_dict(self) -> dict[str, object]:
-        """The documented JSON shape of a finding (see docs/json-schema.md)."""
+        """The documented JSON shape of a finding (see docs/output-formats.md)."""
         return {
             "code": self.code,
             "name": self.name,

@@ -143,6 +143,8 @@ KNOWN_KEYS: dict[str, Validator] = {
     "fail-on": severity_value,
     "allowed-registries": str_list,
     "severity": _severity_table,
+    # Dockerfile build context, relative to the Dockerfile's directory (HP202 reads COPY'd files there)
+    "build-context": str_value,
 }
 
 _FIELDS: dict[str, str] = {
