@@ -37,29 +37,6 @@ PATH_DIRS = frozenset(
 )  # fmt: skip
 
 
-class Lazy:
-    """A regular expression compiled on first use (module import stays cheap)."""
-
-    __slots__ = ("_re", "flags", "pattern")
-
-    def __init__(self, pattern: str, flags: int = 0) -> None:
-        self.pattern = pattern
-        self.flags = flags
-        self._re: re.Pattern[str] | None = None
-
-    def get(self) -> re.Pattern[str]:
-        if self._re is None:
-            self._re = lazy_re(self.pattern, self.flags)
-        return self._re
-
-    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
-        return self.get().match(text, pos)
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.get().search(text)
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.get().finditer(text)
 
 
 def words_of(cmd: Command) -> list[ShWord]:
@@ -216,7 +193,7 @@ class Redirect:
     start: int  # offset of the operator
 
 
-_REDIR = Lazy(r"(\d*|&)(>>|>\||>&|>|<)")
+_REDIR = lazy_re(r"(\d*|&)(>>|>\||>&|>|<)")
 _STOP = set(";&|)`\"'\n")
 
 
@@ -330,7 +307,7 @@ class Download:
         return bool(self.urls) and all(is_pinned_url(u.value) for u in self.urls)
 
 
-_PINNED_URL = Lazy(
+_PINNED_URL = lazy_re(
     r"^(?:https?://)?(?:"
     r"raw\.githubusercontent\.com/[^/]+/[^/]+/(?P<a>[0-9a-fA-F]{40})/"
     r"|github\.com/[^/]+/[^/]+/(?:raw|blob)/(?P<b>[0-9a-fA-F]{40})/"
@@ -686,7 +663,7 @@ class Interp:
     any_arg: bool = False  # java/dotnet: any argument may name the program (`-jar f`, `f.dll`)
 
 
-_PYTHON = Lazy(r"^(?:python|python[23](?:\.\d+)?|pypy3?)(?:\.exe)?$")
+_PYTHON = lazy_re(r"^(?:python|python[23](?:\.\d+)?|pypy3?)(?:\.exe)?$")
 _STDIN_OPERANDS = frozenset({"-", "/dev/stdin", "/proc/self/fd/0", "/dev/fd/0"})
 
 

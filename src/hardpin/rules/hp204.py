@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 
 from hardpin.model import Applicability, Edit, Fix, FixAvailability, Severity
@@ -10,7 +12,6 @@ from hardpin.rules.base import Rule, RuleContext
 from hardpin.rules.pkg_common import (
     SEMVER,
     UNKNOWN,
-    LazyRe,
     Parsed,
     PkgCommand,
     parse_options,
@@ -67,12 +68,12 @@ PNPM_VALUE_OPTS = frozenset(
 )  # fmt: skip
 _GLOBAL = ("-g", "--global")
 # package specs that are not registry names (HP203 judges git and URL specs)
-_NOT_REGISTRY = LazyRe(
+_NOT_REGISTRY = lazy_re(
     r"^(?:\.{0,2}/|~/|\.\.?$|[A-Za-z]:[\\/]|file:|link:|workspace:|portal:|patch:|exec:|"
     r"git\+|git:|github:|gitlab:|bitbucket:|gist:|https?://)",
     re.I,
 )
-_TARBALL = LazyRe(r"\.(?:tgz|tar|tar\.gz)$", re.I)
+_TARBALL = lazy_re(r"\.(?:tgz|tar|tar\.gz)$", re.I)
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:

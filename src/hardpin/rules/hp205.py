@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 
 from hardpin.model import Severity
@@ -9,7 +11,6 @@ from hardpin.rules.base import Rule, RuleContext
 from hardpin.rules.pkg_common import (
     HEX40,
     SEMVER,
-    LazyRe,
     PkgCommand,
     known,
     parse_options,
@@ -25,7 +26,7 @@ GO_VALUE_FLAGS = frozenset(
         "-debug-runtime-trace", "-debug-trace", "-json",
     }
 )  # fmt: skip
-_HEX = LazyRe(r"^[0-9a-fA-F]+$")
+_HEX = lazy_re(r"^[0-9a-fA-F]+$")
 
 
 def _with_double_dash(flags: frozenset[str]) -> frozenset[str]:

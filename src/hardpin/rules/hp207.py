@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 from typing import TYPE_CHECKING
 
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.download_common import Lazy, display_url
+from hardpin.rules.download_common import display_url
 
 if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Instruction
 
-_HTTP = Lazy(r"^https?://", re.IGNORECASE)
-_CHECKSUM = Lazy(r"^(?:sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$")
-_COMMIT = Lazy(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_HTTP = lazy_re(r"^https?://", re.IGNORECASE)
+_CHECKSUM = lazy_re(r"^(?:sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$")
+_COMMIT = lazy_re(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _QUERY_REF = ("ref", "tag", "branch", "checksum", "commit")
 
 

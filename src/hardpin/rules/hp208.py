@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import fnmatch
 import posixpath
 import re
@@ -17,7 +19,6 @@ from hardpin.rules.download_common import (
     RESERVED,
     WGET_LONG_VALUE,
     WGET_SHORT_VALUE,
-    Lazy,
     expand_su_c,
     is_download_tool,
     parse_download,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction
 
 _FALSE = frozenset({"false", "0", "no", "off"})
-_ASSIGN = Lazy(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+_ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 _WRAPPERS = frozenset({"sudo", "env", "exec", "command", "time", "nice", "nohup"})
 _DECLARE = frozenset({"export", "declare", "typeset", "readonly", "local"})
 _YUM = frozenset({"yum", "dnf", "microdnf", "tdnf", "dnf5", "yum-config-manager"})
@@ -39,30 +40,30 @@ _APT = frozenset({"apt-get", "apt", "aptitude"})
 
 # Text written into configuration files (`echo … > /etc/…`, `sed -i …`), and heredoc bodies.
 _CONFIG_TEXT = [
-    (Lazy(r"(?:(?<![\w.-])|(?<=\\n))gpgcheck\s*=\s*(?:0|false|no)\b", re.IGNORECASE),
+    (lazy_re(r"(?:(?<![\w.-])|(?<=\\n))gpgcheck\s*=\s*(?:0|false|no)\b", re.IGNORECASE),
      "`gpgcheck=0` turns off signature checks for a yum/dnf repository"),
-    (Lazy(r"(?:(?<![\w-])|(?<=\\n)|(?<=\.))sslverify\s*=\s*(?:0|false|no)\b", re.IGNORECASE),
+    (lazy_re(r"(?:(?<![\w-])|(?<=\\n)|(?<=\.))sslverify\s*=\s*(?:0|false|no)\b", re.IGNORECASE),
      "`sslverify=0` turns off TLS certificate checks for a yum/dnf repository"),
-    (Lazy(r"\[[^\]]*\btrusted=yes\b[^\]]*\]"),
+    (lazy_re(r"\[[^\]]*\btrusted=yes\b[^\]]*\]"),
      "`[trusted=yes]` makes apt accept an APT repository without a valid signature"),
-    (Lazy(r"\[[^\]]*\ballow-insecure=yes\b[^\]]*\]"),
+    (lazy_re(r"\[[^\]]*\ballow-insecure=yes\b[^\]]*\]"),
      "`[allow-insecure=yes]` lets apt use an unsigned APT repository"),
-    (Lazy(r"\b(?:AllowInsecureRepositories|AllowDowngradeToInsecureRepositories|AllowUnauthenticated)"
+    (lazy_re(r"\b(?:AllowInsecureRepositories|AllowDowngradeToInsecureRepositories|AllowUnauthenticated)"
                 r"\b[\s\"=]*(?:true|1|yes)\b", re.IGNORECASE),
      "an apt setting that accepts unsigned repositories or packages"),
-    (Lazy(r"\bVerify-(?:Peer|Host)\b[\s\"=]*(?:false|0|no)\b", re.IGNORECASE),
+    (lazy_re(r"\bVerify-(?:Peer|Host)\b[\s\"=]*(?:false|0|no)\b", re.IGNORECASE),
      "an apt setting that turns off TLS certificate checks"),
-    (Lazy(r"(?:(?<![\w-])|(?<=\\n))trusted[-_]host\s*=\s*\S", re.IGNORECASE),
+    (lazy_re(r"(?:(?<![\w-])|(?<=\\n))trusted[-_]host\s*=\s*\S", re.IGNORECASE),
      "`trusted-host` in a pip configuration turns off TLS certificate checks for that host"),
-    (Lazy(r"(?:(?<![\w-])|(?<=\\n))strict-ssl\s*=\s*(?:false|0)\b", re.IGNORECASE),
+    (lazy_re(r"(?:(?<![\w-])|(?<=\\n))strict-ssl\s*=\s*(?:false|0)\b", re.IGNORECASE),
      "`strict-ssl=false` in an .npmrc turns off TLS certificate checks for npm"),
-    (Lazy(r"(?:(?<![\w-])|(?<=\\n))check[-_]certificate\s*=\s*(?:off|0|false|no)\b", re.IGNORECASE),
+    (lazy_re(r"(?:(?<![\w-])|(?<=\\n))check[-_]certificate\s*=\s*(?:off|0|false|no)\b", re.IGNORECASE),
      "`check_certificate = off` in a .wgetrc turns off TLS certificate checks for wget"),
 ]  # fmt: skip
 _CONFIG_WRITERS = frozenset({"echo", "printf", "sed", "add-apt-repository"})
 
 
-_ENV_NAMES = Lazy(
+_ENV_NAMES = lazy_re(
     r"GIT_SSL_NO_VERIFY|PIP_TRUSTED_HOST|UV_INSECURE_HOST|PYTHONHTTPSVERIFY|NODE_TLS_REJECT_UNAUTHORIZED"
     r"|NPM_CONFIG_STRICT_SSL|YARN_ENABLE_STRICT_SSL|YARN_STRICT_SSL|GOINSECURE|GOFLAGS",
     re.IGNORECASE,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pkg_common import UNKNOWN, LazyRe, PkgCommand, parse_options, pkg_commands
+from hardpin.rules.pkg_common import UNKNOWN, PkgCommand, parse_options, pkg_commands
 
 APT = frozenset({"apt-get", "apt", "aptitude"})
 APT_VALUE = frozenset(
@@ -36,9 +38,9 @@ GEM_VALUE = frozenset(
      "-p", "--http-proxy", "-P", "--trust-policy", "--config-file", "--without",
      "--target-rbconfig"}
 )  # fmt: skip
-_PATH = LazyRe(r"^(?:\.{0,2}/|~/|[a-z][a-z0-9+.-]*://)", re.I)
-_EXACT = LazyRe(r"(?<![<>])=")  # `=` that is not part of `>=` or `<=`
-_RPM_VERSION_PART = LazyRe(r"^(?:\d+:)?\d[0-9A-Za-z.~^_:+*]*$")
+_PATH = lazy_re(r"^(?:\.{0,2}/|~/|[a-z][a-z0-9+.-]*://)", re.I)
+_EXACT = lazy_re(r"(?<![<>])=")  # `=` that is not part of `>=` or `<=`
+_RPM_VERSION_PART = lazy_re(r"^(?:\d+:)?\d[0-9A-Za-z.~^_:+*]*$")
 
 
 def rpm_has_version(spec: str) -> bool:

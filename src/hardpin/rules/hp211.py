@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from hardpin._lazy import lazy_re
+
 import re
 
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pkg_common import LazyRe, Parsed, PkgCommand, parse_options, pkg_commands
+from hardpin.rules.pkg_common import Parsed, PkgCommand, parse_options, pkg_commands
 
 CHOCO_VALUE = frozenset(
     {"--version", "-version", "--params", "-params", "--package-parameters", "--install-arguments",
@@ -37,8 +39,8 @@ DOTNET_VALUE = frozenset(
      "--collect", "--test-adapter-path", "--project", "--launch-profile"}
 )  # fmt: skip
 IMPLICIT_RESTORE = frozenset({"build", "publish", "pack", "test"})
-_LOCKED_PROP = LazyRe(r"(?:^|;)\s*RestoreLockedMode\s*=\s*true\s*(?:;|$)", re.I)
-_PROPS_LOCKED = LazyRe(r"<RestoreLockedMode>\s*true\s*</RestoreLockedMode>", re.I)
+_LOCKED_PROP = lazy_re(r"(?:^|;)\s*RestoreLockedMode\s*=\s*true\s*(?:;|$)", re.I)
+_PROPS_LOCKED = lazy_re(r"<RestoreLockedMode>\s*true\s*</RestoreLockedMode>", re.I)
 
 
 def _locked_property(words: list[ShWord]) -> bool:

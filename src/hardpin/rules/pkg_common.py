@@ -37,31 +37,9 @@ if TYPE_CHECKING:
     from hardpin.rules.base import RuleContext
 
 
-class LazyRe:
-    """A regular expression compiled on first use (compiling them all at import costs start-up)."""
-
-    __slots__ = ("_args", "_rx")
-
-    def __init__(self, pattern: str, flags: int = 0) -> None:
-        self._args = (pattern, flags)
-        self._rx: re.Pattern[str] | None = None
-
-    def get(self) -> re.Pattern[str]:
-        if self._rx is None:
-            self._rx = lazy_re(*self._args)
-        return self._rx
-
-    def match(self, s: str) -> re.Match[str] | None:
-        return self.get().match(s)
-
-    def search(self, s: str) -> re.Match[str] | None:
-        return self.get().search(s)
-
-    def sub(self, repl: Callable[[re.Match[str]], str] | str, s: str) -> str:
-        return self.get().sub(repl, s)
 
 
-_ASSIGN = LazyRe(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+_ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 _DECLARE = frozenset({"export", "local", "readonly", "declare", "typeset"})
 # POSIX special built-ins: assignments written before them stay in the shell's environment
 _SPECIAL_BUILTINS = frozenset(
@@ -176,7 +154,7 @@ def resolve(value: str, env: dict[str, str | None], *, windows: bool = False) ->
     return out
 
 
-_PARAM_OP = LazyRe(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(//?|##?|%%?)([^}]*)\}")
+_PARAM_OP = lazy_re(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(//?|##?|%%?)([^}]*)\}")
 
 
 def _param_op(m: re.Match[str], env: dict[str, str | None]) -> str:
@@ -427,7 +405,7 @@ def _collect(
             out.append(PkgCommand(argv, prefix, snapshot, base))
 
 
-_RUN_AS_HINT = LazyRe(r"(?:^|[/\\])(?:gosu|su-exec|su|runuser|mono(?:\.exe)?)$", re.I)
+_RUN_AS_HINT = lazy_re(r"(?:^|[/\\])(?:gosu|su-exec|su|runuser|mono(?:\.exe)?)$", re.I)
 # reserved words that can start a simple command's word list (`if [ … ]; then apt-get …`)
 _RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
 _SU_VALUE = frozenset(
@@ -681,11 +659,11 @@ def _strip_windows_wrappers(words: list[ShWord]) -> list[ShWord]:
 # ---------------------------------------------------------------------------
 # versions
 
-SEMVER = LazyRe(
+SEMVER = lazy_re(
     r"^v?(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)"
     r"(?:-[0-9A-Za-z][0-9A-Za-z.-]*)?(?:\+[0-9A-Za-z][0-9A-Za-z.-]*)?$"
 )
-HEX40 = LazyRe(r"^[0-9a-fA-F]{40,64}$")
+HEX40 = lazy_re(r"^[0-9a-fA-F]{40,64}$")
 
 
 def first_line(text: str) -> str:
