@@ -31,7 +31,6 @@ from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_comma
 from hardpin.rules.shell_common import SHELL_NAMES, basename, expand_sh_c
 
 RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
-_WRAPPERS = frozenset({"sudo", "env", "exec", "command", "time", "nice", "nohup"})
 PATH_DIRS = frozenset(
     {"/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin"}
 )  # fmt: skip
@@ -41,19 +40,7 @@ PATH_DIRS = frozenset(
 
 def words_of(cmd: Command) -> list[ShWord]:
     """Normalised argv: reserved words, assignments and wrappers (sudo, env, exec, …) removed."""
-    words = cmd.words
-    if words:
-        v = words[0].value
-        if words[0].raw not in RESERVED and "=" not in v and v not in _WRAPPERS:
-            return words
-    while True:
-        i = 0
-        while i < len(words) and words[i].raw in RESERVED:
-            i += 1
-        rest = strip_wrappers(words[i:])
-        if len(rest) == len(words):
-            return rest
-        words = rest
+    return strip_wrappers(cmd.words)
 
 
 def command_start(cmd: Command) -> int:
