@@ -131,44 +131,6 @@ def pipes_into(cmds: list[Command], i: int) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# `su -c` bodies (shell_common expands sh/bash -c only)
-
-
-def expand_su_c(commands: list[Command]) -> list[Command]:
-    """`su [user] -c "body"` bodies parsed and inserted after the command (recursively)."""
-    if not any(c.words and any(w.value == "su" for w in c.words[:4]) for c in commands):
-        return commands
-    out: list[Command] = []
-    for cmd in commands:
-        out.append(cmd)
-        words = words_of(cmd)
-        if not words or basename(words[0].value) != "su":
-            continue
-        for k in range(1, len(words) - 1):
-            v = words[k].value
-            if v in ("-c", "--command") or (
-                v.startswith("-") and not v.startswith("--") and v.endswith("c")
-            ):
-                body = words[k + 1]
-                try:
-                    inner = parse_commands(body.value, _offsets(body))
-                except ShellSyntaxError:
-                    break
-                for c in inner:
-                    c.depth += cmd.depth + 1
-                out.extend(expand_su_c(expand_sh_c(inner)))
-                break
-    return out
-
-
-def _offsets(w: ShWord) -> list[int]:
-    shift = 1 if w.raw[:1] in ("'", '"') else 0
-    n = len(w.value)
-    base = w.start + shift
-    return [min(base + i, max(w.end - 1, w.start)) for i in range(n)] + [min(base + n, w.end)]
-
-
-# ---------------------------------------------------------------------------
 # redirections, recovered from the source text
 
 

@@ -16,7 +16,6 @@ from hardpin.rules.download_common import (
     Redirect,
     command_start,
     display_url,
-    expand_su_c,
     interpreter,
     is_download_tool,
     is_pinned_url,
@@ -262,7 +261,7 @@ class _Analysis:
         self.ctx = ctx
         self.text = ctx.source.text
         self.dockerfile = ctx.kind == "dockerfile"
-        self.cmds = expand_su_c(unit.commands)
+        self.cmds = unit.commands
         self.state = state
         self.reported = reported
         self.persist_cwd = persist_cwd

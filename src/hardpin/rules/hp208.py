@@ -19,7 +19,6 @@ from hardpin.rules.download_common import (
     RESERVED,
     WGET_LONG_VALUE,
     WGET_SHORT_VALUE,
-    expand_su_c,
     is_download_tool,
     parse_download,
     redirects,
@@ -185,7 +184,7 @@ class HP208(Rule):
         text = ctx.source.text
         dockerfile = ctx.kind == "dockerfile"
         for unit in units(ctx):
-            cmds = [c for c in expand_su_c(unit.commands) if c.words]
+            cmds = [c for c in unit.commands if c.words]
             cache: list[set[str]] = []
 
             def downloaded(cmds: list[Command] = cmds, cache: list[set[str]] = cache) -> set[str]:

@@ -25,6 +25,7 @@ command line, one word at a time. This module gives them
 from __future__ import annotations
 
 from hardpin._lazy import lazy_re
+from hardpin.rules.shell_common import SU_VALUE_OPTIONS as _SU_VALUE
 
 import re
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -396,11 +397,8 @@ def _collect(
         if snapshot is None:
             snapshot = dict(local)
         inner = _run_as(argv) if _RUN_AS_HINT.search(head) else None
-        if isinstance(inner, list):
+        if inner is not None:
             argv = inner
-        elif inner is not None:
-            _collect(inner[0], base, dict(local), out)
-            continue
         if argv:
             out.append(PkgCommand(argv, prefix, snapshot, base))
 
@@ -408,26 +406,12 @@ def _collect(
 _RUN_AS_HINT = lazy_re(r"(?:^|[/\\])(?:gosu|su-exec|su|runuser|mono(?:\.exe)?)$", re.I)
 # reserved words that can start a simple command's word list (`if [ … ]; then apt-get …`)
 _RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
-_SU_VALUE = frozenset(
-    {
-        "-s",
-        "--shell",
-        "-g",
-        "--group",
-        "-G",
-        "--supp-group",
-        "-u",
-        "--user",
-        "-w",
-        "--whitelist-environment",
-    }
-)
 
 
-def _run_as(argv: list[ShWord]) -> list[ShWord] | tuple[list[Command]] | None:
+def _run_as(argv: list[ShWord]) -> list[ShWord] | None:
     """Commands run through another program: `gosu USER cmd…`, `su-exec USER cmd…`,
-    `runuser -u USER -- cmd…`, `mono nuget.exe …` (the command's words), or `su USER -c "…"` /
-    `runuser … -c "…"` (the parsed body)."""
+    `runuser -u USER -- cmd…`, `mono nuget.exe …` (the command's words). `su USER -c "…"`
+    bodies are not handled here: shell_common.expand_sh_c puts them into the unit."""
     name = base(argv[0].value)
     if name in ("gosu", "su-exec") and len(argv) > 2:
         return argv[2:]
@@ -441,10 +425,8 @@ def _run_as(argv: list[ShWord]) -> list[ShWord] | tuple[list[Command]] | None:
     i = 1
     while i < len(argv):
         v = argv[i].value
-        if v in ("-c", "--command") and i + 1 < len(argv):
-            return _parse_body(argv[i + 1])
-        if v.startswith("--command="):
-            return None
+        if v in ("-c", "--command") or v.startswith("--command="):
+            return None  # the body is parsed into the unit by shell_common.expand_sh_c
         if v == "--":
             return argv[i + 1 :] or None
         if v in _SU_VALUE:
@@ -453,15 +435,6 @@ def _run_as(argv: list[ShWord]) -> list[ShWord] | tuple[list[Command]] | None:
         i += 1
     return None
 
-
-def _parse_body(w: ShWord) -> tuple[list[Command]] | None:
-    from hardpin.parsers.shell import ShellSyntaxError, parse_commands
-    from hardpin.rules.shell_common import _body_offsets, expand_sh_c
-
-    try:
-        return (expand_sh_c(parse_commands(w.value, _body_offsets(w))),)
-    except ShellSyntaxError:
-        return None
 
 
 # ---------------------------------------------------------------------------

@@ -61,28 +61,54 @@ def argv(cmd: Command) -> list[ShWord]:
     return strip_wrappers(cmd.words)
 
 
+_SU_NAMES = frozenset({"su", "runuser"})
+# su/runuser options that take a value (the value is not the user or the command)
+SU_VALUE_OPTIONS = frozenset(
+    {"-s", "--shell", "-g", "--group", "-G", "--supp-group", "-u", "--user", "-w",
+     "--whitelist-environment"}
+)  # fmt: skip
+
+
+def _c_body(words: list[ShWord]) -> ShWord | None:
+    """The script word of `sh -c BODY` (bash/dash/… too) or `su [user] -c BODY` / `runuser … -c`."""
+    name = basename(words[0].value)
+    if name in SHELL_NAMES:
+        for i in range(1, len(words) - 1):
+            opt = words[i].value
+            if opt.startswith("-") and not opt.startswith("--") and "c" in opt[1:]:
+                return words[i + 1]
+            if not opt.startswith("-"):
+                return None
+        return None
+    if name in _SU_NAMES:
+        k = 1
+        while k < len(words) - 1:
+            v = words[k].value
+            if v in ("-c", "--command") or (v.startswith("-") and not v.startswith("--") and v.endswith("c")):
+                return words[k + 1]
+            if v == "--":
+                return None
+            k += 2 if v in SU_VALUE_OPTIONS else 1
+    return None
+
+
 def expand_sh_c(commands: list[Command]) -> list[Command]:
-    """Commands with `sh -c "body"` (and bash/dash/… -c) bodies parsed and inserted after them."""
+    """Commands with `sh -c "body"` (bash/dash/… -c) and `su [user] -c "body"` (runuser) bodies
+    parsed and inserted after them, recursively."""
     out: list[Command] = []
     for cmd in commands:
         out.append(cmd)
         words = argv(cmd)
-        if not words or basename(words[0].value) not in SHELL_NAMES:
+        body = _c_body(words) if words else None
+        if body is None:
             continue
-        for i in range(1, len(words) - 1):
-            opt = words[i].value
-            if opt.startswith("-") and not opt.startswith("--") and "c" in opt[1:]:
-                body = words[i + 1]
-                try:
-                    inner = parse_commands(body.value, _body_offsets(body))
-                except ShellSyntaxError:
-                    break
-                for c in inner:
-                    c.depth += cmd.depth + 1
-                out.extend(expand_sh_c(inner))
-                break
-            if not opt.startswith("-"):
-                break
+        try:
+            inner = parse_commands(body.value, _body_offsets(body))
+        except ShellSyntaxError:
+            continue
+        for c in inner:
+            c.depth += cmd.depth + 1
+        out.extend(expand_sh_c(inner))
     return out
 
 
