@@ -104,8 +104,13 @@ class RuleContext:
         subject: str | None = None,
         fix: Fix | None = None,
         availability: FixAvailability | None = None,
+        severity: Severity | None = None,
     ) -> None:
-        """Report a finding over character offsets [start, end) of the source."""
+        """Report a finding over character offsets [start, end) of the source.
+
+        `severity` overrides the rule's default for this finding (a configured
+        severity for the rule still wins).
+        """
         src = self.source
         line, col = src.position(start)
         end_line, end_col = src.position(max(start, end))
@@ -116,7 +121,7 @@ class RuleContext:
             Finding(
                 code=rule.code,
                 name=rule.name,
-                severity=self.settings.severity_for(rule.code, rule.severity),
+                severity=self.settings.severity_for(rule.code, severity or rule.severity),
                 message=message,
                 path=src.path,
                 line=line,

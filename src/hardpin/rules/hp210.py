@@ -175,13 +175,14 @@ class HP210(Rule):
         if role == "extra" and any(u.strip() and u != UNKNOWN for u in urls):
             who = "uv with an unsafe --index-strategy" if tool == "uv" else "pip"
             ctx.report(
-                _ExtraIndexWarning,
+                self,
                 start,
                 end,
                 f"{what} {shown} adds a second index that {who} treats as equal to the first, so a package "
                 f"published under the same name with a higher version on either index wins (dependency "
                 f"confusion); use a single index that proxies both, or one --index-url per install",
                 subject=subject,
+                severity=Severity.WARNING,
             )
 
     def _check_dockerfile_env(self, ctx: RuleContext) -> None:
@@ -216,25 +217,3 @@ class HP210(Rule):
             return
         val = args[3]
         self._check_value(ctx, role, key, resolve(val.value, {}), val.start, val.end)
-
-
-class _ExtraIndexWarning(HP210):
-    """HP210 findings about an extra index over https, reported as warnings.
-
-    ## What it does
-    See HP210.
-
-    ## Why it matters
-    See HP210.
-
-    ## Example
-    See HP210.
-
-    ## Use instead
-    See HP210.
-
-    ## Fix safety
-    See HP210.
-    """
-
-    severity = Severity.WARNING
