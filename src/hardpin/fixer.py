@@ -63,19 +63,25 @@ def converge(
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Replace `path` with `data` via a temporary file in the same directory; keep the mode."""
+    """Replace (or create) `path` with `data` via a temporary file in the same directory;
+    an existing file keeps its mode."""
     import tempfile
 
     d = os.path.dirname(os.path.abspath(path))
     try:
-        st = os.stat(path)
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
         fd, tmp = tempfile.mkstemp(prefix=".hardpin-", dir=d)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.chmod(tmp, st.st_mode & 0o7777)
+            os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:
             try:

@@ -97,6 +97,28 @@ class Source:
 
 
 @record(frozen=True)
+class Pending:
+    """A fix that needs a network answer (a digest, a list of hashes).
+
+    Rules stay offline: they describe the question (`kind`, `key`) and where the
+    answer goes. The online layer looks every distinct (kind, key) of a run up once
+    and gets a tuple of strings; the edit replaces source[start:end] with
+    prefix + sep.join(values) + suffix.
+    """
+
+    kind: str  # "image" (tag -> digest), "image-update", "pip-hashes"
+    key: tuple  # hashable description of what to look up
+    start: int
+    end: int
+    prefix: str = ""
+    sep: str = ""
+    suffix: str = ""
+
+    def edit(self, values: tuple[str, ...]) -> Edit:
+        return Edit(self.start, self.end, self.prefix + self.sep.join(values) + self.suffix)
+
+
+@record(frozen=True)
 class Span:
     """Character offsets [start, end) into a Source's text."""
 
@@ -120,6 +142,7 @@ class Finding:
     # for baselines independently of line numbers.
     subject: str = ""
     edits: Fix | None = field(default=None, compare=False)
+    pending: Pending | None = field(default=None, compare=False)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Callable, ClassVar, TypeVar, cast
 
-from hardpin.model import Finding, Fix, FixAvailability, Severity, Source
+from hardpin.model import Finding, Fix, FixAvailability, Pending, Severity, Source
 
 if TYPE_CHECKING:
     from hardpin.settings import Settings
@@ -105,11 +105,13 @@ class RuleContext:
         fix: Fix | None = None,
         availability: FixAvailability | None = None,
         severity: Severity | None = None,
+        pending: Pending | None = None,
     ) -> None:
         """Report a finding over character offsets [start, end) of the source.
 
         `severity` overrides the rule's default for this finding (a configured
-        severity for the rule still wins).
+        severity for the rule still wins). `pending` is a fix that needs a network
+        answer; the online layer completes it (`hardpin check --fix`).
         """
         src = self.source
         line, col = src.position(start)
@@ -131,5 +133,6 @@ class RuleContext:
                 fix=avail,
                 subject=subject if subject is not None else src.text[start:end],
                 edits=fix,
+                pending=pending,
             )
         )

@@ -1,0 +1,318 @@
+"""Answer the pending fixes and online questions of a whole run.
+
+Rules stay offline: a finding that needs a network answer carries a `Pending`
+(what to look up, where the answer goes). This module collects the pending items
+of every file of the run, looks each distinct (kind, key) up once — concurrently,
+through the on-disk cache — and turns the answers into edits or verdicts:
+
+| kind           | key                                   | answer                       |
+|----------------|---------------------------------------|------------------------------|
+| `image`        | (`registry/repo:tag`,)                | (index or manifest digest,)  |
+| `image-update` | (`registry/repo:tag`, pinned digest)  | (digest to pin now,)         |
+| `image-exists` | (`registry/repo`, pinned digest)      | ("yes",) or ("no",)          |
+| `pip-hashes`   | (file's index URLs, project, version) | ("sha256:…", …) sorted       |
+| `lock`         | (input path, output path, index URLs) | (new file text,)             |
+
+A failed lookup answers with an error message instead; the finding keeps its
+place, gains the reason, and every other item of the run is still fixed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Sequence
+
+from hardpin._record import record, replace
+from hardpin.model import Applicability, Finding, Fix, Pending
+
+Answer = tuple[str, ...]
+PROGRESS_MIN = 8  # show a progress bar on a terminal from this many lookups
+
+
+class LookupFailed(Exception):
+    """A per-item failure with a one-line message fit for the user."""
+
+
+@record
+class OnlineOptions:
+    cache_dir: str | None = None
+    refresh: bool = False
+    offline: bool = False
+    concurrency: int = 16
+    insecure_registries: tuple[str, ...] = ()
+    index_url: str | None = None  # --index-url on the command line
+    timeout: float = 15.0
+    retries: int = 3
+    tag_ttl: float = 3600.0
+    progress: bool | None = None  # None: on a terminal
+
+
+class Online:
+    """The network side of a run: one cache, one HTTP client per service, one pool."""
+
+    def __init__(self, opts: OnlineOptions, environ: dict[str, str] | None = None) -> None:
+        from hardpin.online.cache import Cache
+
+        self.opts = opts
+        self.environ = dict(os.environ if environ is None else environ)
+        self.cache = Cache(opts.cache_dir, refresh=opts.refresh, offline=opts.offline)
+        self._registry = None
+        self._index_http = None
+        self._lock = threading.Lock()
+
+    # -- services (created on first use) ------------------------------------
+    @property
+    def registry(self):  # noqa: ANN201
+        with self._lock:
+            if self._registry is None:
+                from hardpin.online.http import Http
+                from hardpin.online.registry import RegistryClient
+
+                http = Http(timeout=self.opts.timeout, retries=self.opts.retries,
+                            insecure_hosts=frozenset(self.opts.insecure_registries))
+                self._registry = RegistryClient(
+                    http, self.cache, insecure_registries=self.opts.insecure_registries,
+                    tag_ttl=self.opts.tag_ttl,
+                )
+            return self._registry
+
+    @property
+    def index_http(self):  # noqa: ANN201
+        with self._lock:
+            if self._index_http is None:
+                from hardpin.online.http import Http
+
+                self._index_http = Http(timeout=self.opts.timeout, retries=self.opts.retries,
+                                        insecure_hosts=None)
+            return self._index_http
+
+    @property
+    def requests(self) -> int:
+        """Network requests made so far (registry and index)."""
+        n = 0
+        if self._registry is not None:
+            n += self._registry.http.requests
+        if self._index_http is not None:
+            n += self._index_http.requests
+        return n
+
+    # -- answering ------------------------------------------------------------
+    def answer(self, pending: Iterable[Pending]) -> dict[tuple[str, tuple], Answer | str]:
+        """Look every distinct (kind, key) up once; values are answers or error messages."""
+        keys = list(dict.fromkeys((p.kind, p.key) for p in pending))
+        results: dict[tuple[str, tuple], Answer | str] = {}
+        if not keys:
+            return results
+        show = self.opts.progress if self.opts.progress is not None else sys.stderr.isatty()
+        bar = _Progress(len(keys)) if show and len(keys) >= PROGRESS_MIN else None
+
+        def one(item: tuple[str, tuple]) -> tuple[tuple[str, tuple], Answer | str]:
+            try:
+                return item, self._lookup(*item)
+            except LookupFailed as exc:
+                return item, str(exc)
+            finally:
+                if bar is not None:
+                    bar.advance()
+
+        workers = max(1, min(self.opts.concurrency, len(keys)))
+        try:
+            if workers == 1:
+                results.update(one(k) for k in keys)
+            else:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    results.update(pool.map(one, keys))
+        finally:
+            if bar is not None:
+                bar.close()
+        return results
+
+    def _lookup(self, kind: str, key: tuple) -> Answer:
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            raise LookupFailed(f"no online handler for {kind!r}")
+        return handler(self, key)
+
+
+# -- per-kind lookups ---------------------------------------------------------
+
+
+def _image_ref(text: str):  # noqa: ANN202
+    from hardpin.refs import InvalidReference, parse_image
+
+    try:
+        return parse_image(text)
+    except InvalidReference as exc:
+        raise LookupFailed(str(exc)) from None
+
+
+def _registry_call(fn: Callable[[], object]) -> object:
+    from hardpin.online.http import HttpError
+    from hardpin.online.registry import RegistryError
+
+    try:
+        return fn()
+    except (RegistryError, HttpError) as exc:
+        raise LookupFailed(str(exc)) from None
+
+
+def _lookup_image(online: Online, key: tuple) -> Answer:
+    ref = _image_ref(key[0])
+    desc = _registry_call(lambda: online.registry.resolve(ref))
+    return (desc.digest,)  # type: ignore[attr-defined]
+
+
+def _lookup_image_exists(online: Online, key: tuple) -> Answer:
+    ref = _image_ref(key[0])
+    found = _registry_call(lambda: online.registry.exists(ref, key[1]))
+    return ("yes" if found else "no",)
+
+
+_INDEX_TYPES = frozenset({
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+})
+
+
+def _platform_of(online: Online, ref, digest: str) -> dict | None:  # noqa: ANN001
+    """(os, architecture, variant) of a single-platform manifest, from its config blob."""
+    import json
+
+    reg = online.registry
+    _desc, manifest = _registry_call(lambda: reg.manifest(ref, digest))  # type: ignore[misc]
+    if manifest.get("mediaType") in _INDEX_TYPES or "manifests" in manifest:
+        return None
+    cfg = manifest.get("config") or {}
+    cdigest = cfg.get("digest")
+    if not isinstance(cdigest, str):
+        raise LookupFailed(f"{ref.familiar}@{digest}: the manifest names no config")
+    key = f"{ref.name}@{cdigest}"
+    cached = online.cache.get("platforms", key)
+    if cached is None:
+        raw = _registry_call(lambda: reg.blob(ref, cdigest, 1 << 20))
+        try:
+            data = json.loads(raw)  # type: ignore[arg-type]
+        except ValueError:
+            raise LookupFailed(f"{ref.familiar}: the image config is not JSON") from None
+        cached = {k: data.get(k) for k in ("os", "architecture", "variant") if data.get(k)}
+        online.cache.put("platforms", key, cached)
+    return cached
+
+
+def _lookup_image_update(online: Online, key: tuple) -> Answer:
+    """The digest to pin now; keeps a single-platform pin single-platform."""
+    ref = _image_ref(key[0])
+    old = key[1]
+    reg = online.registry
+    now = _registry_call(lambda: reg.resolve(ref))
+    new_digest = now.digest  # type: ignore[attr-defined]
+    if new_digest == old:
+        return (old,)
+    old_platform = _platform_of(online, ref, old)
+    if old_platform is None or now.media_type not in _INDEX_TYPES:  # type: ignore[attr-defined]
+        return (new_digest,)
+    _d, index = _registry_call(lambda: reg.manifest(ref, new_digest))  # type: ignore[misc]
+    for m in index.get("manifests", []):
+        p = m.get("platform") or {}
+        if all(p.get(k) == v for k, v in old_platform.items()) and isinstance(m.get("digest"), str):
+            return (m["digest"],)
+    want = "/".join(old_platform.get(k, "") for k in ("os", "architecture", "variant")).rstrip("/")
+    raise LookupFailed(
+        f"{ref.familiar} is pinned to a single-platform image ({want}), and the tag's new index has no {want} image"
+    )
+
+
+def _lookup_pip_hashes(online: Online, key: tuple) -> Answer:
+    from hardpin.online.pypi import IndexLookupError, file_hashes, index_urls_for
+
+    file_urls, project, version = key
+    urls = index_urls_for(tuple(file_urls), online.environ, online.opts.index_url)
+    try:
+        return tuple(file_hashes(online.index_http, online.cache, urls, project, version))
+    except IndexLookupError as exc:
+        raise LookupFailed(str(exc)) from None
+
+
+def _lookup_lock(online: Online, key: tuple) -> Answer:
+    from hardpin.online.lock import LockError, lock
+    from hardpin.online.pypi import index_urls_for
+
+    in_path, out_path, file_urls = key
+    if online.opts.offline:
+        raise LookupFailed("locking needs the package index (--offline is set)")
+    urls = index_urls_for(tuple(file_urls), online.environ, online.opts.index_url)
+    try:
+        return (lock(in_path, out_path, index_urls=urls),)
+    except LockError as exc:
+        raise LookupFailed(str(exc)) from None
+
+
+_HANDLERS: dict[str, Callable[[Online, tuple], Answer]] = {
+    "image": _lookup_image,
+    "image-update": _lookup_image_update,
+    "image-exists": _lookup_image_exists,
+    "pip-hashes": _lookup_pip_hashes,
+    "lock": _lookup_lock,
+}
+
+
+# -- answers -> findings --------------------------------------------------------
+
+
+def complete(findings: Sequence[Finding], answers: dict[tuple[str, tuple], Answer | str]) -> list[Finding]:
+    """Findings with their pending fixes completed (or dropped, for online verdicts).
+
+    * a fix answer becomes an edit (safe; a whole-file lock is unsafe);
+    * an error is added to the finding's message, which stays;
+    * `image-exists` keeps its finding only when the digest is gone; `image-update`
+      only when the tag moved (its edit then moves the digest).
+    """
+    out: list[Finding] = []
+    for f in findings:
+        p = f.pending
+        if p is None:
+            out.append(f)
+            continue
+        ans = answers.get((p.kind, p.key))
+        if ans is None:
+            out.append(f)
+        elif isinstance(ans, str):
+            out.append(replace(f, message=f"{f.message} [cannot fix: {ans}]"))
+        elif p.kind == "image-exists":
+            if ans == ("no",):
+                out.append(f)
+        elif p.kind == "image-update":
+            if ans[0] != p.key[1]:
+                msg = f"{f.message}: now {ans[0]}"
+                out.append(replace(f, message=msg, edits=Fix((p.edit(ans),), Applicability.SAFE)))
+        else:
+            applicability = Applicability.UNSAFE if p.kind == "lock" else Applicability.SAFE
+            out.append(replace(f, edits=Fix((p.edit(ans),), applicability)))
+    return out
+
+
+class _Progress:
+    def __init__(self, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._p = Progress(TextColumn("resolving"), BarColumn(), MofNCompleteColumn(),
+                           transient=True, console=_stderr_console())
+        self._task = self._p.add_task("resolve", total=total)
+        self._p.start()
+        self._lock = threading.Lock()
+
+    def advance(self) -> None:
+        with self._lock:
+            self._p.advance(self._task)
+
+    def close(self) -> None:
+        self._p.stop()
+
+
+def _stderr_console():  # noqa: ANN202
+    from rich.console import Console
+
+    return Console(stderr=True)

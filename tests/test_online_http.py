@@ -1,0 +1,163 @@
+"""The HTTP layer and the on-disk cache, against a real loopback HTTP server."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+from typing import Iterator
+
+import pytest
+
+from hardpin.online.cache import Cache
+from hardpin.online.http import Http, HttpError, safe_url
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    plan: dict[str, list[str]] = {}
+    seen: list[tuple[str, str, str | None]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        self.seen.append((self.command, self.path, self.headers.get("Authorization")))
+        steps = self.plan.get(self.path.split("?")[0], [])
+        step = steps.pop(0) if len(steps) > 1 else (steps[0] if steps else "ok")
+        if step == "500":
+            self._reply(500, b"boom")
+        elif step == "429":
+            self._reply(429, b"slow down", {"Retry-After": "0"})
+        elif step == "drop":
+            self.close_connection = True
+            self.connection.shutdown(2)
+        elif step == "slow":
+            time.sleep(0.6)
+            self._reply(200, b"late")
+        elif step == "big":
+            self._reply(200, b"x" * 5000)
+        elif step.startswith("redirect:"):
+            self._reply(302, b"", {"Location": step[len("redirect:") :]})
+        else:
+            self._reply(200, json.dumps({"path": self.path}).encode())
+
+
+@pytest.fixture()
+def server() -> Iterator[str]:
+    _Handler.plan = {}
+    _Handler.seen = []
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+def _http(host: str, **kw: object) -> Http:
+    opts: dict = {"timeout": 2.0, "retries": 2, "backoff": 0.01, "insecure_hosts": {host}}
+    opts.update(kw)
+    return Http(**opts)
+
+
+def test_keeps_the_connection_and_counts_requests(server: str) -> None:
+    h = _http(server)
+    for i in range(3):
+        r = h.request("GET", f"http://{server}/a{i}")
+        assert r.status == 200 and json.loads(r.body) == {"path": f"/a{i}"}
+    assert h.requests == 3
+
+
+@pytest.mark.parametrize("fault", ["500", "429", "drop"])
+def test_transient_faults_are_retried(server: str, fault: str) -> None:
+    _Handler.plan["/x"] = [fault, "ok"]
+    r = _http(server).request("GET", f"http://{server}/x")
+    assert r.status == 200
+    assert [p for _m, p, _a in _Handler.seen] == ["/x", "/x"]
+
+
+def test_retries_are_bounded_and_the_last_answer_is_returned(server: str) -> None:
+    _Handler.plan["/x"] = ["500"]
+    h = _http(server, retries=2)
+    assert h.request("GET", f"http://{server}/x").status == 500
+    assert len(_Handler.seen) == 3
+
+
+def test_a_dropped_connection_every_time_is_a_clear_error(server: str) -> None:
+    _Handler.plan["/x"] = ["drop"]
+    with pytest.raises(HttpError, match=r"^http://127\.0\.0\.1:\d+/x: the server closed the connection$"):
+        _http(server, retries=1).request("GET", f"http://{server}/x")
+
+
+def test_timeout(server: str) -> None:
+    _Handler.plan["/x"] = ["slow"]
+    with pytest.raises(HttpError, match="timed out"):
+        _http(server, timeout=0.2, retries=0).request("GET", f"http://{server}/x")
+
+
+def test_body_size_cap(server: str) -> None:
+    _Handler.plan["/x"] = ["big"]
+    with pytest.raises(HttpError, match="over the 100-byte limit"):
+        _http(server).request("GET", f"http://{server}/x", max_body=100)
+
+
+def test_plain_http_only_to_listed_hosts(server: str) -> None:
+    with pytest.raises(HttpError, match="refusing plain HTTP to 127.0.0.1:.*insecure-registries"):
+        Http(insecure_hosts=frozenset()).request("GET", f"http://{server}/x")
+    assert _Handler.seen == []
+    assert Http(insecure_hosts=None).request("GET", f"http://{server}/x").status == 200
+
+
+def test_redirect_to_another_host_drops_authorization(server: str) -> None:
+    port = server.split(":")[1]
+    other = f"localhost:{port}"  # same server, another host name
+    _Handler.plan["/a"] = [f"redirect:http://{other}/b"]
+    _Handler.plan["/c"] = ["redirect:/d"]
+    h = Http(timeout=2, insecure_hosts={server, other})
+    assert h.request("GET", f"http://{server}/a", {"Authorization": "Bearer s3cret"}).status == 200
+    assert h.request("GET", f"http://{server}/c", {"Authorization": "Bearer s3cret"}).status == 200
+    assert [(p, a) for _m, p, a in _Handler.seen] == [
+        ("/a", "Bearer s3cret"), ("/b", None), ("/c", "Bearer s3cret"), ("/d", "Bearer s3cret"),
+    ]
+
+
+def test_messages_never_carry_credentials() -> None:
+    assert safe_url("https://user:pa55@host:8443/simple/x/?token=abc#frag") == "https://host:8443/simple/x/"
+    with pytest.raises(HttpError) as exc:
+        Http(timeout=0.5, retries=0).request("GET", "https://user:pa55@127.0.0.1:9/simple/")
+    assert "pa55" not in str(exc.value) and "user" not in str(exc.value)
+
+
+def test_cache_ttl_refresh_and_offline(tmp_path) -> None:  # noqa: ANN001
+    c = Cache(str(tmp_path))
+    assert c.get("tags", "k") is None
+    c.put("tags", "k", {"digest": "sha256:00"})
+    assert c.get("tags", "k", ttl=3600) == {"digest": "sha256:00"}
+    assert c.get("tags", "k", ttl=-1) is None  # expired
+    assert Cache(str(tmp_path), offline=True).get("tags", "k", ttl=-1) == {"digest": "sha256:00"}
+    assert Cache(str(tmp_path), refresh=True).get("tags", "k") is None
+    assert Cache(str(tmp_path)).get("other", "k") is None
+
+
+def test_cache_root_follows_xdg(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+    from hardpin.online.cache import default_root
+
+    monkeypatch.delenv("HARDPIN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_root() == str(tmp_path / "hardpin")
+    monkeypatch.setenv("HARDPIN_CACHE_DIR", str(tmp_path / "x"))
+    assert default_root() == str(tmp_path / "x")
