@@ -53,6 +53,27 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
     c.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes for large runs (default: number of cores)")
+    c.add_argument("--online", action="store_true",
+                   help="also run the online checks (HP6xx) against registries")
+    _network_flags(c)
+
+    u = sub.add_parser("update", help="move pinned image digests to where their tags point now")
+    u.add_argument("paths", nargs="*", default=[], metavar="PATH")
+    u.add_argument("--check", action="store_true",
+                   help="change nothing; exit 1 when any digest is stale (for CI)")
+    u.add_argument("--diff", action="store_true", help="print the changes as a diff; write nothing")
+    u.add_argument("--config", default=None, metavar="FILE")
+    _network_flags(u)
+
+    lk = sub.add_parser("lock", help="lock a pip-tools input (X.in) into X.txt with hashes")
+    lk.add_argument("inputs", nargs="+", metavar="FILE.in")
+    lk.add_argument("-o", "--output-file", default=None, metavar="FILE",
+                    help="where to write (default: the input with .txt; one input only)")
+    lk.add_argument("--backend", choices=("auto", "uv", "pip-compile"), default="auto",
+                    help="resolver to run (auto: uv when installed, else pip-compile)")
+    lk.add_argument("--diff", action="store_true", help="print the change as a diff; write nothing")
+    lk.add_argument("--index-url", default=None, metavar="URL",
+                    help="package index when neither the file nor PIP_INDEX_URL names one")
 
     r = sub.add_parser("rule", help="show one rule's documentation")
     r.add_argument("code")
@@ -61,11 +82,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _network_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("network (fixes and online checks)")
+    g.add_argument("--offline", action="store_true", help="answer from the cache only; no request")
+    g.add_argument("--refresh", action="store_true", help="ignore cached answers and ask again")
+    g.add_argument("--concurrency", type=int, default=None, metavar="N",
+                   help="concurrent lookups (default: 16, or `concurrency` in the config)")
+    g.add_argument("--index-url", default=None, metavar="URL",
+                   help="package index when neither the file nor PIP_INDEX_URL names one")
+    g.add_argument("--cache-dir", default=None, metavar="DIR",
+                   help="cache directory (default: $XDG_CACHE_HOME/hardpin)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return _check(args)
+        if args.command == "update":
+            return _update(args)
+        if args.command == "lock":
+            return _lock(args)
         if args.command == "rule":
             return _rule(args.code)
         if args.command == "rules":
@@ -165,7 +202,8 @@ def _check(args: argparse.Namespace) -> int:
         texts = {}
 
     fail_on = overrides.fail_on
-    if not fixing and args.stdin_filename is None and len(files) >= 2:
+    online_checks = args.online
+    if not fixing and not online_checks and args.stdin_filename is None and len(files) >= 2:
         from hardpin.engine import lint_many
 
         findings = lint_many([(p, _display_path(p), k, s) for p, k, s in files], args.jobs)
@@ -174,14 +212,35 @@ def _check(args: argparse.Namespace) -> int:
             fail_on = files[0][2].fail_on
     else:
         files_to_walk = files
+
+    # First pass: lint every file; collect the questions that need the network.
+    prepared = []
     for path, kind, settings in files_to_walk:
         shown = _display_path(path) if args.stdin_filename is None else path
         text = texts[path] if path in texts else read_text(path)
         if fail_on is None:
             fail_on = settings.fail_on
+        prepared.append((path, shown, kind, settings, text,
+                         lint_text(shown, kind, text, settings, online=online_checks)))
+    answers: dict = {}
+    if fixing or online_checks:
+        wanted = set()
+        if fixing:
+            wanted |= {"image", "pip-hashes"}
+            if unsafe or args.diff:
+                wanted.add("lock")
+        if online_checks:
+            wanted |= {"image-exists", "image-update"}
+        pending = [f.pending for *_x, fs in prepared for f in fs
+                   if f.pending is not None and f.pending.kind in wanted]
+        if pending:
+            answers = _online(args, [s for _p, _k, s in files]).answer(pending)
+
+    for path, shown, kind, settings, text, first in prepared:
 
         def lint(t: str, shown: str = shown, kind: str = kind, settings=settings) -> list[Finding]:  # noqa: ANN001
-            return lint_text(shown, kind, t, settings)
+            fs = lint_text(shown, kind, t, settings, online=online_checks)
+            return _completed(fs, answers, args.diff) if answers else fs
 
         if fixing:
             from hardpin.fixer import converge, unified_diff, write_atomic
@@ -200,8 +259,9 @@ def _check(args: argparse.Namespace) -> int:
                 sys.stdout.buffer.write(encode(new))
             findings.extend(result)
         else:
-            findings.extend(lint(text))
+            findings.extend(_completed(first, answers, False) if answers else first)
 
+    fix_errors = _report_lookup_errors(findings, answers)
     if fail_on is None:
         fail_on = Severity.WARNING
     findings.sort(key=lambda f: f.sort_key)
@@ -218,7 +278,7 @@ def _check(args: argparse.Namespace) -> int:
 
     if args.diff:
         sys.stdout.write("".join(diffs))
-        return EXIT_FINDINGS if would_change and not args.exit_zero else EXIT_OK
+        return EXIT_FINDINGS if (would_change or fix_errors) and not args.exit_zero else EXIT_OK
 
     from hardpin.output import render
     from hardpin.registry import RULES
@@ -230,4 +290,159 @@ def _check(args: argparse.Namespace) -> int:
            root=os.getcwd(), files_checked=len(files), fixed=fixed_total)
     if args.exit_zero:
         return EXIT_OK
+    if fix_errors:
+        return EXIT_FINDINGS
     return EXIT_FINDINGS if any(f.severity.rank >= fail_on.rank for f in findings) else EXIT_OK
+
+
+# -- network -------------------------------------------------------------------
+
+
+def _online(args: argparse.Namespace, settings_list: Sequence) -> object:
+    """The run's network side, from the flags and the union of the files' settings."""
+    from hardpin.online.resolve import Online, OnlineOptions
+
+    insecure: dict[str, None] = {}
+    concurrency = args.concurrency
+    for st in settings_list:
+        for host in st.get("insecure-registries", ()) or ():
+            insecure[host] = None
+        if concurrency is None and st.get("concurrency") is not None:
+            concurrency = st.get("concurrency")
+    if concurrency is not None and concurrency < 1:
+        raise HardpinError("--concurrency must be at least 1")
+    offline = args.offline or os.environ.get("HARDPIN_OFFLINE", "") not in ("", "0")
+    opts = OnlineOptions(
+        cache_dir=args.cache_dir, refresh=args.refresh, offline=offline,
+        concurrency=concurrency or 16, insecure_registries=tuple(insecure),
+        index_url=getattr(args, "index_url", None),
+    )
+    if args.refresh and offline:
+        raise HardpinError("--refresh and --offline contradict each other: choose one")
+    return Online(opts)
+
+
+def _completed(findings: list[Finding], answers: dict, diff: bool) -> list[Finding]:
+    from hardpin.online.resolve import complete
+
+    out = complete(findings, answers)
+    if not diff:
+        return out
+    # a lock is an unsafe whole-file fix, but --diff always shows it
+    from hardpin._record import replace
+    from hardpin.model import Applicability, Fix
+
+    return [
+        replace(f, edits=Fix(f.edits.edits, Applicability.SAFE, f.edits.description))
+        if f.pending is not None and f.pending.kind == "lock" and f.edits is not None else f
+        for f in out
+    ]
+
+
+def _report_lookup_errors(findings: Sequence[Finding], answers: dict) -> int:
+    """One stderr line per finding whose network answer failed; returns how many."""
+    n = 0
+    for f in sorted(findings, key=lambda f: f.sort_key):
+        p = f.pending
+        if p is None:
+            continue
+        ans = answers.get((p.kind, p.key))
+        if isinstance(ans, str):
+            print(f"{f.path}:{f.line}:{f.column}: {f.code} cannot fix: {ans}", file=sys.stderr)
+            n += 1
+    return n
+
+
+def _update(args: argparse.Namespace) -> int:
+    """Re-resolve the tag of every pinned `name:tag@sha256:…` and move stale digests."""
+    from pathlib import Path
+
+    from hardpin.discovery import discover
+    from hardpin.engine import encode, lint_text, read_text
+    from hardpin.fixer import converge, unified_diff, write_atomic
+    from hardpin.settings import Overrides, settings_for
+
+    overrides = Overrides(select=("HP602",), extend_select=None, ignore=None, fail_on=None)
+
+    def sf(p: Path):  # noqa: ANN202
+        return settings_for(p, config=args.config, overrides=overrides)
+
+    found = [(str(p), k, sf(p)) for p, k in discover(args.paths or ["."], settings_for=sf)]
+    prepared = []
+    for path, kind, settings in found:
+        text = read_text(path)
+        shown = _display_path(path)
+        prepared.append((path, shown, kind, settings, text, lint_text(shown, kind, text, settings, online=True)))
+    pending = [f.pending for *_x, fs in prepared for f in fs if f.pending is not None]
+    answers = _online(args, [s for _p, _k, s in found]).answer(pending) if pending else {}
+    stale = 0
+    diffs = []
+    for path, shown, kind, settings, text, first in prepared:
+        done = _completed(first, answers, False)
+        for f in done:
+            if f.edits is not None and f.pending is not None and f.pending.kind == "image-update":
+                name, old = f.pending.key
+                new = answers[(f.pending.kind, f.pending.key)][0]
+                print(f"{f.path}:{f.line}: {name} {old} -> {new}")
+                stale += 1
+        if args.check:
+            continue
+
+        def lint(t: str, shown: str = shown, kind: str = kind, settings=settings) -> list[Finding]:  # noqa: ANN001
+            return _completed(lint_text(shown, kind, t, settings, online=True), answers, False)
+
+        new_text, _n, _rest = converge(text, lint, False)
+        if new_text != text:
+            if args.diff:
+                diffs.append(unified_diff(shown, text, new_text))
+            else:
+                write_atomic(path, encode(new_text))
+    if args.diff:
+        sys.stdout.write("".join(diffs))
+    errors = _report_lookup_errors([f for *_x, fs in prepared for f in fs], answers)
+    if stale == 0 and not errors:
+        print("hardpin: every pinned digest is current", file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if stale and (args.check or args.diff) else EXIT_OK
+
+
+def _lock(args: argparse.Namespace) -> int:
+    """`hardpin lock X.in`: resolve and hash with pip-compile or uv, write X.txt."""
+    from hardpin.engine import encode, read_text
+    from hardpin.fixer import unified_diff, write_atomic
+    from hardpin.online.lock import LockError, lock
+    from hardpin.online.pypi import index_urls_for
+    from hardpin.parsers.requirements import ParseError, parse
+
+    if args.output_file and len(args.inputs) > 1:
+        raise HardpinError("--output-file takes one input file")
+    rc = EXIT_OK
+    for src in args.inputs:
+        if not os.path.isfile(src):
+            raise HardpinError(f"{src}: no such file")
+        out = args.output_file or (src[:-3] + ".txt" if src.endswith(".in") else src + ".txt")
+        try:
+            req = parse(read_text(src), strict=False)
+        except ParseError as exc:
+            raise HardpinError(f"{src}:{exc.line}: {exc}") from None
+        file_urls = tuple(req.option_values("--index-url")[-1:] + req.option_values("--extra-index-url"))
+        urls = index_urls_for(file_urls, dict(os.environ), args.index_url)
+        try:
+            new = lock(src, out, index_urls=urls, backend=args.backend)
+        except LockError as exc:
+            print(f"{src}: cannot lock: {exc}", file=sys.stderr)
+            rc = EXIT_ERROR
+            continue
+        old = read_text(out) if os.path.exists(out) else ""
+        if new == old:
+            print(f"hardpin: {out} is up to date", file=sys.stderr)
+            continue
+        if args.diff:
+            sys.stdout.write(unified_diff(_display_path(out), old, new))
+            rc = max(rc, EXIT_FINDINGS)
+        else:
+            write_atomic(out, encode(new))
+            print(f"hardpin: wrote {out}", file=sys.stderr)
+    return rc
+

@@ -28,11 +28,13 @@ def encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def rules_for(kind: str, settings: Settings, path: str | None) -> list[type[Rule]]:
+def rules_for(kind: str, settings: Settings, path: str | None, online: bool = False) -> list[type[Rule]]:
+    """The enabled rules for a kind of file; online rules (HP6xx) only with `online`."""
     return [
         r
         for r in RULES
-        if (kind in r.kinds or "*" in r.kinds) and not r.online and settings.is_enabled(r.code, path)
+        if (kind in r.kinds or "*" in r.kinds) and (online or not r.online)
+        and settings.is_enabled(r.code, path)
     ]
 
 
@@ -66,12 +68,15 @@ def _suppressions(kind: str, source: Source, doc: object | None) -> list[Suppres
 
 
 def lint_text(
-    path: str, kind: str, text: str, settings: Settings, *, base_dir: str | None = None
+    path: str, kind: str, text: str, settings: Settings, *, base_dir: str | None = None,
+    online: bool = False,
 ) -> list[Finding]:
     """All findings for one document, suppressions applied, sorted.
 
     `base_dir` is the document's directory on disk (for rules that read files it names);
-    by default the directory of `path` when that exists.
+    by default the directory of `path` when that exists. With `online`, the online
+    rules run too: their findings are candidates that carry a pending question, and
+    `hardpin.online.resolve.complete` keeps or drops them.
     """
     import os
 
@@ -86,7 +91,7 @@ def lint_text(
         line_end = source.line_end(source.position(offset)[0])
         ctx.report(HP001, offset, max(offset, line_end), message, subject=message)
     else:
-        for rule in rules_for(kind, settings, path):
+        for rule in rules_for(kind, settings, path, online):
             rule().check(ctx)
     sups = _suppressions(kind, source, doc)
     ctx_findings = ctx.findings

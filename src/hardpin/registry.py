@@ -28,6 +28,9 @@ from hardpin.rules.hp211 import HP211
 from hardpin.rules.hp206 import HP206
 from hardpin.rules.hp207 import HP207
 from hardpin.rules.hp208 import HP208
+# HP6xx imports: online checks of what is published
+from hardpin.rules.hp601 import HP601
+from hardpin.rules.hp602 import HP602
 
 RULES: tuple[type[Rule], ...] = (
     HP001,
@@ -56,6 +59,9 @@ RULES: tuple[type[Rule], ...] = (
     HP403,
     HP404,
     HP405,
+    # HP6xx rules: online
+    HP601,
+    HP602,
 )
 
 BY_CODE: dict[str, type[Rule]] = {r.code: r for r in RULES}

@@ -99,6 +99,12 @@ def bool_value(value: object) -> bool:
     return value
 
 
+def positive_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {_describe(value)}")
+    return value
+
+
 def str_value(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected a string, got {_describe(value)}")
@@ -145,6 +151,10 @@ KNOWN_KEYS: dict[str, Validator] = {
     "severity": _severity_table,
     # Dockerfile build context, relative to the Dockerfile's directory (HP202 reads COPY'd files there)
     "build-context": str_value,
+    # registries reached over plain HTTP (host or host:port); loopback only when listed
+    "insecure-registries": str_list,
+    # concurrent network lookups (registry, package index)
+    "concurrency": positive_int,
 }
 
 _FIELDS: dict[str, str] = {

@@ -2,16 +2,58 @@
 
 from __future__ import annotations
 
-from hardpin.model import FixAvailability, Severity
-from hardpin.refs import digest_problem
+from hardpin._lazy import lazy_re
+from hardpin.model import FixAvailability, Pending, Severity
+from hardpin.refs import ImageRef, digest_problem
 from hardpin.rules.base import Rule, RuleContext
 from hardpin.rules.dockerfile_common import image_sites, ImageSite
+
+_SINGLE_VAR = lazy_re(r"\$(?:\{(\w+)\}|(\w+))")
 
 _WHERE = {"from": "FROM", "copy": "COPY --from", "mount": "RUN --mount from="}
 
 
 def sites(ctx: RuleContext) -> list[ImageSite]:
     return ctx.cached("image_sites", lambda: image_sites(ctx.doc))  # type: ignore[arg-type]
+
+
+def literal_span(ctx: RuleContext, site: ImageSite) -> tuple[int, int] | None:
+    """Source span of the text that spells the whole image reference, or None.
+
+    That is the site itself when it uses no ARG; for `FROM ${BASE}` (one ARG and
+    nothing else) it is the default of the ARG in effect (`ARG BASE=python:3.12`),
+    inside its quotes. References assembled from parts (`python:${V}-slim`) have none:
+    a digest there would silently override the ARG.
+    """
+    if not site.args_used:
+        return site.start, site.end
+    m = _SINGLE_VAR.fullmatch(site.raw)
+    if m is None:
+        return None
+    name = m.group(1) or m.group(2)
+    df = ctx.doc
+    cands = []
+    if site.kind != "from":
+        cands = [a for a in site.stage.args if a.name == name and a.name_start < site.start]
+    if not cands or cands[-1].value_start is None:
+        cands = [a for a in df.global_args if a.name == name]  # type: ignore[attr-defined]
+    if not cands:
+        return None
+    arg = cands[-1]
+    if arg.value_start is None or arg.value_end is None or arg.default != site.expanded:
+        return None
+    start, end = arg.value_start, arg.value_end
+    text = ctx.source.text[start:end]
+    if len(text) >= 2 and text[0] in "\"'" and text[-1] == text[0]:
+        start, end = start + 1, end - 1
+    if ctx.source.text[start:end] != site.expanded:
+        return None  # escapes or quotes inside: leave it to a person
+    return start, end
+
+
+def lookup_name(ref: ImageRef) -> str:
+    """`registry/repository:tag` (tag `latest` when none is written): what a pin resolves."""
+    return f"{ref.registry}/{ref.repository}:{ref.tag or 'latest'}"
 
 
 def describe(site: ImageSite) -> str:
@@ -84,15 +126,32 @@ class HP101(Rule):
             ref = site.ref
             where = _WHERE[site.kind]
             if ref.digest is None:
+                span = literal_span(ctx, site)
+                pending = None
+                if span is not None:
+                    # a tagless reference gets `:latest` written out, so `hardpin update` can follow it
+                    prefix = "@" if ref.tag else ":latest@"
+                    pending = Pending("image", (lookup_name(ref),), span[1], span[1], prefix=prefix)
+                    hint = "fixable with network"
+                else:
+                    hint = "it is assembled from ARGs, so pin it by hand"
                 ctx.report(
                     self,
                     site.start,
                     site.end,
                     f"{where} image {describe(site)} is not pinned by digest; "
-                    f"pin it as {ref.familiar}@sha256:<digest> (fixable with network)",
+                    f"pin it as {ref.familiar}@sha256:<digest> ({hint})",
                     subject=site.raw,
+                    pending=pending,
+                    availability=None if pending else FixAvailability.NONE,
                 )
             elif not ref.digest_ok:
+                span = literal_span(ctx, site)
+                pending = None
+                if span is not None and ref.tag:
+                    at = ctx.source.text.rfind("@", span[0], span[1])
+                    if at != -1:
+                        pending = Pending("image", (lookup_name(ref),), at + 1, span[1])
                 ctx.report(
                     self,
                     site.start,
@@ -100,4 +159,6 @@ class HP101(Rule):
                     f"{where} image {describe(site)} has a malformed digest, which is not a pin: "
                     f"{digest_problem(ref.digest)}",
                     subject=site.raw,
+                    pending=pending,
+                    availability=None if pending else FixAvailability.NONE,
                 )

@@ -1,0 +1,74 @@
+"""HP601: pinned digest does not exist in the registry (online)."""
+
+from __future__ import annotations
+
+from hardpin.model import Pending, Severity
+from hardpin.rules.base import Rule, RuleContext
+from hardpin.rules.hp101 import literal_span, sites
+
+
+def pinned_sites(ctx: RuleContext):  # noqa: ANN201
+    """(site, start, end of the digest in the source) for every reference pinned by a
+    well-formed digest whose text hardpin can rewrite."""
+    out = []
+    for site in sites(ctx):
+        ref = site.ref
+        if ref is None or not ref.digest_ok:
+            continue
+        span = literal_span(ctx, site)
+        if span is None:
+            continue
+        at = ctx.source.text.rfind("@", span[0], span[1])
+        if at == -1:
+            continue
+        out.append((site, at + 1, span[1]))
+    return out
+
+
+class HP601(Rule):
+    """Pinned image digest does not exist in the registry.
+
+    ## What it does
+    With `hardpin check --online`, asks the registry whether every digest a
+    Dockerfile pins (`name@sha256:…`, `name:tag@sha256:…`, or through an ARG
+    default) exists in that image's repository (`HEAD /v2/<name>/manifests/<digest>`).
+    Reports the ones the registry does not know.
+
+    ## Why it matters
+    A digest that is not in the repository cannot be pulled: a typo, a digest
+    copied from another repository, or an image the publisher deleted. The
+    build fails the next time the layer cache is cold — usually at the worst
+    moment.
+
+    ## Example
+    ```dockerfile
+    FROM python:3.12-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000
+    ```
+
+    ## Use instead
+    ```dockerfile
+    FROM python:3.12-slim@sha256:<the digest the registry reports for the tag>
+    ```
+    `hardpin update` writes the tag's current digest.
+
+    ## Fix safety
+    No automatic fix: which image was meant is for a person to decide.
+    Network: one `HEAD` request per distinct digest; positive answers are
+    cached forever (content addressed).
+    """
+
+    code = "HP601"
+    name = "missing-digest"
+    severity = Severity.ERROR
+    online = True
+
+    def check(self, ctx: RuleContext) -> None:
+        for site, start, end in pinned_sites(ctx):
+            ref = site.ref
+            assert ref is not None and ref.digest is not None
+            ctx.report(
+                self, site.start, site.end,
+                f"{ref.familiar} is pinned to a digest that does not exist in {ref.registry}/{ref.repository}",
+                subject=site.raw,
+                pending=Pending("image-exists", (f"{ref.registry}/{ref.repository}", ref.digest), start, end),
+            )
