@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(git python3-venv python3-pip)
+# docker-registry (CNCF distribution), skopeo and umoci: the real registry the online tests run
+APT_PACKAGES=(git python3-venv python3-pip docker-registry skopeo umoci)
 
 if command -v apt-get >/dev/null 2>&1; then
   missing=()

@@ -111,6 +111,7 @@ class Http:
         self.user_agent = user_agent
         self._local = threading.local()
         self._count_lock = threading.Lock()
+        self._pools: list[dict] = []  # every thread's pool, so close() reaches them all
         self.requests = 0  # requests sent (retries and redirects included)
         self._ssl: ssl.SSLContext | None = None
 
@@ -119,6 +120,8 @@ class Http:
         pool = getattr(self._local, "pool", None)
         if pool is None:
             pool = self._local.pool = {}
+            with self._count_lock:
+                self._pools.append(pool)
         return pool
 
     def _connection(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
@@ -141,9 +144,13 @@ class Http:
             conn.close()
 
     def close(self) -> None:
-        for conn in self._pool().values():
-            conn.close()
-        self._pool().clear()
+        """Close the connections of every thread (call when the run's lookups are done)."""
+        with self._count_lock:
+            pools = list(self._pools)
+        for pool in pools:
+            for conn in list(pool.values()):
+                conn.close()
+            pool.clear()
 
     # -- requests ----------------------------------------------------------
     def _check_scheme(self, url: str) -> tuple[str, str, int, str]:

@@ -68,6 +68,7 @@ class Online:
     def registry(self):  # noqa: ANN201
         with self._lock:
             if self._registry is None:
+                from hardpin.online.auth import Keychain
                 from hardpin.online.http import Http
                 from hardpin.online.registry import RegistryClient
 
@@ -75,7 +76,7 @@ class Online:
                             insecure_hosts=frozenset(self.opts.insecure_registries))
                 self._registry = RegistryClient(
                     http, self.cache, insecure_registries=self.opts.insecure_registries,
-                    tag_ttl=self.opts.tag_ttl,
+                    tag_ttl=self.opts.tag_ttl, auth=Keychain(env=self.environ),
                 )
             return self._registry
 
@@ -88,6 +89,11 @@ class Online:
                 self._index_http = Http(timeout=self.opts.timeout, retries=self.opts.retries,
                                         insecure_hosts=None)
             return self._index_http
+
+    def close(self) -> None:
+        for http in (self._registry.http if self._registry is not None else None, self._index_http):
+            if http is not None:
+                http.close()
 
     @property
     def requests(self) -> int:
@@ -128,6 +134,7 @@ class Online:
         finally:
             if bar is not None:
                 bar.close()
+            self.close()
         return results
 
     def _lookup(self, kind: str, key: tuple) -> Answer:

@@ -1,0 +1,719 @@
+"""The registry client against a real registry (Debian's docker-registry 2.8.2).
+
+Three set-ups (anonymous, htpasswd Basic, token auth), faults injected by a
+loopback proxy, credentials from Docker config files and credential helpers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import stat
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hardpin.online.auth import (
+    Credentials,
+    Keychain,
+    StaticKeychain,
+    parse_www_authenticate,
+)
+from hardpin.online.cache import Cache
+from hardpin.online.http import Http
+from hardpin.online.registry import (
+    DOCKER_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    RegistryClient,
+    RegistryError,
+)
+from hardpin.refs import parse_image
+from registry_support import (  # noqa: F401 - fixtures
+    KINDS,
+    REFRESH_TOKENS,
+    USERS,
+    FaultProxy,
+    Registry,
+    fault_proxy,
+    move_tag,
+    push_image,
+    registry_anon,
+    registry_basic,
+    registry_token,
+    retag,
+    token_server,
+)
+
+REPO = "hardpin/app"
+MEDIA = {"docker": DOCKER_MANIFEST, "oci": OCI_MANIFEST, "oci-index": OCI_INDEX,
+         "docker-list": DOCKER_MANIFEST_LIST}
+ALICE = USERS["alice"]
+_PUSHED: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+def images(reg: Registry) -> dict[str, dict[str, Any]]:
+    """One image of each kind, tagged with the kind's name, pushed once per registry."""
+    if reg.auth not in _PUSHED:
+        _PUSHED[reg.auth] = {kind: push_image(reg, REPO, kind, kind) for kind in KINDS}
+    return _PUSHED[reg.auth]
+
+
+_OPEN: list[Http] = []
+
+
+def new_http(**kw: Any) -> Http:
+    http = Http(**kw)
+    _OPEN.append(http)
+    return http
+
+
+@pytest.fixture(autouse=True)
+def _close_connections() -> Any:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()  # this thread's kept-alive connections
+
+
+def make_client(tmp_path: Path, *hosts: str, auth: Any = None, timeout: float = 5.0,
+                retries: int = 2, cache: Cache | None = None, **kw: Any) -> RegistryClient:
+    http = new_http(timeout=timeout, retries=retries, backoff=0.01, insecure_hosts=frozenset(hosts))
+    return RegistryClient(
+        http, cache or Cache(str(tmp_path / "cache")), insecure_registries=hosts,
+        auth=auth if auth is not None else StaticKeychain(), **kw,
+    )
+
+
+def alice_keychain(reg: Registry) -> StaticKeychain:
+    return StaticKeychain({reg.host: Credentials(username="alice", password=ALICE, source="test")})
+
+
+def write_config(directory: Path, config: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "config.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.fixture(params=["anon", "basic", "token"])
+def setup(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Registry, RegistryClient]:
+    reg: Registry = request.getfixturevalue(f"registry_{request.param}")
+    hosts = [reg.host]
+    auth = None
+    if reg.auth == "basic":
+        auth = alice_keychain(reg)
+    if reg.auth == "token":
+        assert reg.token_server is not None
+        reg.token_server.reset()
+        hosts.append(reg.token_server.host)
+    return reg, make_client(tmp_path, *hosts, auth=auth)
+
+
+# ---------------------------------------------------------------------------
+# Resolving, in all three set-ups
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_resolve_gives_the_pushed_digest(setup: tuple[Registry, RegistryClient], kind: str) -> None:
+    reg, client = setup
+    pushed = images(reg)[kind]
+    desc = client.resolve(reg.ref(REPO, kind))
+    # the index / manifest list digest, never a child's
+    assert desc.digest == pushed["digest"]
+    assert desc.media_type == MEDIA[kind]
+    assert desc.size == pushed["size"]
+    assert desc.digest not in pushed["children"].values()
+
+
+def test_manifest_exists_and_blob(setup: tuple[Registry, RegistryClient]) -> None:
+    reg, client = setup
+    pushed = images(reg)["oci-index"]
+    ref = parse_image(reg.ref(REPO, "oci-index"))
+    desc, index = client.manifest(ref, pushed["digest"])
+    assert desc.digest == pushed["digest"] and desc.media_type == OCI_INDEX
+    children = {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"]
+                for m in index["manifests"]}
+    assert children == pushed["children"]
+    child, manifest = client.manifest(ref, pushed["children"]["linux/arm64"])
+    assert child.media_type == OCI_MANIFEST
+    config = json.loads(client.blob(ref, manifest["config"]["digest"], 1 << 20))
+    assert (config["os"], config["architecture"]) == ("linux", "arm64")
+    assert client.exists(ref, pushed["digest"]) is True
+    assert client.exists(ref, "sha256:" + "0" * 64) is False
+    # a digest-only reference is described without a tag
+    assert client.resolve(reg.ref(REPO, digest=pushed["digest"])).media_type == OCI_INDEX
+
+
+def test_unknown_tag_and_repository(setup: tuple[Registry, RegistryClient]) -> None:
+    reg, client = setup
+    images(reg)
+    with pytest.raises(RegistryError, match=r"hardpin/app:no-such-tag: tag not found"):
+        client.resolve(reg.ref(REPO, "no-such-tag"))
+    assert client.exists(reg.ref("hardpin/none"), "sha256:" + "1" * 64) is False
+
+
+def test_small_blob_limit(registry_anon: Registry, tmp_path: Path) -> None:
+    client = make_client(tmp_path, registry_anon.host)
+    pushed = images(registry_anon)["docker"]
+    with pytest.raises(RegistryError, match="larger than 10 bytes"):
+        client.blob(registry_anon.ref(REPO), pushed["config"], 10)
+
+
+def test_invalid_references(tmp_path: Path) -> None:
+    client = make_client(tmp_path)
+    with pytest.raises(RegistryError, match="invalid image reference"):
+        client.resolve("Bad Name:tag")
+    with pytest.raises(RegistryError, match="not a sha256 digest"):
+        client.manifest("alpine", "sha256:abc")
+
+
+def test_api_endpoints(tmp_path: Path) -> None:
+    client = make_client(tmp_path, "localhost:5000")
+    assert client.api_base(parse_image("alpine:3")) == "https://registry-1.docker.io"
+    assert client.api_base(parse_image("index.docker.io/library/alpine")) == "https://registry-1.docker.io"
+    assert client.api_base(parse_image("localhost:5000/a/b:1")) == "http://localhost:5000"
+    assert client.api_base(parse_image("127.0.0.1:5000/a")) == "https://127.0.0.1:5000"
+    assert client.api_base(parse_image("ghcr.io/o/i:1")) == "https://ghcr.io"
+
+
+# ---------------------------------------------------------------------------
+# Registry misbehaviour, through the fault proxy
+# ---------------------------------------------------------------------------
+
+
+def _proxied(proxy: FaultProxy, tmp_path: Path, **kw: Any) -> RegistryClient:
+    """A client through the fault proxy that resolves tags with HEAD, as it does for
+    Docker Hub (other registries get one GET, see test_get_mode_*)."""
+    kw.setdefault("head_registries", (proxy.host,))
+    return make_client(tmp_path, proxy.host, **kw)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_get_mode_resolves_with_one_verified_request(fault_proxy: FaultProxy, registry_anon: Registry,
+                                                     tmp_path: Path, kind: str) -> None:
+    pushed = images(registry_anon)[kind]
+    client = make_client(tmp_path, fault_proxy.host)
+    desc = client.resolve(fault_proxy.ref(REPO, kind))
+    assert (desc.digest, desc.media_type, desc.size) == (pushed["digest"], MEDIA[kind], pushed["size"])
+    assert [(m, p) for m, p, _s in fault_proxy.log] == [("GET", f"/v2/{REPO}/manifests/{kind}")]
+    # the manifest came with it: reading it by digest needs no request
+    assert client.manifest(fault_proxy.ref(REPO), pushed["digest"])[0].digest == pushed["digest"]
+    assert fault_proxy.requests == 1
+
+
+def test_get_mode_refuses_a_wrong_digest(fault_proxy: FaultProxy, registry_anon: Registry,
+                                         tmp_path: Path) -> None:
+    images(registry_anon)
+    fault_proxy.add("wrong_digest")
+    with pytest.raises(RegistryError, match="refusing"):
+        make_client(tmp_path, fault_proxy.host).resolve(fault_proxy.ref(REPO, "oci-index"))
+
+
+@pytest.mark.parametrize("kind", ["docker", "oci-index", "docker-list"])
+def test_missing_digest_header_falls_back_to_get(fault_proxy: FaultProxy, registry_anon: Registry,
+                                                 tmp_path: Path, kind: str) -> None:
+    pushed = images(registry_anon)[kind]
+    fault_proxy.add("no_digest")
+    desc = _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, kind))
+    assert desc.digest == pushed["digest"] and desc.media_type == MEDIA[kind]
+    assert ("GET", f"/v2/{REPO}/manifests/{kind}", 200) in fault_proxy.log
+
+
+def test_unexpected_content_type_falls_back_to_get(fault_proxy: FaultProxy, registry_anon: Registry,
+                                                   tmp_path: Path) -> None:
+    pushed = images(registry_anon)["oci-index"]
+    fault_proxy.add("header", name="Content-Type", value="application/json")
+    desc = _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, "oci-index"))
+    assert desc.digest == pushed["digest"] and desc.media_type == OCI_INDEX
+
+
+def test_schema1_is_refused(fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path) -> None:
+    images(registry_anon)
+    fault_proxy.add("header", name="Content-Type",
+                    value="application/vnd.docker.distribution.manifest.v1+prettyjws")
+    with pytest.raises(RegistryError, match="schema 1"):
+        _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, "docker"))
+
+
+def test_wrong_digest_header_is_never_returned(fault_proxy: FaultProxy, registry_anon: Registry,
+                                               tmp_path: Path) -> None:
+    pushed = images(registry_anon)["docker-list"]
+    client = _proxied(fault_proxy, tmp_path)
+    fault_proxy.add("wrong_digest")
+    with pytest.raises(RegistryError, match="refusing"):
+        client.resolve(fault_proxy.ref(REPO, "docker-list"))
+    # a wrong header on HEAD only: the GET fallback finds the right digest
+    fault_proxy.clear()
+    fault_proxy.add("wrong_digest", method="HEAD", path="/manifests/docker-list$")
+    assert client.resolve(fault_proxy.ref(REPO, "docker-list")).digest == pushed["digest"]
+    assert ("GET", f"/v2/{REPO}/manifests/docker-list", 200) in fault_proxy.log
+    # the GET fallback compares the header with the body's hash
+    client = _proxied(fault_proxy, tmp_path / "2")
+    fault_proxy.clear()
+    fault_proxy.add("wrong_digest", method="GET")
+    fault_proxy.add("no_digest", method="HEAD")
+    with pytest.raises(RegistryError, match="refusing"):
+        client.resolve(fault_proxy.ref(REPO, "docker-list"))
+    # a body that does not hash to the requested digest
+    fault_proxy.clear()
+    fault_proxy.add("wrong_digest")
+    with pytest.raises(RegistryError, match="does not match its digest"):
+        client.manifest(fault_proxy.ref(REPO), pushed["digest"])
+    # nothing wrong was cached: a clean registry gives the right answers
+    fault_proxy.clear()
+    assert client.resolve(fault_proxy.ref(REPO, "docker-list")).digest == pushed["digest"]
+    assert client.manifest(fault_proxy.ref(REPO), pushed["digest"])[0].digest == pushed["digest"]
+
+
+def test_429_with_retry_after_then_success(fault_proxy: FaultProxy, registry_anon: Registry,
+                                           tmp_path: Path) -> None:
+    pushed = images(registry_anon)["docker"]
+    fault_proxy.add("status", status=429, retry_after="0", count=2)
+    assert _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, "docker")).digest == pushed["digest"]
+    assert [s for _m, _p, s in fault_proxy.log][:2] == [429, 429]
+
+
+def test_500_then_success(fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path) -> None:
+    pushed = images(registry_anon)["oci"]
+    fault_proxy.add("status", status=500, count=2)
+    assert _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, "oci")).digest == pushed["digest"]
+
+
+def test_500_forever_gives_a_clear_error(fault_proxy: FaultProxy, registry_anon: Registry,
+                                         tmp_path: Path) -> None:
+    images(registry_anon)
+    fault_proxy.add("status", status=500)
+    with pytest.raises(RegistryError) as err:
+        _proxied(fault_proxy, tmp_path, retries=2).resolve(fault_proxy.ref(REPO, "docker"))
+    assert str(err.value) == f"{fault_proxy.host}/{REPO}:docker: the registry answered HTTP 500"
+    assert fault_proxy.requests == 3  # bounded: the first try and two retries
+    # a GET's error body gives the registry's error code
+    digest = images(registry_anon)["docker"]["digest"]
+    with pytest.raises(RegistryError) as err:
+        _proxied(fault_proxy, tmp_path, retries=0).manifest(fault_proxy.ref(REPO), digest)
+    assert str(err.value) == (f"{fault_proxy.host}/{REPO}@{digest}: the registry answered "
+                              "HTTP 500 UNKNOWN: injected fault")
+
+
+def test_429_forever_says_rate_limited(fault_proxy: FaultProxy, registry_anon: Registry,
+                                       tmp_path: Path) -> None:
+    fault_proxy.add("status", status=429, retry_after="0")
+    with pytest.raises(RegistryError, match=r"HTTP 429 \(rate limited\)"):
+        _proxied(fault_proxy, tmp_path, retries=1).resolve(fault_proxy.ref(REPO, "docker"))
+    with pytest.raises(RegistryError, match=r"HTTP 429 TOOMANYREQUESTS: injected fault \(rate limited\)"):
+        _proxied(fault_proxy, tmp_path, retries=0).blob(fault_proxy.ref(REPO), "sha256:" + "3" * 64, 100)
+
+
+def test_dropped_connection_is_retried(fault_proxy: FaultProxy, registry_anon: Registry,
+                                       tmp_path: Path) -> None:
+    pushed = images(registry_anon)["oci-index"]
+    fault_proxy.add("drop", count=3)
+    assert _proxied(fault_proxy, tmp_path, retries=3).resolve(
+        fault_proxy.ref(REPO, "oci-index")).digest == pushed["digest"]
+    assert fault_proxy.log[0][2] == 0
+
+
+def test_slow_registry_times_out(fault_proxy: FaultProxy, registry_anon: Registry,
+                                 tmp_path: Path) -> None:
+    fault_proxy.add("delay", seconds=5.0)
+    with pytest.raises(RegistryError, match="timed out"):
+        _proxied(fault_proxy, tmp_path, timeout=0.2, retries=1).resolve(fault_proxy.ref(REPO, "docker"))
+
+
+def test_plain_http_only_to_listed_hosts(fault_proxy: FaultProxy, registry_anon: Registry,
+                                         tmp_path: Path) -> None:
+    images(registry_anon)
+    # not listed: hardpin speaks TLS, which a plain-HTTP registry cannot answer
+    client = make_client(tmp_path, retries=0)
+    with pytest.raises(RegistryError, match="insecure-registries"):
+        client.resolve(fault_proxy.ref(REPO, "docker"))
+    # an Http that would allow plain HTTP everywhere changes nothing: the client picks https
+    lax = RegistryClient(new_http(timeout=2, retries=0, insecure_hosts=None), Cache(str(tmp_path / "c2")),
+                         auth=StaticKeychain())
+    with pytest.raises(RegistryError):
+        lax.resolve(fault_proxy.ref(REPO, "docker"))
+    assert fault_proxy.requests == 0  # no plain-HTTP request reached the registry
+    # listing the loopback host is what allows it
+    assert make_client(tmp_path, fault_proxy.host).resolve(fault_proxy.ref(REPO, "docker"))
+
+
+# ---------------------------------------------------------------------------
+# Tokens
+# ---------------------------------------------------------------------------
+
+
+def _token_client(reg: Registry, tmp_path: Path, **kw: Any) -> RegistryClient:
+    assert reg.token_server is not None
+    return make_client(tmp_path, reg.host, reg.token_server.host, **kw)
+
+
+def test_tokens_are_reused_per_scope(registry_token: Registry, token_server: Any, tmp_path: Path) -> None:
+    pushed = images(registry_token)
+    push_image(registry_token, "hardpin/other", "v1", "docker")
+    client = _token_client(registry_token, tmp_path)
+    for kind in KINDS:
+        client.resolve(registry_token.ref(REPO, kind))
+    client.manifest(registry_token.ref(REPO), pushed["oci-index"]["digest"])
+    client.exists(registry_token.ref(REPO), pushed["docker"]["digest"])
+    assert token_server.issued == 1
+    assert token_server.requests[0] == ("GET", None, (f"repository:{REPO}:pull",))
+    client.resolve(registry_token.ref("hardpin/other", "v1"))
+    assert token_server.issued == 2  # another repository, another scope
+
+
+def test_concurrent_lookups_share_one_token(registry_token: Registry, token_server: Any,
+                                            tmp_path: Path) -> None:
+    images(registry_token)
+    client = _token_client(registry_token, tmp_path)
+    refs = [registry_token.ref(REPO, KINDS[i % len(KINDS)]) for i in range(32)]
+    digests: dict[int, str] = {}
+    start = threading.Barrier(16)
+
+    def work(n: int) -> None:
+        start.wait()
+        for i in (n, n + 16):
+            digests[i] = client.resolve(refs[i]).digest
+        client.http.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [digests.get(i) for i in range(32)] == [
+        images(registry_token)[KINDS[i % len(KINDS)]]["digest"] for i in range(32)]
+    assert token_server.issued == 1
+
+
+def test_token_expiry(registry_token: Registry, token_server: Any, tmp_path: Path) -> None:
+    images(registry_token)
+    now = [1000.0]
+    client = _token_client(registry_token, tmp_path, tag_ttl=0)
+    client.authorizer.clock = lambda: now[0]
+    token_server.token_field = "access_token"
+    token_server.expires_in = None  # the spec's default: 60 s
+    client.resolve(registry_token.ref(REPO, "docker"))
+    now[0] += 30
+    client.resolve(registry_token.ref(REPO, "oci"))
+    assert token_server.issued == 1
+    now[0] += 31
+    client.resolve(registry_token.ref(REPO, "oci-index"))
+    assert token_server.issued == 2
+    token_server.expires_in = 600
+    token_server.token_field = "both"
+    now[0] += 100
+    client.resolve(registry_token.ref(REPO, "docker"))
+    now[0] += 500
+    client.resolve(registry_token.ref(REPO, "docker"))
+    assert token_server.issued == 3
+
+
+def test_private_repository_needs_credentials(registry_token: Registry, token_server: Any,
+                                              tmp_path: Path) -> None:
+    pushed = images(registry_token)["docker-list"]
+    token_server.anonymous_pull = False
+    with pytest.raises(RegistryError, match=r"insufficient_scope.*no credentials"):
+        _token_client(registry_token, tmp_path).resolve(registry_token.ref(REPO, "docker-list"))
+    client = _token_client(registry_token, tmp_path, auth=alice_keychain(registry_token))
+    assert client.resolve(registry_token.ref(REPO, "docker-list")).digest == pushed["digest"]
+    assert token_server.requests[-1][1] == "alice"
+
+
+def test_identity_token_uses_the_oauth2_refresh_flow(registry_token: Registry, token_server: Any,
+                                                     tmp_path: Path) -> None:
+    pushed = images(registry_token)["oci"]
+    token_server.anonymous_pull = False
+    refresh = next(iter(REFRESH_TOKENS))
+    cfg = write_config(tmp_path / "docker", {"auths": {registry_token.host: {"identitytoken": refresh}}})
+    keychain = Keychain(env={"DOCKER_CONFIG": str(cfg.parent)})
+    client = _token_client(registry_token, tmp_path, auth=keychain)
+    assert client.resolve(registry_token.ref(REPO, "oci")).digest == pushed["digest"]
+    assert token_server.requests[-1][:2] == ("POST", "alice")
+
+
+def test_token_realm_over_plain_http_must_be_listed(registry_token: Registry, token_server: Any,
+                                                    tmp_path: Path) -> None:
+    images(registry_token)
+    client = make_client(tmp_path, registry_token.host)  # the token server's host is not listed
+    with pytest.raises(RegistryError, match="refusing plain HTTP to the token realm"):
+        client.resolve(registry_token.ref(REPO, "docker"))
+    assert token_server.issued == 0
+
+
+# ---------------------------------------------------------------------------
+# Credentials
+# ---------------------------------------------------------------------------
+
+
+def _helper(bindir: Path, name: str, secret_by_url: dict[str, tuple[str, str]], log: Path) -> None:
+    """A docker-credential-<name> script: `get` reads a server URL, prints JSON or fails."""
+    bindir.mkdir(parents=True, exist_ok=True)
+    script = bindir / f"docker-credential-{name}"
+    import sys
+
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"table = {json.dumps({k: list(v) for k, v in secret_by_url.items()})}\n"
+        "url = sys.stdin.read().strip()\n"
+        f"open({str(log)!r}, 'a').write(sys.argv[1] + ' ' + url + '\\n')\n"
+        "if url not in table:\n"
+        "    print('credentials not found in native keychain'); sys.exit(1)\n"
+        "user, secret = table[url]\n"
+        "print(json.dumps({'ServerURL': url, 'Username': user, 'Secret': secret}))\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+
+
+def _basic_client(reg: Registry, tmp_path: Path, env: dict[str, str]) -> RegistryClient:
+    return make_client(tmp_path, reg.host, auth=Keychain(env=env))
+
+
+def test_docker_config_auths(registry_basic: Registry, tmp_path: Path) -> None:
+    pushed = images(registry_basic)["docker"]
+    ref = registry_basic.ref(REPO, "docker")
+    d1 = write_config(tmp_path / "d1", {"auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}})
+    assert _basic_client(registry_basic, tmp_path / "1", {"DOCKER_CONFIG": str(d1.parent)}).resolve(
+        ref).digest == pushed["digest"]
+    # username/password fields, a key with a scheme; found through $HOME/.docker
+    home = tmp_path / "home"
+    write_config(home / ".docker", {"auths": {f"https://{registry_basic.host}/v2/": {
+        "username": "alice", "password": ALICE}}})
+    assert _basic_client(registry_basic, tmp_path / "2", {"HOME": str(home)}).resolve(
+        ref).digest == pushed["digest"]
+
+
+def test_cred_helpers_and_creds_store(registry_basic: Registry, tmp_path: Path) -> None:
+    pushed = images(registry_basic)["oci-index"]
+    ref = registry_basic.ref(REPO, "oci-index")
+    bindir, calls = tmp_path / "bin", tmp_path / "calls.log"
+    _helper(bindir, "test", {registry_basic.host: ("alice", ALICE)}, calls)
+    _helper(bindir, "empty", {}, calls)
+    path = f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
+    # credHelpers[host] wins over credsStore and auths
+    cfg = write_config(tmp_path / "h", {
+        "credHelpers": {registry_basic.host: "test"}, "credsStore": "empty",
+        "auths": {registry_basic.host: {"auth": b64("alice:wrong-password")}},
+    })
+    env = {"DOCKER_CONFIG": str(cfg.parent), "PATH": path}
+    assert _basic_client(registry_basic, tmp_path / "1", env).resolve(ref).digest == pushed["digest"]
+    assert calls.read_text() == f"get {registry_basic.host}\n"
+    # credsStore
+    cfg = write_config(tmp_path / "s", {"credsStore": "test", "auths": {registry_basic.host: {}}})
+    env = {"DOCKER_CONFIG": str(cfg.parent), "PATH": path}
+    assert _basic_client(registry_basic, tmp_path / "2", env).resolve(ref).digest == pushed["digest"]
+    # a store without the entry falls through to auths
+    cfg = write_config(tmp_path / "f", {"credsStore": "empty",
+                                        "auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}})
+    env = {"DOCKER_CONFIG": str(cfg.parent), "PATH": path}
+    assert _basic_client(registry_basic, tmp_path / "3", env).resolve(ref).digest == pushed["digest"]
+
+
+def test_failing_credential_helper(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "docker-credential-broken"
+    script.write_text("#!/bin/sh\necho 'secret-ish diagnostics' >&2\nexit 3\n")
+    script.chmod(0o755)
+    cfg = write_config(tmp_path / "c", {"credsStore": "broken"})
+    kc = Keychain(env={"DOCKER_CONFIG": str(cfg.parent), "PATH": str(bindir)})
+    from hardpin.online.auth import CredentialError
+
+    with pytest.raises(CredentialError, match=r"docker-credential-broken get failed \(exit status 3\)"):
+        kc.get("ghcr.io")
+    # a helper that is not installed: no credentials (anonymous pulls still work)
+    cfg = write_config(tmp_path / "m", {"credsStore": "missing"})
+    assert Keychain(env={"DOCKER_CONFIG": str(cfg.parent), "PATH": str(bindir)}).get("ghcr.io") is None
+
+
+def test_registry_auth_file(registry_basic: Registry, tmp_path: Path) -> None:
+    pushed = images(registry_basic)["docker-list"]
+    auth_file = tmp_path / "auth.json"
+    auth_file.write_text(json.dumps({"auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}}))
+    env = {"HOME": str(tmp_path / "nohome"), "REGISTRY_AUTH_FILE": str(auth_file)}
+    assert _basic_client(registry_basic, tmp_path, env).resolve(
+        registry_basic.ref(REPO, "docker-list")).digest == pushed["digest"]
+
+
+def test_default_keychain_reads_the_environment(registry_basic: Registry, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    pushed = images(registry_basic)["oci"]
+    cfg = write_config(tmp_path / "env", {"auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}})
+    monkeypatch.setenv("DOCKER_CONFIG", str(cfg.parent))
+    http = new_http(timeout=5, retries=0, insecure_hosts=frozenset({registry_basic.host}))
+    client = RegistryClient(http, Cache(str(tmp_path / "cache")), insecure_registries=[registry_basic.host])
+    assert client.resolve(registry_basic.ref(REPO, "oci")).digest == pushed["digest"]
+
+
+def test_docker_hub_key() -> None:
+    kc_env = {"HOME": "/nonexistent"}
+    kc = Keychain(env=kc_env)
+    assert kc.get("docker.io") is None
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        write_config(Path(d), {"auths": {"https://index.docker.io/v1/": {"auth": b64("bob:hub-pw")}}})
+        creds = Keychain(env={"DOCKER_CONFIG": d}).get("docker.io")
+        assert creds is not None and creds.username == "bob" and creds.password == "hub-pw"
+        assert "hub-pw" not in repr(creds) and "hub-pw" not in str(creds)
+
+
+def test_missing_and_wrong_credentials(registry_basic: Registry, registry_token: Registry,
+                                       token_server: Any, tmp_path: Path) -> None:
+    images(registry_basic)
+    images(registry_token)
+    with pytest.raises(RegistryError, match="requires credentials"):
+        make_client(tmp_path / "0", registry_basic.host).resolve(registry_basic.ref(REPO, "docker"))
+    wrong = "Wr0ng-Passw0rd-XYZ"
+    bad = lambda reg: StaticKeychain({reg.host: Credentials(username="alice", password=wrong,  # noqa: E731
+                                                            source="the test keychain")})
+    with pytest.raises(RegistryError) as err:
+        make_client(tmp_path / "1", registry_basic.host, auth=bad(registry_basic)).resolve(
+            registry_basic.ref(REPO, "docker"))
+    assert "rejected the credentials" in str(err.value) and wrong not in str(err.value)
+    assert "\n" not in str(err.value)
+    with pytest.raises(RegistryError) as err:
+        _token_client(registry_token, tmp_path / "2", auth=bad(registry_token)).resolve(
+            registry_token.ref(REPO, "docker"))
+    assert "token server" in str(err.value) and "HTTP 401" in str(err.value)
+    assert wrong not in str(err.value)
+
+
+def test_secrets_never_logged_or_shown(registry_basic: Registry, registry_token: Registry,
+                                       token_server: Any, tmp_path: Path,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    images(registry_basic)
+    images(registry_token)
+    caplog.set_level(logging.DEBUG)
+    errors: list[str] = []
+    for i, pw in enumerate([ALICE, "Wr0ng-Passw0rd-XYZ"]):
+        for reg in (registry_basic, registry_token):
+            kc = StaticKeychain({reg.host: Credentials(username="alice", password=pw, source="kc")})
+            client = (_token_client(reg, tmp_path / f"{i}{reg.auth}", auth=kc) if reg.auth == "token"
+                      else make_client(tmp_path / f"{i}{reg.auth}", reg.host, auth=kc))
+            try:
+                client.resolve(reg.ref(REPO, "oci-index"))
+                client.manifest(reg.ref(REPO), images(reg)["oci-index"]["digest"])
+            except RegistryError as exc:
+                errors.append(str(exc))
+            errors.append(repr(client) + repr(client.authorizer) + repr(kc))
+    assert len(errors) == 6  # two failures and four reprs
+    text = caplog.text + "\n".join(errors)
+    assert token_server.tokens  # tokens were issued, and none of them shows
+    for secret in [ALICE, "Wr0ng-Passw0rd-XYZ", b64(f"alice:{ALICE}"), *token_server.tokens,
+                   *REFRESH_TOKENS]:
+        assert secret not in text
+    assert "GET http://" in caplog.text  # DEBUG logging was on
+
+
+# ---------------------------------------------------------------------------
+# Cache
+# ---------------------------------------------------------------------------
+
+
+def test_tag_cache_ttl_refresh_and_offline(registry_anon: Registry, tmp_path: Path) -> None:
+    host = registry_anon.host
+    first = push_image(registry_anon, "hardpin/moving", "v1", "oci-index")
+    ref = registry_anon.ref("hardpin/moving", "v1")
+    root = str(tmp_path / "cache")
+    client = make_client(tmp_path, host, cache=Cache(root))
+    assert client.resolve(ref).digest == first["digest"]
+    moved = move_tag(registry_anon, "hardpin/moving", "v1", "docker-list")
+    assert moved["digest"] != first["digest"]
+    # within the TTL: the cached answer, no request
+    before = client.http.requests
+    assert client.resolve(ref).digest == first["digest"]
+    assert client.http.requests == before
+    # TTL over, or --refresh: the new digest
+    assert make_client(tmp_path, host, cache=Cache(root), tag_ttl=0).resolve(ref).digest == moved["digest"]
+    retag(registry_anon, "hardpin/moving", first["digest"], "v1")
+    assert make_client(tmp_path, host, cache=Cache(root, refresh=True)).resolve(ref).digest == first["digest"]
+    # offline: whatever is stored, however old; nothing stored -> an error, no request
+    offline = make_client(tmp_path, host, cache=Cache(root, offline=True), tag_ttl=0)
+    assert offline.resolve(ref).digest == first["digest"]
+    with pytest.raises(RegistryError, match=r"hardpin/moving:v2: not in the cache \(--offline\)"):
+        offline.resolve(registry_anon.ref("hardpin/moving", "v2"))
+    with pytest.raises(RegistryError, match="not in the cache"):
+        offline.exists(ref, "sha256:" + "2" * 64)
+    assert offline.http.requests == 0
+
+
+def test_manifests_are_cached_forever(registry_anon: Registry, tmp_path: Path) -> None:
+    pushed = images(registry_anon)["docker-list"]
+    root = str(tmp_path / "cache")
+    client = make_client(tmp_path, registry_anon.host, cache=Cache(root))
+    ref = registry_anon.ref(REPO, "docker-list")
+    desc, body = client.manifest(ref, pushed["digest"])
+    assert client.exists(ref, pushed["children"]["linux/amd64"])
+    n = client.http.requests
+    offline = make_client(tmp_path, registry_anon.host, cache=Cache(root, offline=True))
+    assert offline.manifest(ref, pushed["digest"]) == (desc, body)
+    assert offline.exists(ref, pushed["children"]["linux/amd64"]) is True
+    assert client.manifest(ref, pushed["digest"]) == (desc, body)
+    assert client.http.requests == n and offline.http.requests == 0
+
+
+def test_warm_cache_makes_no_request(fault_proxy: FaultProxy, registry_anon: Registry,
+                                     tmp_path: Path) -> None:
+    images(registry_anon)
+    root = str(tmp_path / "cache")
+    refs = [fault_proxy.ref(REPO, k) for k in KINDS]
+    cold = [make_client(tmp_path, fault_proxy.host, cache=Cache(root)).resolve(r) for r in refs]
+    fault_proxy.clear()
+    warm = [make_client(tmp_path, fault_proxy.host, cache=Cache(root)).resolve(r) for r in refs]
+    assert warm == cold and fault_proxy.requests == 0
+
+
+# ---------------------------------------------------------------------------
+# WWW-Authenticate parsing
+# ---------------------------------------------------------------------------
+
+
+def test_parse_www_authenticate() -> None:
+    [c] = parse_www_authenticate(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+        'scope="repository:library/alpine:pull,push",error="insufficient_scope"')
+    assert c.scheme == "bearer"
+    assert c.params == {"realm": "https://auth.docker.io/token", "service": "registry.docker.io",
+                        "scope": "repository:library/alpine:pull,push", "error": "insufficient_scope"}
+    cs = parse_www_authenticate('Basic realm="Quay, \\"the\\" registry", Bearer realm="https://q/v2/auth" ,'
+                                " service=quay.io")
+    assert [(c.scheme, c.params) for c in cs] == [
+        ("basic", {"realm": 'Quay, "the" registry'}),
+        ("bearer", {"realm": "https://q/v2/auth", "service": "quay.io"}),
+    ]
+    assert [c.scheme for c in parse_www_authenticate("Negotiate abc==, Basic realm=x")] == ["negotiate", "basic"]
+    assert parse_www_authenticate("") == []
+    assert parse_www_authenticate("BEARER Realm=https://x/t")[0].params == {"realm": "https://x/t"}
+
+
+def test_threads_do_not_share_state_wrongly(registry_anon: Registry, tmp_path: Path) -> None:
+    images(registry_anon)
+    client = make_client(tmp_path, registry_anon.host)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for k in KINDS:
+                assert client.resolve(registry_anon.ref(REPO, k)).digest == images(registry_anon)[k]["digest"]
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            client.http.close()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
