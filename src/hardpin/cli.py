@@ -298,7 +298,7 @@ def _check(args: argparse.Namespace) -> int:
 # -- network -------------------------------------------------------------------
 
 
-def _online(args: argparse.Namespace, settings_list: Sequence) -> object:
+def _online(args: argparse.Namespace, settings_list: Sequence, tag_ttl: float = 3600.0) -> object:
     """The run's network side, from the flags and the union of the files' settings."""
     from hardpin.online.resolve import Online, OnlineOptions
 
@@ -315,7 +315,7 @@ def _online(args: argparse.Namespace, settings_list: Sequence) -> object:
     opts = OnlineOptions(
         cache_dir=args.cache_dir, refresh=args.refresh, offline=offline,
         concurrency=concurrency or 16, insecure_registries=tuple(insecure),
-        index_url=getattr(args, "index_url", None),
+        index_url=getattr(args, "index_url", None), tag_ttl=tag_ttl,
     )
     if args.refresh and offline:
         raise HardpinError("--refresh and --offline contradict each other: choose one")
@@ -374,7 +374,9 @@ def _update(args: argparse.Namespace) -> int:
         shown = _display_path(path)
         prepared.append((path, shown, kind, settings, text, lint_text(shown, kind, text, settings, online=True)))
     pending = [f.pending for *_x, fs in prepared for f in fs if f.pending is not None]
-    answers = _online(args, [s for _p, _k, s in found]).answer(pending) if pending else {}
+    # `update` asks for every tag again (tag_ttl 0); content-addressed answers stay cached
+    online = _online(args, [s for _p, _k, s in found], tag_ttl=0.0)
+    answers = online.answer(pending) if pending else {}
     stale = 0
     diffs = []
     for path, shown, kind, settings, text, first in prepared:

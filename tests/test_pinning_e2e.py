@@ -1,0 +1,242 @@
+"""`hardpin check --fix`, `hardpin update` and `check --online` against a real registry.
+
+Images are pushed to Debian's docker-registry (CNCF distribution) by the tests; the
+CLI runs as a user runs it, with its own cache directory, reaching the registry
+through a counting proxy (tests/registry_support.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import run_cli
+from registry_support import (  # noqa: F401 - fixtures
+    FaultProxy,
+    Registry,
+    fault_proxy,
+    move_tag,
+    push_image,
+    registry_anon,
+    registry_basic,
+)
+
+DOCKERFILE = """\
+# syntax=docker/dockerfile:1
+ARG BASE=HOST/e2e/python:3.12
+ARG TOOLS="HOST/e2e/uv:0.4"
+FROM --platform=$BUILDPLATFORM ${BASE} AS build
+COPY --from=HOST/e2e/uv:0.4 /uv /bin/uv
+RUN --mount=type=bind,from=HOST/e2e/alpine:3.20,target=/a \\
+    echo hi
+from HOST/e2e/python:3.12-slim as runtime
+COPY --from=${TOOLS} /uv /bin/uv
+FROM \\
+  HOST/e2e/busybox
+COPY --from=build /x /x
+"""
+
+SUB = "FROM HOST/e2e/python:3.12\r\nFROM HOST/e2e/python:9.9 AS gone\r\nCOPY --from=HOST/e2e/uv:0.4 / /\r\n"
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"HARDPIN_OFFLINE": "", "HARDPIN_CACHE_DIR": str(tmp_path / "cache"),
+            "DOCKER_CONFIG": str(tmp_path / "no-docker-config"), **extra}
+
+
+def _images(reg: Registry) -> dict[str, dict[str, Any]]:
+    return {
+        "python:3.12": push_image(reg, "e2e/python", "3.12", "oci-index"),
+        "python:3.12-slim": push_image(reg, "e2e/python", "3.12-slim", "docker-list"),
+        "uv:0.4": push_image(reg, "e2e/uv", "0.4", "docker"),
+        "alpine:3.20": push_image(reg, "e2e/alpine", "3.20", "oci"),
+        "busybox:latest": push_image(reg, "e2e/busybox", "latest", "docker"),
+    }
+
+
+def _project(tmp_path: Path, host: str) -> Path:
+    root = tmp_path / "repo"
+    (root / "sub").mkdir(parents=True)
+    (root / ".hardpin.toml").write_text(f'insecure-registries = ["{host}"]\n')
+    (root / "Dockerfile").write_text(DOCKERFILE.replace("HOST", host))
+    (root / "sub" / "Dockerfile").write_bytes(SUB.replace("HOST", host).encode())
+    return root
+
+
+def test_fix_pins_every_site_to_the_index_digest(fault_proxy: FaultProxy, registry_anon: Registry,
+                                                  tmp_path: Path) -> None:
+    d = {k: v["digest"] for k, v in _images(registry_anon).items()}
+    host = fault_proxy.host
+    root = _project(tmp_path, host)
+    fault_proxy.clear()
+
+    r = run_cli("check", "--fix", "--select", "HP101", ".", cwd=root, env=_env(tmp_path))
+
+    expected = DOCKERFILE.replace("HOST", host)
+    for name, new in [
+        ("python:3.12", f"python:3.12@{d['python:3.12']}"),
+        ('uv:0.4"', f'uv:0.4@{d["uv:0.4"]}"'),  # the ARG default, inside its quotes
+        ("uv:0.4 /uv", f"uv:0.4@{d['uv:0.4']} /uv"),
+        ("alpine:3.20,", f"alpine:3.20@{d['alpine:3.20']},"),
+        ("python:3.12-slim as", f"python:3.12-slim@{d['python:3.12-slim']} as"),
+        ("busybox\n", f"busybox:latest@{d['busybox:latest']}\n"),
+    ]:
+        assert name in expected
+        expected = expected.replace(name, new, 1)
+    assert (root / "Dockerfile").read_text() == expected
+    # the other file: CRLF kept, the missing tag left alone, the rest pinned
+    sub = (root / "sub" / "Dockerfile").read_bytes().decode()
+    assert sub == (f"FROM {host}/e2e/python:3.12@{d['python:3.12']}\r\n"
+                   f"FROM {host}/e2e/python:9.9 AS gone\r\n"
+                   f"COPY --from={host}/e2e/uv:0.4@{d['uv:0.4']} / /\r\n")
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == [
+        f"sub/Dockerfile:2:6: HP101 cannot fix: {host}/e2e/python:9.9: tag not found (HTTP 404)"
+    ]
+    assert "[cannot fix:" in r.stdout
+    # every distinct reference asked once, with one GET, across both files
+    gets = sorted(p for m, p, _s in fault_proxy.log if m == "GET")
+    assert len(fault_proxy.log) == len(gets) == 6
+    assert gets == sorted({
+        "/v2/e2e/python/manifests/3.12", "/v2/e2e/python/manifests/3.12-slim",
+        "/v2/e2e/uv/manifests/0.4", "/v2/e2e/alpine/manifests/3.20",
+        "/v2/e2e/busybox/manifests/latest", "/v2/e2e/python/manifests/9.9",
+    })
+
+    # a second --fix changes nothing; answers come from the cache (the 404 is asked again)
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    fault_proxy.clear()
+    again = run_cli("check", "--fix", "--select", "HP101", ".", cwd=root, env=_env(tmp_path))
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+    assert again.returncode == 1
+    assert [p for _m, p, _s in fault_proxy.log] == ["/v2/e2e/python/manifests/9.9"]
+
+    # --offline answers from the cache alone
+    fault_proxy.clear()
+    (root / "Dockerfile").write_text(DOCKERFILE.replace("HOST", host))
+    off = run_cli("check", "--fix", "--offline", "--select", "HP101", "Dockerfile", cwd=root,
+                  env=_env(tmp_path))
+    assert (root / "Dockerfile").read_text() == expected and off.returncode == 0
+    assert fault_proxy.requests == 0
+
+
+def test_diff_and_unreachable_registry_write_nothing(registry_anon: Registry, tmp_path: Path) -> None:
+    _images(registry_anon)
+    root = _project(tmp_path, registry_anon.host)
+    original = (root / "Dockerfile").read_text()
+    r = run_cli("check", "--diff", "--select", "HP101", "Dockerfile", cwd=root, env=_env(tmp_path))
+    assert r.returncode == 1 and (root / "Dockerfile").read_text() == original
+    added = [ln for ln in r.stdout.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    assert len(added) == 6 and all("@sha256:" in ln for ln in added)
+    # a registry nobody listens on: one error per reference, nothing written
+    dead = "127.0.0.1:9"
+    (root / "Dockerfile").write_text(original.replace(registry_anon.host, dead))
+    (root / ".hardpin.toml").write_text(f'insecure-registries = ["{dead}"]\n')
+    r = run_cli("check", "--fix", "--select", "HP101", "Dockerfile", cwd=root, env=_env(tmp_path / "x"))
+    assert r.returncode == 1
+    assert (root / "Dockerfile").read_text() == original.replace(registry_anon.host, dead)
+    errors = r.stderr.splitlines()
+    assert len(errors) == 6
+    assert all(re.fullmatch(r"Dockerfile:\d+:\d+: HP101 cannot fix: 127\.0\.0\.1:9/e2e/\S+: "
+                            r"http://127\.0\.0\.1:9/v2/\S+: connection refused", e) for e in errors), errors
+
+
+def test_plain_http_registry_must_be_listed(registry_anon: Registry, tmp_path: Path) -> None:
+    _images(registry_anon)
+    root = _project(tmp_path, registry_anon.host)
+    (root / ".hardpin.toml").write_text("")
+    r = run_cli("check", "--fix", "--select", "HP101", "Dockerfile", cwd=root, env=_env(tmp_path))
+    assert r.returncode == 1
+    # not listed: spoken to over TLS, which a plain-HTTP registry cannot answer
+    assert len(r.stderr.splitlines()) == 6
+    assert f"serves plain HTTP, list it in `insecure-registries`" in r.stderr
+    assert "sha256" not in (root / "Dockerfile").read_text()
+
+
+def test_credentials_from_docker_config(registry_basic: Registry, tmp_path: Path) -> None:
+    pushed = push_image(registry_basic, "e2e/private", "1.0", "oci-index")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".hardpin.toml").write_text(f'insecure-registries = ["{registry_basic.host}"]\n')
+    (root / "Dockerfile").write_text(f"FROM {registry_basic.host}/e2e/private:1.0\n")
+    env = _env(tmp_path)
+    no_creds = run_cli("check", "--fix", "Dockerfile", cwd=root, env=env)
+    assert no_creds.returncode == 1 and "sha256" not in (root / "Dockerfile").read_text()
+    user, password = registry_basic.credentials()
+    cfg = tmp_path / "docker"
+    cfg.mkdir()
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    (cfg / "config.json").write_text(json.dumps({"auths": {registry_basic.host: {"auth": auth}}}))
+    r = run_cli("check", "--fix", "--refresh", "Dockerfile", cwd=root,
+                env={**env, "DOCKER_CONFIG": str(cfg)})
+    assert (root / "Dockerfile").read_text() == f"FROM {registry_basic.host}/e2e/private:1.0@{pushed['digest']}\n"
+    for stream in (no_creds.stdout, no_creds.stderr, r.stdout, r.stderr):
+        assert password not in stream and auth not in stream
+
+
+def test_update_moves_stale_digests_and_keeps_single_platform_pins(
+    registry_anon: Registry, tmp_path: Path
+) -> None:
+    host = registry_anon.host
+    old_index = push_image(registry_anon, "upd/python", "3.12", "oci-index")
+    old_list = push_image(registry_anon, "upd/slim", "1", "docker-list")
+    steady = push_image(registry_anon, "upd/steady", "1", "docker")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".hardpin.toml").write_text(f'insecure-registries = ["{host}"]\n')
+    arm = old_list["children"]["linux/arm64"]
+    text = (f"FROM {host}/upd/python:3.12@{old_index['digest']}\n"
+            f"FROM --platform=linux/arm64 {host}/upd/slim:1@{arm} AS arm\n"
+            f"FROM {host}/upd/steady:1@{steady['digest']}\n")
+    (root / "Dockerfile").write_text(text)
+    env = _env(tmp_path)
+
+    assert run_cli("update", "--check", cwd=root, env=env).returncode == 0
+    new_index = move_tag(registry_anon, "upd/python", "3.12", "oci-index")
+    new_list = move_tag(registry_anon, "upd/slim", "1", "docker-list")
+    new_arm = new_list["children"]["linux/arm64"]
+
+    chk = run_cli("update", "--check", cwd=root, env=env)
+    assert chk.returncode == 1
+    assert (root / "Dockerfile").read_text() == text
+    assert chk.stdout.splitlines() == [
+        f"Dockerfile:1: {host}/upd/python:3.12 {old_index['digest']} -> {new_index['digest']}",
+        f"Dockerfile:2: {host}/upd/slim:1 {arm} -> {new_arm}",
+    ]
+
+    upd = run_cli("update", cwd=root, env=env)
+    assert upd.returncode == 0, upd.stderr
+    assert (root / "Dockerfile").read_text() == (
+        f"FROM {host}/upd/python:3.12@{new_index['digest']}\n"
+        f"FROM --platform=linux/arm64 {host}/upd/slim:1@{new_arm} AS arm\n"
+        f"FROM {host}/upd/steady:1@{steady['digest']}\n")
+    assert run_cli("update", "--check", cwd=root, env=env).returncode == 0
+
+
+def test_online_checks_hp601_hp602(registry_anon: Registry, tmp_path: Path) -> None:
+    host = registry_anon.host
+    cur = push_image(registry_anon, "onl/app", "1", "oci-index")
+    old = push_image(registry_anon, "onl/app", "2", "docker")
+    move_tag(registry_anon, "onl/app", "2", "docker")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".hardpin.toml").write_text(f'insecure-registries = ["{host}"]\n')
+    missing = "sha256:" + "ab" * 32
+    (root / "Dockerfile").write_text(
+        f"FROM {host}/onl/app:1@{cur['digest']}\n"
+        f"FROM {host}/onl/app:2@{old['digest']}\n"
+        f"FROM {host}/onl/app@{missing}\n"
+        f"FROM {host}/onl/app:1@{missing}\n")
+    r = run_cli("check", "--online", "--format", "json", "--select", "HP6", "Dockerfile", cwd=root,
+                env=_env(tmp_path))
+    found = [(f["code"], f["line"], f["column"]) for f in json.loads(r.stdout)["findings"]]
+    assert found == [("HP602", 2, 6), ("HP601", 3, 6), ("HP601", 4, 6), ("HP602", 4, 6)]
+    assert r.returncode == 1
+    # offline lint never runs them
+    off = run_cli("check", "--format", "json", "--select", "HP6", "Dockerfile", cwd=root, env=_env(tmp_path))
+    assert json.loads(off.stdout)["findings"] == [] and off.returncode == 0
