@@ -92,6 +92,8 @@ def _network_flags(p: argparse.ArgumentParser) -> None:
                    help="package index when neither the file nor PIP_INDEX_URL names one")
     g.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="cache directory (default: $XDG_CACHE_HOME/hardpin)")
+    g.add_argument("--verbose", action="store_true",
+                   help="say how many lookups, requests and cache hits the run made")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -234,7 +236,9 @@ def _check(args: argparse.Namespace) -> int:
         pending = [f.pending for *_x, fs in prepared for f in fs
                    if f.pending is not None and f.pending.kind in wanted]
         if pending:
-            answers = _online(args, [s for _p, _k, s in files]).answer(pending)
+            online = _online(args, [s for _p, _k, s in files])
+            answers = online.answer(pending)
+            _summary(args, online, answers)
 
     for path, shown, kind, settings, text, first in prepared:
 
@@ -322,6 +326,14 @@ def _online(args: argparse.Namespace, settings_list: Sequence, tag_ttl: float = 
     return Online(opts)
 
 
+def _summary(args: argparse.Namespace, online: object, answers: dict) -> None:
+    if getattr(args, "verbose", False):
+        failed = sum(1 for v in answers.values() if isinstance(v, str))
+        cache = online.cache  # type: ignore[attr-defined]
+        print(f"hardpin: {len(answers)} lookups ({failed} failed), {online.requests} requests, "  # type: ignore[attr-defined]
+              f"{cache.hits} cache hits", file=sys.stderr)
+
+
 def _completed(findings: list[Finding], answers: dict, diff: bool) -> list[Finding]:
     from hardpin.online.resolve import complete
 
@@ -377,6 +389,7 @@ def _update(args: argparse.Namespace) -> int:
     # `update` asks for every tag again (tag_ttl 0); content-addressed answers stay cached
     online = _online(args, [s for _p, _k, s in found], tag_ttl=0.0)
     answers = online.answer(pending) if pending else {}
+    _summary(args, online, answers)
     stale = 0
     diffs = []
     for path, shown, kind, settings, text, first in prepared:
