@@ -1,4 +1,4 @@
-"""Robustness over the shared corpus of real Dockerfiles: no traceback, HP001 with a line, idempotent fixes."""
+"""Robustness over the shared corpus of real Dockerfiles and requirements files: no traceback, HP001 with a line, idempotent fixes."""
 
 from __future__ import annotations
 
@@ -81,3 +81,55 @@ def _assert_only_edited_spans_changed(old: str, new: str, path: str) -> None:
         assert len(tx) == len(ty), (path, x, y)
         changed = [(p, q) for p, q in zip(tx, ty) if p != q]
         assert changed and all(c in allowed for c in changed), (path, x, y)
+
+
+REQUIREMENTS = CORPUS / "requirements"
+
+
+@pytest.mark.skipif(not REQUIREMENTS.is_dir(), reason="../shared/corpus is absent")
+def test_every_corpus_requirements_file_lints_with_findings_in_range() -> None:
+    settings = Settings()
+    files = sorted(str(p) for p in REQUIREMENTS.iterdir() if p.is_file())
+    assert len(files) > 700
+    codes: dict[str, int] = {}
+    for path in files:
+        text = read_text(path)
+        findings = lint_text(path, "requirements", text, settings)
+        for f in findings:
+            assert 1 <= f.line <= max(1, text.count("\n") + 1), (path, f)
+            assert f.column >= 1 and (f.end_line, f.end_column) >= (f.line, f.column), (path, f)
+            assert "\n" not in f.message, (path, f)
+            codes[f.code] = codes.get(f.code, 0) + 1
+    # the corpus holds deliberately invalid files (parser test data of other tools)
+    assert set(codes) <= {"HP001", "HP002", "HP301", "HP302", "HP303", "HP304", "HP305", "HP306"}
+    assert codes["HP302"] > codes["HP301"] > codes["HP001"] > 0
+
+
+@pytest.mark.skipif(not REQUIREMENTS.is_dir(), reason="../shared/corpus is absent")
+def test_pending_hash_fixes_over_the_corpus_add_hashes_and_nothing_else() -> None:
+    """Answer every pending hash fix with made-up digests: the file must parse to the same
+    requirements, each fixed one now carrying exactly those hashes."""
+    from hardpin.parsers.requirements import parse
+
+    settings = Settings()
+    digest = "sha256:" + "ab" * 32
+    fixed_files = 0
+    for path in sorted(str(p) for p in REQUIREMENTS.iterdir() if p.is_file()):
+        text = read_text(path)
+        pending = [f.pending for f in lint_text(path, "requirements", text, settings) if f.pending]
+        if not pending:
+            continue
+        before = parse(text, strict=False)
+        new = text
+        for p in sorted(pending, key=lambda p: p.start, reverse=True):
+            e = p.edit((digest,))
+            new = new[: e.start] + e.text + new[e.end :]
+        after = parse(new, strict=False)
+        assert [r.text for r in after.requirements] == [r.text for r in before.requirements], path
+        assert len(after.errors) == len(before.errors), path
+        starts = {p.start for p in pending}
+        for b, a in zip(before.requirements, after.requirements):
+            want = [h.digest for h in b.hashes] + (["ab" * 32] if b.end in starts else [])
+            assert sorted(h.digest for h in a.hashes) == sorted(want), (path, b.text)
+        fixed_files += 1
+    assert fixed_files > 400

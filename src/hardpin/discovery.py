@@ -37,11 +37,56 @@ def _is_shell_script(name: str, path: str) -> bool:
     return name.endswith((".sh", ".bash"))
 
 
+# pip requirements files; the `requirements-globs` setting replaces these
+DEFAULT_REQUIREMENTS_GLOBS: tuple[str, ...] = (
+    "requirements*.txt",
+    "requirements/*.txt",
+    "*.in",
+    "constraints*.txt",
+)
+# `.in` files that are not pip-tools inputs (setuptools, make, autoconf, doxygen)
+_NOT_PIP_INPUTS = frozenset(
+    {"MANIFEST.in", "Makefile.in", "GNUmakefile.in", "makefile.in", "configure.in", "Doxyfile.in"}
+)
+
+
+def matches_requirements_globs(name: str, path: str, globs: Sequence[str]) -> bool:
+    """A glob without `/` matches the file name; with `/`, the last as many path components
+    (`requirements/*.txt`: a .txt file directly in a directory named requirements). An
+    `.in` file is never MANIFEST.in or the like, nor a template of a file with another
+    extension (`config.h.in`, `setup.py.in`; `requirements-3.11.in` is an input)."""
+    from fnmatch import fnmatchcase
+
+    if name.endswith(".in") and (
+        name in _NOT_PIP_INPUTS or name[:-3].rpartition(".")[2].isalpha() and "." in name[:-3]
+    ):
+        return False
+    parts: list[str] | None = None
+    for g in globs:
+        if "/" not in g:
+            if fnmatchcase(name, g):
+                return True
+            continue
+        pat = g.strip("/").split("/")
+        if parts is None:
+            parts = [p for p in path.split("/") if p not in ("", ".")]
+        if len(parts) >= len(pat) and all(
+            fnmatchcase(c, p) for c, p in zip(parts[-len(pat) :], pat)
+        ):
+            return True
+    return False
+
+
+def _is_requirements(name: str, path: str) -> bool:
+    return matches_requirements_globs(name, path, DEFAULT_REQUIREMENTS_GLOBS)
+
+
 # (kind, matcher(basename, posix path)); the first matcher that accepts a file decides.
 # A new kind of file is one more row here.
 KINDS: list[tuple[str, Callable[[str, str], bool]]] = [
     ("dockerfile", _is_dockerfile),
     ("shell", _is_shell_script),
+    ("requirements", _is_requirements),
 ]
 
 _SHEBANG_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "mksh"})
@@ -66,14 +111,21 @@ def sniff_kind(path: str) -> str | None:
     return "shell" if exe in _SHEBANG_SHELLS else None
 
 
-def kind_of(path: str | Path) -> str | None:
-    """The kind of file `path` names ("dockerfile"), or None when hardpin does not check it."""
+def kind_of(path: str | Path, settings: Settings | None = None) -> str | None:
+    """The kind of file `path` names ("dockerfile"), or None when hardpin does not check it.
+
+    With `settings`, a `requirements-globs` setting decides which files are requirements.
+    """
     s = os.fspath(path)
     if os.sep != "/":
         s = s.replace(os.sep, "/")
     name = s.rsplit("/", 1)[-1]
+    globs = settings.get("requirements-globs") if settings is not None else None
     for kind, matches in KINDS:
-        if matches(name, s):
+        if kind == "requirements" and globs is not None:
+            if matches_requirements_globs(name, s, globs):  # type: ignore[arg-type]
+                return kind
+        elif matches(name, s):
             return kind
     return None
 
@@ -415,7 +467,7 @@ def discover(
         if os.path.isdir(s):
             _walk(s, abs_s, settings_for, add)
         else:
-            add(s, abs_s, kind_of(s) or sniff_kind(s) or default_kind)
+            add(s, abs_s, kind_of(s, settings_for(Path(s))) or sniff_kind(s) or default_kind)
     return sorted(found.values())
 
 
@@ -473,7 +525,7 @@ def _walk(
                 continue  # the repository (a directory, or a file in a worktree/submodule)
             child_shown = os.path.join(shown, name)
             if not is_dir:
-                kind = kind_of(child_shown)
+                kind = kind_of(child_shown, settings)
                 if kind is None and "." not in name:
                     kind = sniff_kind(os.path.join(abs_dir, name))
                 if kind is None:

@@ -55,6 +55,13 @@ def _parse(kind: str, source: Source) -> tuple[object | None, tuple[str, int] | 
             return parse_script(source.text), None
         except ShellSyntaxError as exc:
             return None, (f"cannot parse the shell script: {exc.message}", exc.offset)
+    if kind == "requirements":
+        from hardpin.parsers.requirements import parse as parse_requirements
+
+        # never raises with strict=False: the lines pip would reject are kept in
+        # `errors`, reported as HP001 in lint_text (rules.req_common), and the
+        # rest of the file is still linted
+        return parse_requirements(source.text, strict=False), None
     raise HardpinError(f"{source.path}: no linter for files of kind {kind!r}")
 
 
@@ -64,6 +71,8 @@ def _suppressions(kind: str, source: Source, doc: object | None) -> list[Suppres
     if kind == "dockerfile":
         lines = [(i.line, i.end_line) for i in doc.instructions] if doc is not None else []  # type: ignore[attr-defined]
         return suppress.dockerfile_suppressions(source, lines)
+    if kind == "requirements":
+        return suppress.requirements_suppressions(source)
     return suppress.line_suppressions(source)
 
 
@@ -91,6 +100,11 @@ def lint_text(
         line_end = source.line_end(source.position(offset)[0])
         ctx.report(HP001, offset, max(offset, line_end), message, subject=message)
     else:
+        if kind == "requirements":
+            # lines pip would reject are HP001 whichever HP3xx rules are enabled
+            from hardpin.rules.req_common import report_parse_errors
+
+            report_parse_errors(ctx)
         for rule in rules_for(kind, settings, path, online):
             rule().check(ctx)
     sups = _suppressions(kind, source, doc)

@@ -31,6 +31,13 @@ from hardpin.rules.hp208 import HP208
 # HP6xx imports: online checks of what is published
 from hardpin.rules.hp601 import HP601
 from hardpin.rules.hp602 import HP602
+# HP3xx imports: pip requirements files
+from hardpin.rules.hp301 import HP301
+from hardpin.rules.hp302 import HP302
+from hardpin.rules.hp303 import HP303
+from hardpin.rules.hp304 import HP304
+from hardpin.rules.hp305 import HP305
+from hardpin.rules.hp306 import HP306
 
 RULES: tuple[type[Rule], ...] = (
     HP001,
@@ -54,6 +61,13 @@ RULES: tuple[type[Rule], ...] = (
     HP206,
     HP207,
     HP208,
+    # HP3xx rules: pip requirements files
+    HP301,
+    HP302,
+    HP303,
+    HP304,
+    HP305,
+    HP306,
     HP401,
     HP402,
     HP403,

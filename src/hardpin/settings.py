@@ -151,6 +151,9 @@ KNOWN_KEYS: dict[str, Validator] = {
     "severity": _severity_table,
     # Dockerfile build context, relative to the Dockerfile's directory (HP202 reads COPY'd files there)
     "build-context": str_value,
+    # which files are pip requirements files (HP3xx); globs without `/` match the file name,
+    # globs with `/` its last path components (see discovery.DEFAULT_REQUIREMENTS_GLOBS)
+    "requirements-globs": str_list,
     # registries reached over plain HTTP (host or host:port); loopback only when listed
     "insecure-registries": str_list,
     # concurrent network lookups (registry, package index)

@@ -2,7 +2,9 @@
 
 In Dockerfiles a comment applies to the next instruction (all its lines,
 continuations and heredoc bodies included); it may sit anywhere in the block
-of comment lines directly above that instruction. `ignore-file` applies to
+of comment lines directly above that instruction. In pip requirements files a
+trailing comment applies to its whole requirement (all its continuation lines),
+a comment on a line of its own to the next requirement. `ignore-file` applies to
 the whole file wherever it is. Suppressions that suppress nothing become HP002.
 """
 
@@ -106,6 +108,48 @@ def line_suppressions(source: Source) -> list[Suppression]:
         else:
             first = last = line
         sups.append(Suppression(line, start, source.line_start(line) + m.end(), codes, first, last))
+    return sups
+
+
+def _requirement_groups(source: Source) -> tuple[list[int], list[int]]:
+    """(first line, last line) of the logical line holding each physical line (1-based
+    lists, index 0 unused), joined like pip: a line ending in `\\` continues on the next,
+    unless it is a comment line; a comment line ends a continuation and belongs to it."""
+    n = source.line_count
+    first = [0] * (n + 1)
+    last = [0] * (n + 1)
+    start = 1
+    for line in range(1, n + 1):
+        t = source.line_text(line)
+        if line == 1:
+            t = t.lstrip("\ufeff")
+        if t.endswith("\\") and not t.lstrip().startswith("#") and line < n:
+            continue
+        for ln in range(start, line + 1):
+            first[ln], last[ln] = start, line
+        start = line + 1
+    return first, last
+
+
+def requirements_suppressions(source: Source) -> list[Suppression]:
+    """pip requirements files: as `line_suppressions`, but a suppression covers the whole
+    logical line (a requirement and its `--hash` continuation lines). pip ends a
+    continuation at a comment, so the comment goes on the last line of the requirement
+    (`    --hash=sha256:... # hardpin: ignore=HP303`); on a line of its own it covers
+    the next requirement."""
+    sups = line_suppressions(source)
+    if not sups:
+        return sups
+    first, last = _requirement_groups(source)
+    n = source.line_count
+    for s in sups:
+        if s.first_line == 1 and s.last_line == n:
+            continue  # ignore-file
+        if first[s.line] != last[s.line]:
+            # on a line of a continued requirement (a comment line there ends it)
+            s.first_line, s.last_line = first[s.line], last[s.line]
+        elif s.first_line > 0:
+            s.first_line, s.last_line = first[s.first_line], last[s.last_line]
     return sups
 
 

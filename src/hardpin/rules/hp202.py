@@ -5,6 +5,7 @@ from __future__ import annotations
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
 from hardpin.rules.pip_common import PipCall, PipOpt, ReqFile, pip_calls, read_file, show
+from hardpin.rules.req_common import is_hashed, sets_hash_mode
 
 _FIX = "pin every requirement with --hash in a requirements file (pip-compile --generate-hashes)"
 
@@ -15,7 +16,7 @@ def _names(reqs: list, limit: int = 3) -> str:
 
 
 class HP202(Rule):
-    """pip install without hash checking.
+    r"""pip install without hash checking.
 
     ## What it does
     Reports pip installs whose files pip does not check against known
@@ -110,9 +111,8 @@ class HP202(Rule):
             if o.value is not None:
                 files.append((o, read_file(ctx, call, o.value)))
         # any hash turns on pip's hash-checking mode for the whole command
-        hash_mode = any(
-            rf.generated_by or rf.require_hashes or any(r.hashes for r in rf.requirements)
-            for _, rf in files
+        hash_mode = any(rf.generated_by for _, rf in files) or sets_hash_mode(
+            [f for _, rf in files for _p, f in rf.files]
         )
         for o, rf in files:
             self._check_file(ctx, call, o, rf, hash_mode)
@@ -192,7 +192,7 @@ class HP202(Rule):
                     subject=subject,
                 )
             return
-        unhashed = [r for r in reqs if not r.hashed]
+        unhashed = [r for r in reqs if not is_hashed(r)]
         if not unhashed:
             return
         if len(unhashed) == len(reqs) and not hash_mode:

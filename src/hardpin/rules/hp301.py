@@ -1,0 +1,83 @@
+"""HP301: requirement not pinned to an exact version."""
+
+from __future__ import annotations
+
+from hardpin.model import FixAvailability, Severity
+from hardpin.rules.base import Rule, RuleContext
+from hardpin.rules.req_common import file_role, requirements_doc, show
+
+
+class HP301(Rule):
+    """Requirement not pinned to an exact version.
+
+    ## What it does
+    Reports every named requirement in a pip requirements file that is not
+    pinned to one exact version with `==` or `===`: no version at all
+    (`flask`), a range (`flask>=3`, `flask~=3.0`, `flask<4`), or a
+    wildcard (`flask==3.*`). Extras and markers do not matter
+    (`flask[async]==3.0.3; python_version >= "3.9"` is pinned), and a
+    version from an environment variable (`flask==${FLASK_VERSION}`) is
+    taken as pinned, since pip substitutes it before reading the line.
+
+    Not reported: pip-tools input files (`*.in`), which exist to hold
+    loose requirements; constraints files (`constraints*.txt`,
+    `*-constraints.txt`, `*_constraints.txt`), which only restrict
+    versions and install nothing; URL, VCS and local-path requirements
+    (HP304 checks those).
+
+    ## Why it matters
+    An unpinned requirement installs whatever the index holds on the day of
+    the build: a new release — or a compromised one, published minutes
+    ago — goes straight into the image or the deployment, and two builds of
+    the same commit can differ.
+
+    ## Example
+    ```text
+    flask>=3
+    requests
+    ```
+
+    ## Use instead
+    ```text
+    flask==3.0.3
+    requests==2.32.3
+    ```
+    Better: keep the loose requirements in `requirements.in` and generate
+    the pinned file with `pip-compile --generate-hashes` (or
+    `uv pip compile --generate-hashes`), which pins the dependencies of
+    your dependencies too.
+
+    ## Fix safety
+    Fixable with network: locking resolves the whole set of requirements
+    against the index, which may pick versions other than those installed
+    today. Review the generated file.
+    """
+
+    code = "HP301"
+    name = "unpinned-requirement"
+    severity = Severity.ERROR
+    fix = FixAvailability.NETWORK
+    kinds = frozenset({"requirements"})
+
+    def check(self, ctx: RuleContext) -> None:
+        doc = requirements_doc(ctx)
+        if doc is None or file_role(ctx.source.path) != "requirements":
+            return
+        for r in doc.requirements:
+            if r.kind != "name" or r.editable or r.pinned:
+                continue
+            spec = r.specifier.strip()
+            if not spec:
+                why = "has no version"
+            elif "*" in spec and "==" in spec:
+                why = f"uses a wildcard ({spec})"
+            else:
+                why = f"allows a range of versions ({spec})"
+            ctx.report(
+                self,
+                r.start,
+                r.end,
+                f"`{show(r.text)}` {why}, so each install may get a different release; "
+                f"pin it with == (lock the file with pip-compile --generate-hashes)",
+                subject=show(r.text),
+            )
