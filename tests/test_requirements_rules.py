@@ -324,7 +324,8 @@ def test_no_pending_fix_without_an_index_or_a_known_version(tmp_path: Path) -> N
                                             "flask==${FLASK_VERSION}\nsix==1.16.0\n")
     fs = [f for f in lint(p) if f.code == "HP302"]
     assert [f.pending is None for f in fs] == [True, False]
-    assert fs[1].pending.key == (("https://x.example.com/simple",), "six", "1.16.0")
+    # extra indexes only: None stands for the primary index of the environment
+    assert fs[1].pending.key == ((None, "https://x.example.com/simple"), "six", "1.16.0")
 
 
 def test_hp303_carries_the_same_pending_fix_for_pinned_requirements(tmp_path: Path) -> None:

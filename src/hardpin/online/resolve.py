@@ -236,7 +236,9 @@ def _lookup_pip_hashes(online: Online, key: tuple) -> Answer:
     from hardpin.online.pypi import IndexLookupError, file_hashes, index_urls_for
 
     file_urls, project, version = key
-    urls = index_urls_for(tuple(file_urls), online.environ, online.opts.index_url)
+    extra_only = bool(file_urls) and file_urls[0] is None  # see rules.req_common.index_urls
+    urls = index_urls_for(tuple(u for u in file_urls if u is not None), online.environ,
+                          online.opts.index_url, file_extra_only=extra_only)
     try:
         return tuple(file_hashes(online.index_http, online.cache, urls, project, version))
     except IndexLookupError as exc:

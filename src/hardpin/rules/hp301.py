@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hardpin.model import FixAvailability, Severity
+from hardpin.model import FixAvailability, Pending, Severity
 from hardpin.rules.base import Rule, RuleContext
 from hardpin.rules.req_common import file_role, requirements_doc, show
 
@@ -48,9 +48,14 @@ class HP301(Rule):
     your dependencies too.
 
     ## Fix safety
-    Fixable with network: locking resolves the whole set of requirements
-    against the index, which may pick versions other than those installed
-    today. Review the generated file.
+    Unsafe, with network: when `X.txt` sits beside its pip-tools input
+    `X.in`, `hardpin check --fix --unsafe-fixes` (and `--diff`, always)
+    re-locks the whole file with `pip-compile --generate-hashes --allow-unsafe`
+    (or `uv pip compile`, when uv is installed), against the same index
+    settings; `hardpin lock X.in` does the same on request and also writes a
+    missing `X.txt`. Locking resolves the whole set of requirements against
+    the index, which may pick versions other than those installed today:
+    review the generated file.
     """
 
     code = "HP301"
@@ -63,6 +68,7 @@ class HP301(Rule):
         doc = requirements_doc(ctx)
         if doc is None or file_role(ctx.source.path) != "requirements":
             return
+        lock = _lock_pending(ctx)
         for r in doc.requirements:
             if r.kind != "name" or r.editable or r.pinned:
                 continue
@@ -78,6 +84,25 @@ class HP301(Rule):
                 r.start,
                 r.end,
                 f"`{show(r.text)}` {why}, so each install may get a different release; "
-                f"pin it with == (lock the file with pip-compile --generate-hashes)",
+                f"pin it with == (lock the file with pip-compile --generate-hashes)"
+                + (f"; `--fix --unsafe-fixes` re-locks it from {lock.key[0].rsplit('/', 1)[-1]}"
+                   if lock is not None else ""),
                 subject=show(r.text),
+                pending=lock,
             )
+
+
+def _lock_pending(ctx: RuleContext) -> Pending | None:
+    """For `X.txt` beside a pip-tools input `X.in`: the whole-file fix that re-locks it
+    (pip-compile or uv, with hashes; unsafe, shown by --diff)."""
+    import os
+
+    if ctx.base_dir is None:
+        return None
+    name = os.path.basename(ctx.source.path)
+    stem, ext = os.path.splitext(name)
+    if ext != ".txt" or ctx.read_related(stem + ".in") is None:
+        return None
+    in_path = os.path.join(ctx.base_dir, stem + ".in")
+    out_path = os.path.join(ctx.base_dir, name)
+    return Pending("lock", (in_path, out_path, ()), 0, len(ctx.source.text))

@@ -292,18 +292,25 @@ def show(text: str) -> str:
     return t if len(t) <= 100 else t[:97] + "…"
 
 
-def index_urls(doc: RequirementsFile) -> tuple[str, ...] | None:
+def index_urls(doc: RequirementsFile) -> tuple[str | None, ...] | None:
     """The file's own `--index-url` then its `--extra-index-url`s, in order, as pip reads
-    them (an `--index-url` line replaces the list so far); () when it sets none; None
-    with `--no-index` (no index to look hashes up in)."""
-    urls: list[str] = []
+    them (an `--index-url` line replaces the list so far), led by None when it sets
+    only extra indexes; () when it sets none; None with `--no-index` (no index to look
+    hashes up in)."""
+    urls: list[str | None] = []
+    primary = False
     for o in doc.options:
         if o.name == "--no-index":
             return None
         if o.name == "--index-url" and o.value:
             urls = [o.value]
+            primary = True
         elif o.name == "--extra-index-url" and o.value:
             urls.append(o.value)
+    if urls and not primary:
+        # extra indexes only: pip still uses the environment's primary index, which the
+        # online layer fills in for the leading None
+        urls.insert(0, None)
     return tuple(urls)
 
 
