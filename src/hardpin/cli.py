@@ -265,7 +265,9 @@ def _check(args: argparse.Namespace) -> int:
         else:
             findings.extend(_completed(first, answers, False) if answers else first)
 
-    fix_errors = _report_lookup_errors(findings, answers)
+    # failed lookups, where they are now; one whose finding a fix turned into another
+    # rule's (HP302 -> HP303 once its neighbours have hashes) where it was at first
+    fix_errors = _report_lookup_errors(findings, answers, [f for *_x, fs in prepared for f in fs])
     if fail_on is None:
         fail_on = Severity.WARNING
     findings.sort(key=lambda f: f.sort_key)
@@ -351,17 +353,24 @@ def _completed(findings: list[Finding], answers: dict, diff: bool) -> list[Findi
     ]
 
 
-def _report_lookup_errors(findings: Sequence[Finding], answers: dict) -> int:
-    """One stderr line per finding whose network answer failed; returns how many."""
+def _report_lookup_errors(findings: Sequence[Finding], answers: dict,
+                          first: Sequence[Finding] = ()) -> int:
+    """One stderr line per finding whose network answer failed; returns how many.
+
+    `first` are the findings of the first pass: a failed lookup none of `findings`
+    carries any more is reported where it was found."""
     n = 0
-    for f in sorted(findings, key=lambda f: f.sort_key):
-        p = f.pending
-        if p is None:
-            continue
-        ans = answers.get((p.kind, p.key))
-        if isinstance(ans, str):
-            print(f"{f.path}:{f.line}:{f.column}: {f.code} cannot fix: {ans}", file=sys.stderr)
-            n += 1
+    shown: set[tuple[str, str, tuple]] = set()
+    for group in (findings, first):
+        for f in sorted(group, key=lambda f: f.sort_key):
+            p = f.pending
+            if p is None or (f.path, p.kind, p.key) in shown:
+                continue
+            ans = answers.get((p.kind, p.key))
+            if isinstance(ans, str):
+                print(f"{f.path}:{f.line}:{f.column}: {f.code} cannot fix: {ans}", file=sys.stderr)
+                shown.add((f.path, p.kind, p.key))
+                n += 1
     return n
 
 
@@ -441,8 +450,10 @@ def _lock(args: argparse.Namespace) -> int:
             req = parse(read_text(src), strict=False)
         except ParseError as exc:
             raise HardpinError(f"{src}:{exc.line}: {exc}") from None
-        file_urls = tuple(req.option_values("--index-url")[-1:] + req.option_values("--extra-index-url"))
-        urls = index_urls_for(file_urls, dict(os.environ), args.index_url)
+        primary = req.option_values("--index-url")[-1:]
+        extras = req.option_values("--extra-index-url")
+        urls = index_urls_for(tuple(primary + extras), dict(os.environ), args.index_url,
+                              file_extra_only=bool(extras) and not primary)
         try:
             new = lock(src, out, index_urls=urls, backend=args.backend)
         except LockError as exc:

@@ -1,0 +1,265 @@
+"""Hash filling: hardpin against pip-compile, uv and hashin, in the same run.
+
+    python bench/bench_hashes.py [--projects N] [--repeat N] [--cli]
+
+Builds a local package index of N small projects (tests/index_support.py: each
+has two versions of a wheel and an sdist, and a platform wheel for the pinned
+version), serves it on a loopback port (PEP 503/691 pages and the PyPI JSON
+API), and times on the same N pins:
+
+1. hardpin filling the hashes of a pinned, unhashed requirements file, cold
+   cache: in process (`fill_hashes`: the index client with 16 threads, then the
+   insertion), or with `--cli` the command line `hardpin check --fix --select
+   HP302 --index-url URL` in a new process;
+2. the same, warm: a second run answered from the cache (index requests: 0);
+3. `pip-compile --generate-hashes --allow-unsafe` on the same pins as a .in;
+4. `uv pip compile --generate-hashes` on the same .in (when uv is installed);
+5. `hashin` with the same `name==version` specs (it reads the PyPI JSON API
+   `<index>/pypi/<name>/json`, which the test index serves).
+
+Every tool's output is checked against the index's own hashes. Prints a table
+and hardpin's ratio against pip-compile (target: at least 5x faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "src"))
+
+from index_support import clean_env, fill_hashes, many_projects, start_index, tool
+
+
+def hardpin_fill(path: str, index_url: str, cache_dir: str, cli: bool) -> None:
+    """hardpin's hash fill of `path` (a requirements.txt).
+
+    In process: the index client with 16 threads, then the insertion
+    (`index_support.fill_hashes`). With `cli`: the command line, a new process
+    (`hardpin check --fix --select HP302 --index-url URL PATH`)."""
+    if not cli:
+        fill_hashes(path, index_url, cache_dir, concurrency=16)
+        return
+    pp = os.environ.get("PYTHONPATH")
+    env = {
+        **clean_env(),
+        "HARDPIN_CACHE_DIR": cache_dir,
+        "HARDPIN_OFFLINE": "",
+        "PYTHONPATH": str(ROOT / "src") + (os.pathsep + pp if pp else ""),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "hardpin",
+        "check",
+        "--fix",
+        "--select",
+        "HP302",
+        "--index-url",
+        index_url,
+        path,
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 1):
+        sys.exit(f"hardpin failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+
+
+def parse_hashes(path: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    from hardpin.parsers.requirements import parse
+
+    with open(path, encoding="utf-8") as fh:
+        rf = parse(fh.read())
+    return {
+        r.name.lower(): (
+            r.exact_version or "",
+            tuple(sorted(f"{h.algorithm}:{h.digest}" for h in r.hashes)),
+        )
+        for r in rf.requirements
+        if r.name
+    }
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def run(cmd: list[str], cwd: str, env: dict[str, str]) -> None:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"{cmd[0]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--projects", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each tool (median shown)")
+    ap.add_argument(
+        "--cli",
+        action="store_true",
+        help="time hardpin's command line (a new process) instead of the in-process fill",
+    )
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="hardpin-bench-hashes-")
+    try:
+        model, pins = many_projects(os.path.join(work, "index"), args.projects)
+        idx = start_index(model)
+        print(
+            f"index: {idx.url}  ({args.projects} projects, "
+            f"{sum(len(d) for d in model.prefixes['simple'].values())} files)"
+        )
+        pinned = "".join(f"{n}=={v}\n" for n, v in pins)
+        expected = {n: (v, model.hashes(n, v)) for n, v in pins}
+        rows: list[tuple[str, float, int | None]] = []
+
+        def check(name: str, path: str) -> None:
+            got = parse_hashes(path)
+            if got != expected:
+                bad = sorted(k for k in expected if got.get(k) != expected[k])[:5]
+                sys.exit(f"{name}: wrong hashes for {bad}")
+
+        def case(i: int) -> str:
+            d = os.path.join(work, f"run-{i}-{time.monotonic_ns()}")
+            os.makedirs(d)
+            return d
+
+        # (1) and (2) hardpin, cold then warm cache
+        cold, warm, cold_req, warm_req = [], [], 0, 0
+        for i in range(args.repeat):
+            d = case(i)
+            cache = os.path.join(d, "cache")
+            for label in ("cold", "warm"):
+                os.makedirs(os.path.join(d, label))
+                path = os.path.join(d, label, "requirements.txt")
+                Path(path).write_text(pinned)
+                idx.reset()
+                t, _ = timed(lambda p=path, c=cache: hardpin_fill(p, idx.url, c, args.cli))
+                check(f"hardpin ({label})", path)
+                if label == "cold":
+                    cold.append(t)
+                    cold_req = idx.requests
+                else:
+                    warm.append(t)
+                    warm_req = idx.requests
+        how = "hardpin check --fix (CLI)" if args.cli else "hardpin fill (in process)"
+        rows.append((f"{how}, cold cache", statistics.median(cold), cold_req))
+        rows.append((f"{how}, warm cache", statistics.median(warm), warm_req))
+
+        # (3) pip-compile, (4) uv
+        compilers: list[tuple[str, list[str]]] = []
+        pc = tool("pip-compile")
+        if pc:
+            compilers.append(
+                (
+                    "pip-compile --generate-hashes",
+                    [
+                        pc,
+                        "--generate-hashes",
+                        "--allow-unsafe",
+                        "--no-config",
+                        "--quiet",
+                        "--index-url",
+                        idx.url,
+                        "--output-file",
+                        "requirements.txt",
+                        "requirements.in",
+                    ],
+                )
+            )
+        else:
+            print("pip-compile not found: pip install pip-tools", file=sys.stderr)
+        uv = tool("uv")
+        if uv:
+            compilers.append(
+                (
+                    "uv pip compile --generate-hashes",
+                    [
+                        uv,
+                        "pip",
+                        "compile",
+                        "--generate-hashes",
+                        "--quiet",
+                        "--python",
+                        sys.executable,
+                        "--index-url",
+                        idx.url,
+                        "--output-file",
+                        "requirements.txt",
+                        "requirements.in",
+                    ],
+                )
+            )
+        for label, cmd in compilers:
+            times, reqs = [], 0
+            for i in range(args.repeat):
+                d = case(i)
+                Path(d, "requirements.in").write_text(pinned)
+                env = clean_env(os.path.join(d, "tool-cache"))
+                idx.reset()
+                t, _ = timed(lambda c=cmd, w=d, e=env: run(c, w, e))
+                check(label, os.path.join(d, "requirements.txt"))
+                times.append(t)
+                reqs = idx.requests
+            rows.append((label, statistics.median(times), reqs))
+
+        # (5) hashin
+        hashin = tool("hashin")
+        if hashin:
+            times, reqs = [], 0
+            for i in range(args.repeat):
+                d = case(i)
+                Path(d, "requirements.txt").write_text("")
+                env = clean_env(os.path.join(d, "tool-cache"), TMPDIR=d)
+                idx.reset()
+                cmd = [
+                    hashin,
+                    "-r",
+                    "requirements.txt",
+                    "--index-url",
+                    idx.base,
+                    *(f"{n}=={v}" for n, v in pins),
+                ]
+                t, _ = timed(lambda c=cmd, w=d, e=env: run(c, w, e))
+                check("hashin", os.path.join(d, "requirements.txt"))
+                times.append(t)
+                reqs = idx.requests
+            rows.append(("hashin", statistics.median(times), reqs))
+        else:
+            print("hashin not found: pip install hashin", file=sys.stderr)
+        idx.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    base = next((t for label, t, _ in rows if label.startswith("pip-compile")), None)
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{args.projects} pinned requirements, median of {args.repeat} run(s)\n")
+    print(f"{'tool':<{width}}  {'seconds':>8}  {'requests':>8}  {'vs pip-compile':>14}")
+    for label, t, n in rows:
+        ratio = f"{base / t:.1f}x" if base else "-"
+        print(f"{label:<{width}}  {t:8.3f}  {n if n is not None else '-':>8}  {ratio:>14}")
+    if base:
+        cold = rows[0][1]
+        verdict = "meets" if base / cold >= 5 else "MISSES"
+        print(
+            f"\nhardpin cold is {base / cold:.1f}x faster than pip-compile ({verdict} the 5x target)"
+        )
+    if rows[1][2] != 0:
+        print(f"warm run made {rows[1][2]} index requests (expected 0)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
