@@ -362,6 +362,7 @@ def _report_lookup_errors(findings: Sequence[Finding], answers: dict,
     n = 0
     shown: set[tuple[str, str, tuple]] = set()
     for group in (findings, first):
+        now: set[tuple[str, str, tuple]] = set()
         for f in sorted(group, key=lambda f: f.sort_key):
             p = f.pending
             if p is None or (f.path, p.kind, p.key) in shown:
@@ -369,8 +370,9 @@ def _report_lookup_errors(findings: Sequence[Finding], answers: dict,
             ans = answers.get((p.kind, p.key))
             if isinstance(ans, str):
                 print(f"{f.path}:{f.line}:{f.column}: {f.code} cannot fix: {ans}", file=sys.stderr)
-                shown.add((f.path, p.kind, p.key))
+                now.add((f.path, p.kind, p.key))
                 n += 1
+        shown |= now
     return n
 
 
