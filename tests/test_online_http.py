@@ -161,3 +161,28 @@ def test_cache_root_follows_xdg(monkeypatch, tmp_path) -> None:  # noqa: ANN001
     assert default_root() == str(tmp_path / "hardpin")
     monkeypatch.setenv("HARDPIN_CACHE_DIR", str(tmp_path / "x"))
     assert default_root() == str(tmp_path / "x")
+
+
+def test_an_unusable_cache_is_a_miss_not_an_error(tmp_path) -> None:  # noqa: ANN001
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    c = Cache(str(blocker / "cache"))
+    c.put("tags", "k", 1)
+    assert c.get("tags", "k") is None
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "cache.sqlite3").write_bytes(b"this is not a database" * 100)
+    c = Cache(str(corrupt))
+    c.put("tags", "k", 1)
+    assert c.get("tags", "k") is None
+
+
+def test_cache_is_shared_between_instances_and_threads(tmp_path) -> None:  # noqa: ANN001
+    from concurrent.futures import ThreadPoolExecutor
+
+    a = Cache(str(tmp_path))
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: a.put("n", str(i), {"i": i}), range(200)))
+    b = Cache(str(tmp_path))
+    assert [b.get("n", str(i)) for i in range(200)] == [{"i": i} for i in range(200)]
+    assert b.hits == 200 and b.misses == 0
