@@ -249,7 +249,8 @@ def _check(args: argparse.Namespace) -> int:
         if fixing:
             from hardpin.fixer import converge, unified_diff, write_atomic
 
-            new, n, result = converge(text, lint, unsafe)
+            done = _completed(first, answers, args.diff) if answers else first
+            new, n, result = converge(text, lint, unsafe, done)
             if new != text:
                 would_change = True
                 if args.diff:
@@ -417,7 +418,7 @@ def _update(args: argparse.Namespace) -> int:
         def lint(t: str, shown: str = shown, kind: str = kind, settings=settings) -> list[Finding]:  # noqa: ANN001
             return _completed(lint_text(shown, kind, t, settings, online=True), answers, False)
 
-        new_text, _n, _rest = converge(text, lint, False)
+        new_text, _n, _rest = converge(text, lint, False, done)
         if new_text != text:
             if args.diff:
                 diffs.append(unified_diff(shown, text, new_text))

@@ -47,11 +47,15 @@ def apply_edits(text: str, findings: Sequence[Finding], unsafe: bool) -> tuple[s
 
 
 def converge(
-    text: str, lint: Callable[[str], list[Finding]], unsafe: bool
+    text: str, lint: Callable[[str], list[Finding]], unsafe: bool,
+    findings: list[Finding] | None = None,
 ) -> tuple[str, int, list[Finding]]:
-    """Fix, re-lint, repeat until no applicable fix is left. Returns (text, fixes, findings)."""
+    """Fix, re-lint, repeat until no applicable fix is left. Returns (text, fixes, findings).
+
+    `findings`: what `lint(text)` gives, when the caller has it already."""
     total = 0
-    findings = lint(text)
+    if findings is None:
+        findings = lint(text)
     for _ in range(MAX_PASSES):
         new, n = apply_edits(text, findings, unsafe)
         if n == 0 or new == text:
