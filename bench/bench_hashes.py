@@ -1,6 +1,6 @@
 """Hash filling: hardpin against pip-compile, uv and hashin, in the same run.
 
-    python bench/bench_hashes.py [--projects N] [--repeat N] [--cli]
+    python bench/bench_hashes.py [--projects N] [--repeat N]
 
 Builds a local package index of N small projects (tests/index_support.py: each
 has two versions of a wheel and an sdist, and a platform wheel for the pinned
@@ -8,9 +8,8 @@ version), serves it on a loopback port (PEP 503/691 pages and the PyPI JSON
 API), and times on the same N pins:
 
 1. hardpin filling the hashes of a pinned, unhashed requirements file, cold
-   cache: in process (`fill_hashes`: the index client with 16 threads, then the
-   insertion), or with `--cli` the command line `hardpin check --fix --select
-   HP302 --index-url URL` in a new process;
+   cache: the command line `hardpin check --fix --select HP302 --index-url URL`,
+   a new process, as a user runs it;
 2. the same, warm: a second run answered from the cache (index requests: 0);
 3. `pip-compile --generate-hashes --allow-unsafe` on the same pins as a .in;
 4. `uv pip compile --generate-hashes` on the same .in (when uv is installed);
@@ -38,18 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "src"))
 
-from index_support import clean_env, fill_hashes, many_projects, start_index, tool
+from index_support import clean_env, many_projects, start_index, tool
 
 
-def hardpin_fill(path: str, index_url: str, cache_dir: str, cli: bool) -> None:
-    """hardpin's hash fill of `path` (a requirements.txt).
-
-    In process: the index client with 16 threads, then the insertion
-    (`index_support.fill_hashes`). With `cli`: the command line, a new process
-    (`hardpin check --fix --select HP302 --index-url URL PATH`)."""
-    if not cli:
-        fill_hashes(path, index_url, cache_dir, concurrency=16)
-        return
+def hardpin_fill(path: str, index_url: str, cache_dir: str) -> None:
+    """`hardpin check --fix --select HP302 --index-url URL PATH`, a new process."""
     pp = os.environ.get("PYTHONPATH")
     env = {
         **clean_env(),
@@ -57,20 +49,11 @@ def hardpin_fill(path: str, index_url: str, cache_dir: str, cli: bool) -> None:
         "HARDPIN_OFFLINE": "",
         "PYTHONPATH": str(ROOT / "src") + (os.pathsep + pp if pp else ""),
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "hardpin",
-        "check",
-        "--fix",
-        "--select",
-        "HP302",
-        "--index-url",
-        index_url,
-        path,
-    ]
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # users run from compiled modules
+    cmd = [sys.executable, "-m", "hardpin", "check", "--fix", "--select", "HP302",
+           "--index-url", index_url, path]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in (0, 1) or "cannot fix" in proc.stderr:
         sys.exit(f"hardpin failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
 
 
@@ -104,12 +87,7 @@ def run(cmd: list[str], cwd: str, env: dict[str, str]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--projects", type=int, default=100)
-    ap.add_argument("--repeat", type=int, default=1, help="runs of each tool (median shown)")
-    ap.add_argument(
-        "--cli",
-        action="store_true",
-        help="time hardpin's command line (a new process) instead of the in-process fill",
-    )
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each tool (median shown)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="hardpin-bench-hashes-")
@@ -145,7 +123,7 @@ def main() -> int:
                 path = os.path.join(d, label, "requirements.txt")
                 Path(path).write_text(pinned)
                 idx.reset()
-                t, _ = timed(lambda p=path, c=cache: hardpin_fill(p, idx.url, c, args.cli))
+                t, _ = timed(lambda p=path, c=cache: hardpin_fill(p, idx.url, c))
                 check(f"hardpin ({label})", path)
                 if label == "cold":
                     cold.append(t)
@@ -153,7 +131,7 @@ def main() -> int:
                 else:
                     warm.append(t)
                     warm_req = idx.requests
-        how = "hardpin check --fix (CLI)" if args.cli else "hardpin fill (in process)"
+        how = "hardpin check --fix"
         rows.append((f"{how}, cold cache", statistics.median(cold), cold_req))
         rows.append((f"{how}, warm cache", statistics.median(warm), warm_req))
 
