@@ -37,6 +37,7 @@ RUN --mount=type=bind,from=HOST/e2e/alpine:3.20,target=/a \\
 from HOST/e2e/python:3.12-slim as runtime
 COPY --from=${TOOLS} /uv /bin/uv
 FROM \\
+  # a comment inside the continuation stays
   HOST/e2e/busybox
 COPY --from=build /x /x
 """
@@ -172,11 +173,13 @@ def test_credentials_from_docker_config(registry_basic: Registry, tmp_path: Path
     cfg.mkdir()
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
     (cfg / "config.json").write_text(json.dumps({"auths": {registry_basic.host: {"auth": auth}}}))
-    r = run_cli("check", "--fix", "--refresh", "Dockerfile", cwd=root,
+    r = run_cli("check", "--fix", "--refresh", "--verbose", "Dockerfile", cwd=root,
                 env={**env, "DOCKER_CONFIG": str(cfg)})
     assert (root / "Dockerfile").read_text() == f"FROM {registry_basic.host}/e2e/private:1.0@{pushed['digest']}\n"
+    # --verbose says what it did (the 401 challenge, then the request with credentials)...
+    assert "1 lookups (0 failed), 2 requests" in r.stderr
     for stream in (no_creds.stdout, no_creds.stderr, r.stdout, r.stderr):
-        assert password not in stream and auth not in stream
+        assert password not in stream and auth not in stream  # ...and never shows a secret
 
 
 def test_update_moves_stale_digests_and_keeps_single_platform_pins(
