@@ -243,3 +243,49 @@ def test_online_checks_hp601_hp602(registry_anon: Registry, tmp_path: Path) -> N
     # offline lint never runs them
     off = run_cli("check", "--format", "json", "--select", "HP6", "Dockerfile", cwd=root, env=_env(tmp_path))
     assert json.loads(off.stdout)["findings"] == [] and off.returncode == 0
+
+
+def test_progress_bar_on_a_terminal_only(registry_anon: Registry, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    host = registry_anon.host
+    for i in range(8):
+        push_image(registry_anon, "prog/app", f"v{i}", "docker")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".hardpin.toml").write_text(f'insecure-registries = ["{host}"]\n')
+    text = "".join(f"FROM {host}/prog/app:v{i} AS s{i}\n" for i in range(8))
+    env = {**os.environ, **_env(tmp_path), "PYTHONPATH": str(ROOT / "src"), "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+
+    def run(stderr_is_a_terminal: bool) -> str:
+        (root / "Dockerfile").write_text(text)
+        env["HARDPIN_CACHE_DIR"] = str(tmp_path / f"cache-{stderr_is_a_terminal}")
+        cmd = [sys.executable, "-m", "hardpin", "check", "--fix", "--select", "HP101", "Dockerfile"]
+        if not stderr_is_a_terminal:
+            return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True).stderr
+        main, secondary = pty.openpty()
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=secondary)
+        os.close(secondary)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        proc.wait(timeout=60)
+        os.close(main)
+        return out.decode(errors="replace")
+
+    shown = run(True)
+    assert "resolving" in shown and "8/8" in shown
+    assert run(False) == ""
+    assert (root / "Dockerfile").read_text().count("@sha256:") == 8
