@@ -100,8 +100,10 @@ def bool_value(value: object) -> bool:
 
 
 def positive_int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number of at least 1, got {_describe(value)}")
+    if value < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {value}")
     return value
 
 
