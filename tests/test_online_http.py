@@ -35,6 +35,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
         self.seen.append((self.command, self.path, self.headers.get("Authorization")))
         steps = self.plan.get(self.path.split("?")[0], [])
         step = steps.pop(0) if len(steps) > 1 else (steps[0] if steps else "ok")
@@ -52,6 +55,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._reply(200, b"x" * 5000)
         elif step.startswith("redirect:"):
             self._reply(302, b"", {"Location": step[len("redirect:") :]})
+        elif step.startswith("redirect307:"):
+            self._reply(307, b"", {"Location": step[len("redirect307:") :]})
         else:
             self._reply(200, json.dumps({"path": self.path}).encode())
 
@@ -186,3 +191,82 @@ def test_cache_is_shared_between_instances_and_threads(tmp_path) -> None:  # noq
     b = Cache(str(tmp_path))
     assert [b.get("n", str(i)) for i in range(200)] == [{"i": i} for i in range(200)]
     assert b.hits == 200 and b.misses == 0
+
+
+
+def _self_signed(tmp_path):  # noqa: ANN001, ANN202
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = tmp_path / "cert.pem"
+    key_pem = tmp_path / "key.pem"
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return str(cert_pem), str(key_pem)
+
+
+def test_tls_is_verified_and_never_downgraded(server: str, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    tls = f"https://127.0.0.1:{srv.server_address[1]}"
+    try:
+        # an unknown certificate is refused
+        with pytest.raises(HttpError, match="TLS certificate not trusted"):
+            Http(timeout=2, retries=0).request("GET", f"{tls}/x")
+        # trusted (SSL_CERT_FILE, as OpenSSL reads it): served; a redirect to plain
+        # http is refused even to a host listed as insecure, credentials and all
+        monkeypatch.setenv("SSL_CERT_FILE", cert)
+        h = Http(timeout=2, retries=0, insecure_hosts={server})
+        assert h.request("GET", f"{tls}/x").status == 200
+        _Handler.plan["/down"] = [f"redirect:http://{server}/plain"]
+        _Handler.seen.clear()
+        with pytest.raises(HttpError, match="refusing a redirect from https to http://127"):
+            h.request("GET", f"{tls}/down", {"Authorization": "Basic c2VjcmV0"})
+        assert [p for _m, p, _a in _Handler.seen] == ["/down"]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_a_request_body_is_never_re_sent_to_another_host(server: str) -> None:
+    port = server.split(":")[1]
+    _Handler.plan["/token"] = [f"redirect:http://localhost:{port}/elsewhere"]
+    h = Http(timeout=2, insecure_hosts={server, f"localhost:{port}"})
+    _Handler.do_POST = _Handler.do_GET  # type: ignore[attr-defined]
+    try:
+        # a 302 turns into a GET without the body (followed); a 307 would re-send it
+        assert h.request("POST", f"http://{server}/token", body=b"refresh_token=s3cret").status == 200
+        assert [(m, p) for m, p, _a in _Handler.seen] == [("POST", "/token"), ("GET", "/elsewhere")]
+        _Handler.seen.clear()
+        _Handler.plan["/token307"] = [f"redirect307:http://localhost:{port}/elsewhere"]
+        with pytest.raises(HttpError, match="refusing to re-send a request body to another host"):
+            h.request("POST", f"http://{server}/token307", body=b"refresh_token=s3cret")
+        assert [p for _m, p, _a in _Handler.seen] == ["/token307"]
+    finally:
+        del _Handler.do_POST  # type: ignore[attr-defined]

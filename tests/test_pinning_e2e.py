@@ -238,8 +238,12 @@ def test_online_checks_hp601_hp602(registry_anon: Registry, tmp_path: Path) -> N
     r = run_cli("check", "--online", "--format", "json", "--select", "HP6", "Dockerfile", cwd=root,
                 env=_env(tmp_path))
     found = [(f["code"], f["line"], f["column"]) for f in json.loads(r.stdout)["findings"]]
-    assert found == [("HP602", 2, 6), ("HP601", 3, 6), ("HP601", 4, 6), ("HP602", 4, 6)]
+    assert found == [("HP602", 2, 6), ("HP601", 3, 6), ("HP601", 4, 6)]
     assert r.returncode == 1
+    # whether line 4's tag moved cannot be told: its pinned manifest, which says its
+    # platform, is gone. Not a verdict: one line says so, and HP601 has the finding
+    assert re.fullmatch(rf"Dockerfile:4:6: HP602 cannot check: {host}/onl/app@{missing}: "
+                        r"manifest not found \(HTTP 404\)\n", r.stderr), r.stderr
     # offline lint never runs them
     off = run_cli("check", "--format", "json", "--select", "HP6", "Dockerfile", cwd=root, env=_env(tmp_path))
     assert json.loads(off.stdout)["findings"] == [] and off.returncode == 0
@@ -289,3 +293,37 @@ def test_progress_bar_on_a_terminal_only(registry_anon: Registry, tmp_path: Path
     assert "resolving" in shown and "8/8" in shown
     assert run(False) == ""
     assert (root / "Dockerfile").read_text().count("@sha256:") == 8
+
+
+def test_online_checks_are_not_verdicts_when_the_registry_cannot_answer(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".hardpin.toml").write_text('insecure-registries = ["127.0.0.1:9"]\n')
+    (root / "Dockerfile").write_text(f"FROM 127.0.0.1:9/app:1@sha256:{'ab' * 32}\n")
+    r = run_cli("check", "--online", "--select", "HP6", "Dockerfile", cwd=root, env=_env(tmp_path))
+    assert "HP601" not in r.stdout and "HP602" not in r.stdout
+    assert r.returncode == 1
+    assert [ln.split(": ", 2)[1] for ln in r.stderr.splitlines()] == [
+        "HP601 cannot check", "HP602 cannot check"]
+
+
+def test_check_fix_online_never_moves_a_digest(registry_anon: Registry, tmp_path: Path) -> None:
+    host = registry_anon.host
+    old = push_image(registry_anon, "nomove/app", "1", "oci-index")
+    move_tag(registry_anon, "nomove/app", "1", "oci-index")
+    push_image(registry_anon, "nomove/new", "1", "docker")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".hardpin.toml").write_text(f'insecure-registries = ["{host}"]\n')
+    text = f"FROM {host}/nomove/app:1@{old['digest']}\nFROM {host}/nomove/new:1 AS b\n"
+    (root / "Dockerfile").write_text(text)
+    r = run_cli("check", "--fix", "--online", "--format", "json", "Dockerfile", cwd=root,
+                env=_env(tmp_path))
+    lines = (root / "Dockerfile").read_text().splitlines()
+    assert lines[0] == text.splitlines()[0]  # the stale pin stays: moving it is `hardpin update`
+    assert "@sha256:" in lines[1]  # the unpinned one is pinned
+    found = [(f["code"], f["line"]) for f in json.loads(r.stdout)["findings"]]
+    # the stale pin is reported; the fresh pin is not (it was never asked about as a pin)
+    assert ("HP602", 1) in found and all(code not in ("HP601", "HP602") or line == 1
+                                          for code, line in found)
+    assert r.stderr == ""

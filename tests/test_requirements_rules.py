@@ -439,3 +439,26 @@ def test_requirements_globs_must_be_a_list_of_strings(tmp_path: Path) -> None:
     with pytest.raises(HardpinError) as info:
         load_settings(cfg)
     assert str(info.value).endswith("requirements-globs: expected an array of strings, got a string")
+
+
+def test_index_options_of_included_files_apply_to_hash_lookups(tmp_path: Path) -> None:
+    write(tmp_path, "base.txt", "--index-url https://private.example/simple\n")
+    write(tmp_path, "constraints.txt", "--extra-index-url https://extra.example/simple\n")
+    p = write(tmp_path, "requirements.txt", "-r base.txt\n-c constraints.txt\nsix==1.16.0\n")
+    [f] = [f for f in lint(p) if f.code == "HP302"]
+    assert f.pending.key == (("https://private.example/simple", "https://extra.example/simple"),
+                             "six", "1.16.0")
+
+
+def test_relock_uses_the_input_files_indexes(tmp_path: Path) -> None:
+    write(tmp_path, "requirements.in", "--index-url https://private.example/simple\nflask\n")
+    p = write(tmp_path, "requirements.txt", "flask>=3\n")
+    [f] = [f for f in lint(p) if f.code == "HP301"]
+    assert f.pending.kind == "lock"
+    assert f.pending.key == (str(tmp_path / "requirements.in"), str(tmp_path / "requirements.txt"),
+                             ("https://private.example/simple",))
+    assert (f.pending.start, f.pending.end) == (0, len("flask>=3\n"))
+    # no sibling input: nothing to re-lock from
+    (tmp_path / "requirements.in").unlink()
+    [f] = [f for f in lint(p) if f.code == "HP301"]
+    assert f.pending is None

@@ -337,10 +337,10 @@ def _summary(args: argparse.Namespace, online: object, answers: dict) -> None:
               f"{cache.hits} cache hits", file=sys.stderr)
 
 
-def _completed(findings: list[Finding], answers: dict, diff: bool) -> list[Finding]:
+def _completed(findings: list[Finding], answers: dict, diff: bool, updates: bool = False) -> list[Finding]:
     from hardpin.online.resolve import complete
 
-    out = complete(findings, answers)
+    out = complete(findings, answers, updates=updates)
     if not diff:
         return out
     # a lock is an unsafe whole-file fix, but --diff always shows it
@@ -370,7 +370,8 @@ def _report_lookup_errors(findings: Sequence[Finding], answers: dict,
                 continue
             ans = answers.get((p.kind, p.key))
             if isinstance(ans, str):
-                print(f"{f.path}:{f.line}:{f.column}: {f.code} cannot fix: {ans}", file=sys.stderr)
+                what = "cannot check" if p.kind in ("image-exists", "image-update") else "cannot fix"
+                print(f"{f.path}:{f.line}:{f.column}: {f.code} {what}: {ans}", file=sys.stderr)
                 now.add((f.path, p.kind, p.key))
                 n += 1
         shown |= now
@@ -405,18 +406,21 @@ def _update(args: argparse.Namespace) -> int:
     stale = 0
     diffs = []
     for path, shown, kind, settings, text, first in prepared:
-        done = _completed(first, answers, False)
+        done = _completed(first, answers, False, updates=True)
         for f in done:
             if f.edits is not None and f.pending is not None and f.pending.kind == "image-update":
                 name, old = f.pending.key
                 new = answers[(f.pending.kind, f.pending.key)][0]
-                print(f"{f.path}:{f.line}: {name} {old} -> {new}")
+                # with --diff, stdout is the patch alone
+                print(f"{f.path}:{f.line}: {name} {old} -> {new}",
+                      file=sys.stderr if args.diff else sys.stdout)
                 stale += 1
         if args.check:
             continue
 
         def lint(t: str, shown: str = shown, kind: str = kind, settings=settings) -> list[Finding]:  # noqa: ANN001
-            return _completed(lint_text(shown, kind, t, settings, online=True), answers, False)
+            return _completed(lint_text(shown, kind, t, settings, online=True), answers, False,
+                              updates=True)
 
         new_text, _n, _rest = converge(text, lint, False, done)
         if new_text != text:
@@ -444,6 +448,11 @@ def _lock(args: argparse.Namespace) -> int:
 
     if args.output_file and len(args.inputs) > 1:
         raise HardpinError("--output-file takes one input file")
+    for src in args.inputs:
+        if not os.path.isfile(src):
+            raise HardpinError(f"{src}: no such file")
+    if os.environ.get("HARDPIN_OFFLINE", "") not in ("", "0"):
+        raise HardpinError("locking needs the package index, and HARDPIN_OFFLINE is set")
     rc = EXIT_OK
     for src in args.inputs:
         if not os.path.isfile(src):

@@ -62,7 +62,7 @@ class Cache:
         import sqlite3
 
         try:
-            os.makedirs(self.root, exist_ok=True)
+            os.makedirs(self.root, mode=0o700, exist_ok=True)  # names of private images and packages
             db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False,
                                  isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")

@@ -248,10 +248,18 @@ class Http:
             resp = self._with_retries(method, url, hdrs, body, limit)
             if resp.status in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 new = urljoin(url, resp.headers["location"])
-                if urlsplit(new).netloc != urlsplit(url).netloc:
+                old_p, new_p = urlsplit(url), urlsplit(new)
+                if old_p.scheme == "https" and new_p.scheme != "https":
+                    raise HttpError(f"{safe_url(url)}: refusing a redirect from https to {safe_url(new)}")
+                if new_p.netloc != old_p.netloc:
                     hdrs = {k: v for k, v in hdrs.items() if k.lower() != "authorization"}
-                if resp.status == 303:
-                    method, body = ("GET" if method != "HEAD" else "HEAD"), None
+                    if body is not None and resp.status in (307, 308):
+                        # a 307/308 re-sends the body: never a request body (a refresh
+                        # token, say) to another host
+                        raise HttpError(f"{safe_url(url)}: refusing to re-send a request body "
+                                        f"to another host ({safe_url(new)})")
+                if resp.status in (301, 302, 303) and method != "HEAD":
+                    method, body = "GET", None  # as browsers and requests do
                 url = new
                 continue
             return resp

@@ -244,9 +244,15 @@ def lock(
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             fh.write(_preferences(out_abs))
-        index_args = ["--index-url", urls[0]]
-        for u in urls[1:]:
-            index_args += ["--extra-index-url", u]
+        # the indexes go through the environment, not the command line, where `ps`
+        # would show any credentials they carry to every user of the machine
+        if name == "uv":
+            run_env["UV_INDEX_URL"] = urls[0]
+            run_env["UV_EXTRA_INDEX_URL"] = " ".join(urls[1:])
+        else:
+            run_env["PIP_INDEX_URL"] = urls[0]
+            run_env["PIP_EXTRA_INDEX_URL"] = " ".join(urls[1:])
+        index_args: list[str] = []
         if name == "uv":
             args = [
                 *prefix,

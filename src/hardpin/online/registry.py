@@ -21,7 +21,9 @@ answers kept in hardpin.online.cache:
   GET must agree). Schema 1 manifests are refused. Cached in "tags" for `tag_ttl` seconds.
 * `manifest(ref, digest)`: `GET` by digest, sha256 of the body checked against
   the digest; cached forever in "manifests" (content addressed).
-* `exists(ref, digest)`: `HEAD` by digest; positives cached forever in "exists".
+* `exists(ref, digest)`: `HEAD` by digest; positives cached in "exists" for
+  `tag_ttl` (content is addressed by digest, but a registry may delete it, and
+  noticing that is what HP601 is for).
 * `blob(ref, digest, max_size)`: a verified blob (an image config).
 
 Plain HTTP is used only for registries listed in `insecure_registries` (the
@@ -212,7 +214,7 @@ class RegistryClient:
         digest = self._digest_arg(ref, digest)
         label = _label(ref, digest=digest)
         key = f"{ref.name}@{digest}"
-        if self.cache.get("exists", key):
+        if self.cache.get("exists", key, ttl=self.tag_ttl):
             return True
         self._online(label)
         resp = self._request(ref, label, "HEAD", f"manifests/{digest}", {"Accept": ACCEPT})

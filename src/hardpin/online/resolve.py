@@ -120,6 +120,8 @@ class Online:
                 return item, self._lookup(*item)
             except LookupFailed as exc:
                 return item, str(exc)
+            except Exception as exc:  # noqa: BLE001 - an answer nobody foresaw: one item fails
+                return item, f"unexpected answer ({type(exc).__name__}: {exc})"
             finally:
                 if bar is not None:
                     bar.advance()
@@ -252,7 +254,9 @@ def _lookup_lock(online: Online, key: tuple) -> Answer:
     in_path, out_path, file_urls = key
     if online.opts.offline:
         raise LookupFailed("locking needs the package index (--offline is set)")
-    urls = index_urls_for(tuple(file_urls), online.environ, online.opts.index_url)
+    extra_only = bool(file_urls) and file_urls[0] is None  # see rules.req_common.index_urls
+    urls = index_urls_for(tuple(u for u in file_urls if u is not None), online.environ,
+                          online.opts.index_url, file_extra_only=extra_only)
     try:
         return (lock(in_path, out_path, index_urls=urls),)
     except LockError as exc:
@@ -271,13 +275,22 @@ _HANDLERS: dict[str, Callable[[Online, tuple], Answer]] = {
 # -- answers -> findings --------------------------------------------------------
 
 
-def complete(findings: Sequence[Finding], answers: dict[tuple[str, tuple], Answer | str]) -> list[Finding]:
+ONLINE_CHECKS = frozenset({"image-exists", "image-update"})
+
+
+def complete(
+    findings: Sequence[Finding], answers: dict[tuple[str, tuple], Answer | str], *,
+    updates: bool = False,
+) -> list[Finding]:
     """Findings with their pending fixes completed (or dropped, for online verdicts).
 
     * a fix answer becomes an edit (safe; a whole-file lock is unsafe);
     * an error is added to the finding's message, which stays;
-    * `image-exists` keeps its finding only when the digest is gone; `image-update`
-      only when the tag moved (its edit then moves the digest).
+    * online checks are candidates: `image-exists` is kept only when the registry
+      says the digest is gone, `image-update` only when the tag moved. Unanswered
+      (a reference a fix has just pinned) or failed (the registry could not be
+      asked: that is not a verdict) candidates are dropped. The edit that moves a
+      digest is attached only with `updates` (`hardpin update`).
     """
     out: list[Finding] = []
     for f in findings:
@@ -286,17 +299,20 @@ def complete(findings: Sequence[Finding], answers: dict[tuple[str, tuple], Answe
             out.append(f)
             continue
         ans = answers.get((p.kind, p.key))
-        if ans is None:
+        if p.kind in ONLINE_CHECKS:
+            if ans is None or isinstance(ans, str):
+                continue
+            if p.kind == "image-exists":
+                if ans == ("no",):
+                    out.append(f)
+            elif ans[0] != p.key[1]:
+                msg = f"{f.message}: now {ans[0]}"
+                fix = Fix((p.edit(ans),), Applicability.SAFE) if updates else None
+                out.append(replace(f, message=msg, edits=fix))
+        elif ans is None:
             out.append(f)
         elif isinstance(ans, str):
             out.append(replace(f, message=f"{f.message} [cannot fix: {ans}]"))
-        elif p.kind == "image-exists":
-            if ans == ("no",):
-                out.append(f)
-        elif p.kind == "image-update":
-            if ans[0] != p.key[1]:
-                msg = f"{f.message}: now {ans[0]}"
-                out.append(replace(f, message=msg, edits=Fix((p.edit(ans),), Applicability.SAFE)))
         else:
             applicability = Applicability.UNSAFE if p.kind == "lock" else Applicability.SAFE
             out.append(replace(f, edits=Fix((p.edit(ans),), applicability)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hardpin.model import FixAvailability, Pending, Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.req_common import file_role, requirements_doc, show
+from hardpin.rules.req_common import file_role, index_urls, parsed_related, requirements_doc, show
 
 
 class HP301(Rule):
@@ -101,8 +101,12 @@ def _lock_pending(ctx: RuleContext) -> Pending | None:
         return None
     name = os.path.basename(ctx.source.path)
     stem, ext = os.path.splitext(name)
-    if ext != ".txt" or ctx.read_related(stem + ".in") is None:
+    if ext != ".txt":
         return None
+    parsed = parsed_related(ctx, stem + ".in")
+    if parsed is None:
+        return None
+    urls = index_urls(parsed)  # the input's own indexes, as `hardpin lock` uses them
     in_path = os.path.join(ctx.base_dir, stem + ".in")
     out_path = os.path.join(ctx.base_dir, name)
-    return Pending("lock", (in_path, out_path, ()), 0, len(ctx.source.text))
+    return Pending("lock", (in_path, out_path, urls or ()), 0, len(ctx.source.text))

@@ -292,14 +292,16 @@ def show(text: str) -> str:
     return t if len(t) <= 100 else t[:97] + "…"
 
 
-def index_urls(doc: RequirementsFile) -> tuple[str | None, ...] | None:
-    """The file's own `--index-url` then its `--extra-index-url`s, in order, as pip reads
+def index_urls(doc: RequirementsFile | list[RequirementsFile]) -> tuple[str | None, ...] | None:
+    """The file's own `--index-url` then its `--extra-index-url`s (of a list of files: of
+    all of them, in the order pip reads them), in order, as pip reads
     them (an `--index-url` line replaces the list so far), led by None when it sets
     only extra indexes; () when it sets none; None with `--no-index` (no index to look
     hashes up in)."""
     urls: list[str | None] = []
     primary = False
-    for o in doc.options:
+    docs = doc if isinstance(doc, list) else [doc]
+    for o in (o for d in docs for o in d.options):
         if o.name == "--no-index":
             return None
         if o.name == "--index-url" and o.value:
@@ -323,7 +325,8 @@ def pending_hashes(ctx: RuleContext, req: Requirement) -> Pending | None:
     version = req.exact_version
     if req.kind != "name" or not req.name or version is None or req.has_variables:
         return None
-    urls = index_urls(ctx.doc)  # type: ignore[arg-type]
+    # pip applies index options from every file the install reads (-r and -c includes)
+    urls = index_urls([f.parsed for f in closure(ctx).files])
     if urls is None:
         return None
     from packaging.utils import canonicalize_name
