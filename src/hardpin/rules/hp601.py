@@ -54,7 +54,10 @@ class HP601(Rule):
     ## Fix safety
     No automatic fix: which image was meant is for a person to decide.
     Network: one `HEAD` request per distinct digest; positive answers are
-    cached forever (content addressed).
+    cached for an hour (a registry may delete content), `--refresh` asks
+    again. When the registry cannot be asked (unreachable, no credentials),
+    nothing is reported as missing: one `cannot check` line goes to stderr
+    and the exit code is 1.
     """
 
     code = "HP601"
