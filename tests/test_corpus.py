@@ -133,3 +133,45 @@ def test_pending_hash_fixes_over_the_corpus_add_hashes_and_nothing_else() -> Non
             assert sorted(h.digest for h in a.hashes) == sorted(want), (path, b.text)
         fixed_files += 1
     assert fixed_files > 400
+
+
+def test_digest_pins_over_the_corpus_insert_the_digest_and_nothing_else() -> None:
+    """Answer every pending HP101 pin with one made-up digest: each edit inserts
+    `@digest` (`:latest@digest` for a tagless image) or replaces a malformed digest;
+    the fixed file is the original with exactly those edits, every pinnable site ends
+    up pinned, and a second pass changes nothing."""
+    import re
+
+    from hardpin.online.resolve import complete
+
+    settings = Settings(select=("HP101",))
+    digest = "sha256:" + "cd" * 32
+    malformed = re.compile(r"[A-Za-z0-9]+:[0-9A-Za-z]*")
+    pinned_files = sites = 0
+    for path in corpus_files():
+        text = read_text(path)
+        first = lint_text(path, "dockerfile", text, settings)
+        pending = {(p.start, p.end): p for p in (f.pending for f in first) if p is not None}
+        if not pending:
+            continue
+        answers = {(p.kind, p.key): (digest,) for p in pending.values()}
+        expected = text
+        for (start, end), p in sorted(pending.items(), reverse=True):
+            e = p.edit((digest,))
+            if start == end:
+                assert e.text in ("@" + digest, ":latest@" + digest), (path, e.text)
+            else:
+                assert malformed.fullmatch(text[start:end]) and e.text == digest, (path, text[start:end])
+            expected = expected[:start] + e.text + expected[end:]
+
+        def lint(t: str, path: str = path, answers: dict = answers) -> list:
+            return complete(lint_text(path, "dockerfile", t, settings), answers)
+
+        new, _n, left = converge(text, lint, False)
+        assert new == expected, path
+        assert [f for f in left if f.pending] == [], path
+        again, m, _ = converge(new, lint, False)
+        assert again == new and m == 0, path
+        pinned_files += 1
+        sites += len(pending)
+    assert pinned_files > 1500 and sites > 3000
