@@ -472,3 +472,12 @@ def test_fill_hashes_second_run_needs_no_request(local_index: LocalIndex, tmp_pa
     assert fill_hashes(str(b), local_index.url, cache) == 0
     assert a.read_text() == b.read_text() != REQUIREMENTS
     assert os.path.isdir(cache)
+
+
+def test_redaction_takes_the_whole_user_info_even_with_a_raw_at_sign():
+    from hardpin.online.pypi import redact
+    from hardpin.rules.pip_common import redact as redact_stars
+
+    text = "https://user:p@ss@idx.example/simple/ then git+ssh://git@github.com/o/r"
+    assert redact(text) == "https://idx.example/simple/ then git+ssh://github.com/o/r"
+    assert redact_stars(text) == "https://***@idx.example/simple/ then git+ssh://git@github.com/o/r"

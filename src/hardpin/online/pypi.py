@@ -129,7 +129,7 @@ def display_url(url: str) -> str:
 
 def redact(text: str) -> str:
     """`text` with the user info of every URL in it removed."""
-    return re.sub(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@", r"\1", text)
+    return re.sub(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s]+@", r"\1", text)
 
 
 def canonical_name(name: str) -> str:

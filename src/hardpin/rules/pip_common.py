@@ -253,7 +253,7 @@ def canonical_name(name: str) -> str:
 
 def redact(url: str) -> str:
     """A URL without credentials: `https://user:token@host/` -> `https://***@host/`."""
-    return re.sub(r"(://)(?!git@)[^/@\s]*@", r"\1***@", url)
+    return re.sub(r"(://)(?!git@)[^/\s]*@", r"\1***@", url)
 
 
 def show(text: str) -> str:
