@@ -443,8 +443,9 @@ def _lock(args: argparse.Namespace) -> int:
     from hardpin.engine import encode, read_text
     from hardpin.fixer import unified_diff, write_atomic
     from hardpin.online.lock import LockError, lock
-    from hardpin.online.pypi import index_urls_for
+    from hardpin.online.resolve import index_urls_of
     from hardpin.parsers.requirements import ParseError, parse
+    from hardpin.rules.req_common import index_urls
 
     if args.output_file and len(args.inputs) > 1:
         raise HardpinError("--output-file takes one input file")
@@ -462,10 +463,7 @@ def _lock(args: argparse.Namespace) -> int:
             req = parse(read_text(src), strict=False)
         except ParseError as exc:
             raise HardpinError(f"{src}:{exc.line}: {exc}") from None
-        primary = req.option_values("--index-url")[-1:]
-        extras = req.option_values("--extra-index-url")
-        urls = index_urls_for(tuple(primary + extras), dict(os.environ), args.index_url,
-                              file_extra_only=bool(extras) and not primary)
+        urls = index_urls_of(index_urls(req) or (), os.environ, args.index_url)
         try:
             new = lock(src, out, index_urls=urls, backend=args.backend)
         except LockError as exc:

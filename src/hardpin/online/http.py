@@ -210,9 +210,6 @@ class Http:
             if len(data) > max_body:
                 self._drop(scheme, host, port)
                 raise HttpError(f"{safe_url(url)}: response is over the {max_body}-byte limit")
-            if not resp.will_close and method != "HEAD":
-                # drain nothing more: read() above consumed the body
-                pass
             if resp.will_close:
                 self._drop(scheme, host, port)
         except HttpError:

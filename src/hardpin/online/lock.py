@@ -252,7 +252,6 @@ def lock(
         else:
             run_env["PIP_INDEX_URL"] = urls[0]
             run_env["PIP_EXTRA_INDEX_URL"] = " ".join(urls[1:])
-        index_args: list[str] = []
         if name == "uv":
             args = [
                 *prefix,
@@ -264,7 +263,6 @@ def lock(
                 "--custom-compile-command",
                 command,
                 "--quiet",
-                *index_args,
                 "--output-file",
                 tmp,
                 os.path.basename(in_abs),
@@ -280,7 +278,6 @@ def lock(
                 "--no-emit-index-url",
                 "--no-emit-trusted-host",
                 "--quiet",
-                *index_args,
                 "--output-file",
                 tmp,
                 os.path.basename(in_abs),

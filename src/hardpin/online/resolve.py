@@ -23,7 +23,7 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from hardpin._record import record, replace
 from hardpin.model import Applicability, Finding, Fix, Pending
@@ -180,10 +180,10 @@ def _lookup_image_exists(online: Online, key: tuple) -> Answer:
     return ("yes" if found else "no",)
 
 
-_INDEX_TYPES = frozenset({
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-})
+def _index_types() -> frozenset[str]:
+    from hardpin.online.registry import INDEX_TYPES
+
+    return INDEX_TYPES
 
 
 def _platform_of(online: Online, ref, digest: str) -> dict | None:  # noqa: ANN001
@@ -192,7 +192,7 @@ def _platform_of(online: Online, ref, digest: str) -> dict | None:  # noqa: ANN0
 
     reg = online.registry
     _desc, manifest = _registry_call(lambda: reg.manifest(ref, digest))  # type: ignore[misc]
-    if manifest.get("mediaType") in _INDEX_TYPES or "manifests" in manifest:
+    if manifest.get("mediaType") in _index_types() or "manifests" in manifest:
         return None
     cfg = manifest.get("config") or {}
     cdigest = cfg.get("digest")
@@ -221,7 +221,7 @@ def _lookup_image_update(online: Online, key: tuple) -> Answer:
     if new_digest == old:
         return (old,)
     old_platform = _platform_of(online, ref, old)
-    if old_platform is None or now.media_type not in _INDEX_TYPES:  # type: ignore[attr-defined]
+    if old_platform is None or now.media_type not in _index_types():  # type: ignore[attr-defined]
         return (new_digest,)
     _d, index = _registry_call(lambda: reg.manifest(ref, new_digest))  # type: ignore[misc]
     for m in index.get("manifests", []):
@@ -234,13 +234,23 @@ def _lookup_image_update(online: Online, key: tuple) -> Answer:
     )
 
 
+def index_urls_of(file_urls: Sequence[str | None], environ: Mapping[str, str],
+                  cli_index_url: str | None) -> tuple[str, ...]:
+    """The indexes to ask for a file's index URLs as `rules.req_common.index_urls` gives
+    them (a leading None: the file names only extra indexes, so the primary index of
+    the command line or environment comes first)."""
+    from hardpin.online.pypi import index_urls_for
+
+    extra_only = bool(file_urls) and file_urls[0] is None
+    return index_urls_for(tuple(u for u in file_urls if u is not None), environ, cli_index_url,
+                          file_extra_only=extra_only)
+
+
 def _lookup_pip_hashes(online: Online, key: tuple) -> Answer:
-    from hardpin.online.pypi import IndexLookupError, file_hashes, index_urls_for
+    from hardpin.online.pypi import IndexLookupError, file_hashes
 
     file_urls, project, version = key
-    extra_only = bool(file_urls) and file_urls[0] is None  # see rules.req_common.index_urls
-    urls = index_urls_for(tuple(u for u in file_urls if u is not None), online.environ,
-                          online.opts.index_url, file_extra_only=extra_only)
+    urls = index_urls_of(file_urls, online.environ, online.opts.index_url)
     try:
         return tuple(file_hashes(online.index_http, online.cache, urls, project, version))
     except IndexLookupError as exc:
@@ -249,14 +259,11 @@ def _lookup_pip_hashes(online: Online, key: tuple) -> Answer:
 
 def _lookup_lock(online: Online, key: tuple) -> Answer:
     from hardpin.online.lock import LockError, lock
-    from hardpin.online.pypi import index_urls_for
 
     in_path, out_path, file_urls = key
     if online.opts.offline:
         raise LookupFailed("locking needs the package index (--offline is set)")
-    extra_only = bool(file_urls) and file_urls[0] is None  # see rules.req_common.index_urls
-    urls = index_urls_for(tuple(u for u in file_urls if u is not None), online.environ,
-                          online.opts.index_url, file_extra_only=extra_only)
+    urls = index_urls_of(file_urls, online.environ, online.opts.index_url)
     try:
         return (lock(in_path, out_path, index_urls=urls),)
     except LockError as exc:
