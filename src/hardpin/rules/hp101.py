@@ -51,6 +51,15 @@ def literal_span(ctx: RuleContext, site: ImageSite) -> tuple[int, int] | None:
     return start, end
 
 
+def digest_span(ctx: RuleContext, site: ImageSite) -> tuple[int, int] | None:
+    """Source span of the digest (after `@`) in the text that spells the reference."""
+    span = literal_span(ctx, site)
+    if span is None:
+        return None
+    at = ctx.source.text.rfind("@", span[0], span[1])
+    return None if at == -1 else (at + 1, span[1])
+
+
 def lookup_name(ref: ImageRef) -> str:
     """`registry/repository:tag` (tag `latest` when none is written): what a pin resolves."""
     return f"{ref.registry}/{ref.repository}:{ref.tag or 'latest'}"
@@ -146,12 +155,8 @@ class HP101(Rule):
                     availability=None if pending else FixAvailability.NONE,
                 )
             elif not ref.digest_ok:
-                span = literal_span(ctx, site)
-                pending = None
-                if span is not None and ref.tag:
-                    at = ctx.source.text.rfind("@", span[0], span[1])
-                    if at != -1:
-                        pending = Pending("image", (lookup_name(ref),), at + 1, span[1])
+                digest = digest_span(ctx, site) if ref.tag else None
+                pending = None if digest is None else Pending("image", (lookup_name(ref),), *digest)
                 ctx.report(
                     self,
                     site.start,

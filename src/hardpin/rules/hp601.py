@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hardpin.model import Pending, Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.hp101 import literal_span, sites
+from hardpin.rules.hp101 import digest_span, sites
 
 
 def pinned_sites(ctx: RuleContext):  # noqa: ANN201
@@ -15,13 +15,9 @@ def pinned_sites(ctx: RuleContext):  # noqa: ANN201
         ref = site.ref
         if ref is None or not ref.digest_ok:
             continue
-        span = literal_span(ctx, site)
-        if span is None:
-            continue
-        at = ctx.source.text.rfind("@", span[0], span[1])
-        if at == -1:
-            continue
-        out.append((site, at + 1, span[1]))
+        span = digest_span(ctx, site)
+        if span is not None:
+            out.append((site, *span))
     return out
 
 
