@@ -233,12 +233,7 @@ def _check(args: argparse.Namespace) -> int:
                 wanted.add("lock")
         if online_checks:
             wanted |= {"image-exists", "image-update"}
-        pending = [f.pending for *_x, fs in prepared for f in fs
-                   if f.pending is not None and f.pending.kind in wanted]
-        if pending:
-            online = _online(args, [s for _p, _k, s in files])
-            answers = online.answer(pending)
-            _summary(args, online, answers)
+        answers = _ask(args, prepared, wanted)
 
     for path, shown, kind, settings, text, first in prepared:
 
@@ -316,17 +311,36 @@ def _online(args: argparse.Namespace, settings_list: Sequence, tag_ttl: float = 
             insecure[host] = None
         if concurrency is None and st.get("concurrency") is not None:
             concurrency = st.get("concurrency")
-    if concurrency is not None and concurrency < 1:
-        raise HardpinError("--concurrency must be at least 1")
-    offline = args.offline or os.environ.get("HARDPIN_OFFLINE", "") not in ("", "0")
+    offline = _offline(args)
     opts = OnlineOptions(
         cache_dir=args.cache_dir, refresh=args.refresh, offline=offline,
         concurrency=concurrency or 16, insecure_registries=tuple(insecure),
         index_url=getattr(args, "index_url", None), tag_ttl=tag_ttl,
     )
+    return Online(opts)
+
+
+def _offline(args: argparse.Namespace) -> bool:
+    """Whether the run may use the cache only; checks the network flags."""
+    if args.concurrency is not None and args.concurrency < 1:
+        raise HardpinError("--concurrency must be at least 1")
+    offline = bool(args.offline) or os.environ.get("HARDPIN_OFFLINE", "") not in ("", "0")
     if args.refresh and offline:
         raise HardpinError("--refresh and --offline contradict each other: choose one")
-    return Online(opts)
+    return offline
+
+
+def _ask(args: argparse.Namespace, prepared: list, kinds: set[str], tag_ttl: float = 3600.0) -> dict:
+    """Answer the pending items of `kinds` in the first-pass findings of `prepared`
+    ((path, shown, kind, settings, text, findings) each) with one network run."""
+    pending = [f.pending for *_x, fs in prepared for f in fs
+               if f.pending is not None and f.pending.kind in kinds]
+    if not pending:
+        return {}
+    online = _online(args, [p[3] for p in prepared], tag_ttl=tag_ttl)
+    answers = online.answer(pending)
+    _summary(args, online, answers)  # type: ignore[arg-type]
+    return answers
 
 
 def _summary(args: argparse.Namespace, online: object, answers: dict) -> None:
@@ -387,6 +401,7 @@ def _update(args: argparse.Namespace) -> int:
     from hardpin.fixer import converge, unified_diff, write_atomic
     from hardpin.settings import Overrides, settings_for
 
+    _offline(args)  # contradictory network flags are an error even with nothing to update
     overrides = Overrides(select=("HP602",), extend_select=None, ignore=None, fail_on=None)
 
     def sf(p: Path):  # noqa: ANN202
@@ -398,11 +413,8 @@ def _update(args: argparse.Namespace) -> int:
         text = read_text(path)
         shown = _display_path(path)
         prepared.append((path, shown, kind, settings, text, lint_text(shown, kind, text, settings, online=True)))
-    pending = [f.pending for *_x, fs in prepared for f in fs if f.pending is not None]
     # `update` asks for every tag again (tag_ttl 0); content-addressed answers stay cached
-    online = _online(args, [s for _p, _k, s in found], tag_ttl=0.0)
-    answers = online.answer(pending) if pending else {}
-    _summary(args, online, answers)
+    answers = _ask(args, prepared, {"image-update"}, tag_ttl=0.0)
     stale = 0
     diffs = []
     for path, shown, kind, settings, text, first in prepared:
