@@ -72,6 +72,16 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def image_ref(host: str, repo: str, tag: str | None = None, digest: str | None = None) -> str:
+    """`host/repo[:tag][@digest]`."""
+    out = f"{host}/{repo}"
+    if tag:
+        out += f":{tag}"
+    if digest:
+        out += f"@{digest}"
+    return out
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -343,12 +353,7 @@ class Registry:
         return f"http://{self.host}"
 
     def ref(self, repo: str, tag: str | None = None, digest: str | None = None) -> str:
-        out = f"{self.host}/{repo}"
-        if tag:
-            out += f":{tag}"
-        if digest:
-            out += f"@{digest}"
-        return out
+        return image_ref(self.host, repo, tag, digest)
 
     # -- lifecycle -----------------------------------------------------------
     def _config(self) -> str:
@@ -658,12 +663,7 @@ class FaultProxy:
         self._thread.start()
 
     def ref(self, repo: str, tag: str | None = None, digest: str | None = None) -> str:
-        out = f"{self.host}/{repo}"
-        if tag:
-            out += f":{tag}"
-        if digest:
-            out += f"@{digest}"
-        return out
+        return image_ref(self.host, repo, tag, digest)
 
     def add(self, kind: str, **kw: Any) -> Fault:
         f = Fault(kind, **kw)
