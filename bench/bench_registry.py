@@ -31,30 +31,42 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
+
+from registry_support import KINDS, push_image, registry_available, start_registry  # noqa: E402
 
 from hardpin.online.auth import StaticKeychain  # noqa: E402
 from hardpin.online.cache import Cache  # noqa: E402
 from hardpin.online.http import Http  # noqa: E402
 from hardpin.online.registry import Descriptor, RegistryClient  # noqa: E402
-from registry_support import KINDS, push_image, registry_available, start_registry  # noqa: E402
 
 
-def resolve_all(refs: Sequence[str], cache_dir: str, concurrency: int = 16, *,
-                insecure_registries: Sequence[str] = (), confirm_digests: bool = True,
-                head: bool = False) -> tuple[list[Descriptor], int, float]:
+def resolve_all(
+    refs: Sequence[str],
+    cache_dir: str,
+    concurrency: int = 16,
+    *,
+    insecure_registries: Sequence[str] = (),
+    confirm_digests: bool = True,
+    head: bool = False,
+) -> tuple[list[Descriptor], int, float]:
     """Resolve every reference with a fresh client over `cache_dir`.
 
     Returns (descriptors in order, HTTP requests sent, wall seconds)."""
     http = Http(timeout=10.0, retries=3, insecure_hosts=frozenset(insecure_registries))
-    client = RegistryClient(http, Cache(cache_dir), insecure_registries=insecure_registries,
-                            auth=StaticKeychain(), confirm_digests=confirm_digests,
-                            head_registries=insecure_registries if head else ())
+    client = RegistryClient(
+        http,
+        Cache(cache_dir),
+        insecure_registries=insecure_registries,
+        auth=StaticKeychain(),
+        confirm_digests=confirm_digests,
+        head_registries=insecure_registries if head else (),
+    )
     t0 = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         descs = list(pool.map(client.resolve, refs))
@@ -66,19 +78,22 @@ def skopeo_loop(refs: Sequence[str]) -> tuple[list[str], float]:
     out = []
     t0 = time.perf_counter()
     for ref in refs:
-        proc = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"],
-                              capture_output=True, check=True)
+        proc = subprocess.run(
+            ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"],
+            capture_output=True,
+            check=True,
+        )
         out.append("sha256:" + hashlib.sha256(proc.stdout).hexdigest())
     return out, time.perf_counter() - t0
 
 
-def cli_runs(tmp: str, host: str, refs: Sequence[str], expect: Sequence[str]
-             ) -> tuple[tuple[float, int], tuple[float, int]]:
+def cli_runs(
+    tmp: str, host: str, refs: Sequence[str], expect: Sequence[str]
+) -> tuple[tuple[float, int], tuple[float, int]]:
     """`hardpin check --fix` on a Dockerfile naming every reference: (seconds, requests)
     for a cold and a warm cache. Checks that every line got the pushed digest."""
     import os
     import re
-
     import tempfile as _tf
 
     work = Path(_tf.mkdtemp(dir=tmp, prefix="cli"))
@@ -92,13 +107,31 @@ def cli_runs(tmp: str, host: str, refs: Sequence[str], expect: Sequence[str]
     for _ in range(2):
         (work / "Dockerfile").write_text(text)
         t0 = time.perf_counter()
-        p = subprocess.run([sys.executable, "-m", "hardpin", "check", "--fix", "--verbose",
-                            "--select", "HP101", "Dockerfile"], cwd=work, env=env,
-                           capture_output=True, text=True)
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hardpin",
+                "check",
+                "--fix",
+                "--verbose",
+                "--select",
+                "HP101",
+                "Dockerfile",
+            ],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         secs = time.perf_counter() - t0
         m = re.search(r"(\d+) requests", p.stderr)
         fixed = (work / "Dockerfile").read_text().splitlines()
-        if p.returncode != 0 or m is None or [ln.split("@")[1].split()[0] for ln in fixed] != list(expect):
+        if (
+            p.returncode != 0
+            or m is None
+            or [ln.split("@")[1].split()[0] for ln in fixed] != list(expect)
+        ):
             raise SystemExit(f"hardpin check --fix failed: {p.returncode} {p.stderr[-500:]}")
         out.append((secs, int(m.group(1))))
     return out[0], out[1]
@@ -109,8 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refs", type=int, default=200, help="tags to push and resolve (default 200)")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--repeat", type=int, default=3, help="runs per hardpin figure (median)")
-    ap.add_argument("--skopeo-refs", type=int, default=None,
-                    help="run skopeo on the first M references only and scale (default: all)")
+    ap.add_argument(
+        "--skopeo-refs",
+        type=int,
+        default=None,
+        help="run skopeo on the first M references only and scale (default: all)",
+    )
     args = ap.parse_args(argv)
     if not registry_available():
         print("docker-registry is not installed", file=sys.stderr)
@@ -137,36 +174,55 @@ def main(argv: list[str] | None = None) -> int:
         cache_dir = str(Path(tmp) / "cache")
         import statistics
 
-        def median_of(run):  # noqa: ANN001, ANN202
+        def median_of(run):
             results = [run(i) for i in range(args.repeat)]
-            mid = statistics.median(r[-1] if not isinstance(r[-1], tuple) else r[-1][0] for r in results)
-            return next(r for r in results if (r[-1] if not isinstance(r[-1], tuple) else r[-1][0]) == mid)
+            mid = statistics.median(
+                r[-1] if not isinstance(r[-1], tuple) else r[-1][0] for r in results
+            )
+            return next(
+                r for r in results if (r[-1] if not isinstance(r[-1], tuple) else r[-1][0]) == mid
+            )
 
-        cold, cold_req, cold_s = median_of(lambda i: resolve_all(
-            refs, f"{cache_dir}{i}", args.concurrency, insecure_registries=[reg.host]))
+        cold, cold_req, cold_s = median_of(
+            lambda i: resolve_all(
+                refs, f"{cache_dir}{i}", args.concurrency, insecure_registries=[reg.host]
+            )
+        )
         cache_dir = f"{cache_dir}0"
         if [d.digest for d in cold] != expect:
             print("MISMATCH: cold digests differ from the pushed ones", file=sys.stderr)
             return 1
-        warm, warm_req, warm_s = resolve_all(refs, cache_dir, args.concurrency, insecure_registries=[reg.host])
+        warm, warm_req, warm_s = resolve_all(
+            refs, cache_dir, args.concurrency, insecure_registries=[reg.host]
+        )
         if warm != cold or warm_req != 0:
             print(f"FAIL: warm run differs or sent {warm_req} requests", file=sys.stderr)
             return 1
 
-        hub, hub_req, hub_s = median_of(lambda i: resolve_all(
-            refs, str(Path(tmp) / f"hub{i}"), args.concurrency, insecure_registries=[reg.host],
-            head=True))
+        hub, hub_req, hub_s = median_of(
+            lambda i: resolve_all(
+                refs,
+                str(Path(tmp) / f"hub{i}"),
+                args.concurrency,
+                insecure_registries=[reg.host],
+                head=True,
+            )
+        )
         if hub != cold:
             print("MISMATCH: the HEAD policy gave other answers", file=sys.stderr)
             return 1
-        runs = sorted((cli_runs(tmp, reg.host, refs, expect) for _ in range(args.repeat)),
-                      key=lambda r: r[0][0])
+        runs = sorted(
+            (cli_runs(tmp, reg.host, refs, expect) for _ in range(args.repeat)),
+            key=lambda r: r[0][0],
+        )
         cli_cold, cli_warm = runs[len(runs) // 2]
-        rows = [("client cold (GET)", cold_s, cold_req),
-                ("client cold (HEAD+confirm)", hub_s, hub_req),
-                ("client warm", warm_s, warm_req),
-                ("hardpin check --fix cold", *cli_cold),
-                ("hardpin check --fix warm", *cli_warm)]
+        rows = [
+            ("client cold (GET)", cold_s, cold_req),
+            ("client cold (HEAD+confirm)", hub_s, hub_req),
+            ("client warm", warm_s, warm_req),
+            ("hardpin check --fix cold", *cli_cold),
+            ("hardpin check --fix warm", *cli_warm),
+        ]
         skopeo_s = None
         if have_skopeo:
             m = min(args.skopeo_refs or len(refs), len(refs))
@@ -176,18 +232,24 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"MISMATCH: {bad} skopeo digests differ from ours", file=sys.stderr)
                 return 1
             skopeo_s = s * len(refs) / m
-            rows.append(("skopeo loop" + ("" if m == len(refs) else f" (x{len(refs)}/{m})"), skopeo_s, None))
+            rows.append(
+                ("skopeo loop" + ("" if m == len(refs) else f" (x{len(refs)}/{m})"), skopeo_s, None)
+            )
 
     n = len(refs)
     print(f"\n{'':<30}{'seconds':>10}{'refs/s':>10}{'requests':>10}")
     for name, secs, req in rows:
-        print(f"{name:<30}{secs:>10.3f}{n / secs if secs else float('inf'):>10.0f}"
-              f"{'' if req is None else req:>10}")
+        print(
+            f"{name:<30}{secs:>10.3f}{n / secs if secs else float('inf'):>10.0f}"
+            f"{'' if req is None else req:>10}"
+        )
     if skopeo_s is not None:
-        print(f"\nvs the skopeo loop: client cold {skopeo_s / cold_s:.1f}x faster, "
-              f"HEAD+confirm {skopeo_s / hub_s:.1f}x, `hardpin check --fix` cold "
-              f"{skopeo_s / cli_cold[0]:.1f}x (concurrency {args.concurrency}); "
-              "skopeo's digests: all equal to ours")
+        print(
+            f"\nvs the skopeo loop: client cold {skopeo_s / cold_s:.1f}x faster, "
+            f"HEAD+confirm {skopeo_s / hub_s:.1f}x, `hardpin check --fix` cold "
+            f"{skopeo_s / cli_cold[0]:.1f}x (concurrency {args.concurrency}); "
+            "skopeo's digests: all equal to ours"
+        )
     else:
         print("\nskopeo not installed: no comparison")
     return 0

@@ -1,7 +1,7 @@
 """Write rules/<CODE>.md and rules/README.md from the rule classes.
 
-    python scripts/gen_rule_docs.py          # write
-    python scripts/gen_rule_docs.py --check  # exit 1 when the files are stale
+python scripts/gen_rule_docs.py          # write
+python scripts/gen_rule_docs.py --check  # exit 1 when the files are stale
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ import tarfile
 import tempfile
 import threading
 import zipfile
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -843,12 +843,26 @@ def fill_hashes(
 
     from conftest import run_cli
 
-    args = ["check", "--fix", "--select", "HP302,HP303", "--index-url", index_url, "--verbose",
-            "--concurrency", str(concurrency), os.path.basename(path)]
+    args = [
+        "check",
+        "--fix",
+        "--select",
+        "HP302,HP303",
+        "--index-url",
+        index_url,
+        "--verbose",
+        "--concurrency",
+        str(concurrency),
+        os.path.basename(path),
+    ]
     if offline:
         args.append("--offline")
-    env = {"HARDPIN_OFFLINE": "", "HARDPIN_CACHE_DIR": cache_dir, "PIP_INDEX_URL": "",
-           "PIP_EXTRA_INDEX_URL": ""}
+    env = {
+        "HARDPIN_OFFLINE": "",
+        "HARDPIN_CACHE_DIR": cache_dir,
+        "PIP_INDEX_URL": "",
+        "PIP_EXTRA_INDEX_URL": "",
+    }
     r = run_cli(*args, cwd=os.path.dirname(os.path.abspath(path)), env=env)
     m = re.search(r"(\d+) requests", r.stderr)
     if m is None or "cannot fix" in r.stderr or r.returncode not in (0, 1):

@@ -34,7 +34,8 @@ import tempfile
 import threading
 import time
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -111,8 +112,13 @@ class Reply:
         return f"Reply({self.status}, {self.body[:200]!r})"
 
 
-def call(method: str, url: str, headers: dict[str, str] | None = None, body: bytes | None = None,
-         timeout: float = 10.0) -> Reply:
+def call(
+    method: str,
+    url: str,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 10.0,
+) -> Reply:
     p = urlsplit(url)
     conn = http.client.HTTPConnection(p.hostname, p.port or 80, timeout=timeout)
     try:
@@ -145,15 +151,16 @@ class TokenServer:
     """
 
     def __init__(self, workdir: str) -> None:
+        import datetime
+
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import ec
         from cryptography.x509.oid import NameOID
-        import datetime
 
         self.key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hardpin test token signer")])
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         cert = (
             x509.CertificateBuilder()
             .subject_name(name)
@@ -164,10 +171,17 @@ class TokenServer:
             .not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
-                x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                              content_commitment=False, key_encipherment=False,
-                              data_encipherment=False, key_agreement=False,
-                              encipher_only=False, decipher_only=False),
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
                 critical=True,
             )
             .sign(self.key, hashes.SHA256())
@@ -188,7 +202,9 @@ class TokenServer:
         self._server = _Server(("127.0.0.1", 0), _token_handler(self))
         self.host = f"127.0.0.1:{self._server.server_address[1]}"
         self.realm = f"http://{self.host}/token"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
         self._thread.start()
 
     def reset(self) -> None:
@@ -214,12 +230,20 @@ class TokenServer:
         now = int(time.time())
         header = {"typ": "JWT", "alg": "ES256", "x5c": [base64.b64encode(self.cert_der).decode()]}
         claims = {
-            "iss": ISSUER, "sub": subject, "aud": SERVICE,
-            "exp": now + max(expires_in, 60), "nbf": now - 10, "iat": now,
-            "jti": uuid.uuid4().hex, "access": access,
+            "iss": ISSUER,
+            "sub": subject,
+            "aud": SERVICE,
+            "exp": now + max(expires_in, 60),
+            "nbf": now - 10,
+            "iat": now,
+            "jti": uuid.uuid4().hex,
+            "access": access,
         }
-        signing_input = (_b64url(json.dumps(header, separators=(",", ":")).encode()) + "."
-                         + _b64url(json.dumps(claims, separators=(",", ":")).encode()))
+        signing_input = (
+            _b64url(json.dumps(header, separators=(",", ":")).encode())
+            + "."
+            + _b64url(json.dumps(claims, separators=(",", ":")).encode())
+        )
         der = self.key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
         r, s = decode_dss_signature(der)
         return signing_input + "." + _b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
@@ -237,7 +261,9 @@ class TokenServer:
         return access
 
     def admin_token(self, repo: str) -> str:
-        return self.mint([{"type": "repository", "name": repo, "actions": ["pull", "push"]}], "admin")
+        return self.mint(
+            [{"type": "repository", "name": repo, "actions": ["pull", "push"]}], "admin"
+        )
 
 
 def _token_handler(ts: TokenServer) -> type[http.server.BaseHTTPRequestHandler]:
@@ -247,7 +273,9 @@ def _token_handler(ts: TokenServer) -> type[http.server.BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:
             pass
 
-        def _json(self, status: int, obj: dict[str, Any], extra: dict[str, str] | None = None) -> None:
+        def _json(
+            self, status: int, obj: dict[str, Any], extra: dict[str, str] | None = None
+        ) -> None:
             body = json.dumps(obj).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -260,8 +288,11 @@ def _token_handler(ts: TokenServer) -> type[http.server.BaseHTTPRequestHandler]:
         def _deny(self, method: str, user: str | None, scopes: list[str]) -> None:
             with ts._lock:
                 ts.requests.append((method, user, tuple(scopes)))
-            self._json(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication failed"}]},
-                       {"WWW-Authenticate": 'Basic realm="hardpin-token"'})
+            self._json(
+                401,
+                {"errors": [{"code": "UNAUTHORIZED", "message": "authentication failed"}]},
+                {"WWW-Authenticate": 'Basic realm="hardpin-token"'},
+            )
 
         def _issue(self, method: str, user: str | None, scopes: list[str]) -> None:
             with ts._lock:
@@ -296,7 +327,9 @@ def _token_handler(ts: TokenServer) -> type[http.server.BaseHTTPRequestHandler]:
                     return self._deny("GET", name, scopes)
                 user = name
             if q.get("service", [""])[0] != SERVICE:
-                return self._json(400, {"errors": [{"code": "UNSUPPORTED", "message": "bad service"}]})
+                return self._json(
+                    400, {"errors": [{"code": "UNSUPPORTED", "message": "bad service"}]}
+                )
             self._issue("GET", user, scopes)
 
         def do_POST(self) -> None:
@@ -384,7 +417,8 @@ class Registry:
                 self.token_server = TokenServer(self.workdir)
             ts = self.token_server
             lines += [
-                "auth:", "  token:",
+                "auth:",
+                "  token:",
                 f"    realm: {ts.realm}",
                 f"    service: {SERVICE}",
                 f"    issuer: {ISSUER}",
@@ -400,8 +434,9 @@ class Registry:
             with open(cfg, "w") as fh:
                 fh.write(self._config())
             log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen([REGISTRY_BIN, "serve", cfg], stdout=log, stderr=log,
-                                         stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                [REGISTRY_BIN, "serve", cfg], stdout=log, stderr=log, stdin=subprocess.DEVNULL
+            )
             log.close()
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
@@ -495,7 +530,9 @@ def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
 
 
-def push_blob(registry: Registry, repo: str, data: bytes, headers: dict[str, str] | None = None) -> str:
+def push_blob(
+    registry: Registry, repo: str, data: bytes, headers: dict[str, str] | None = None
+) -> str:
     """Monolithic upload: POST to start, PUT with ?digest= (2.8.2 has no single-POST)."""
     digest = sha256_digest(data)
     hdrs = headers if headers is not None else registry.admin_headers(repo)
@@ -513,11 +550,21 @@ def push_blob(registry: Registry, repo: str, data: bytes, headers: dict[str, str
     return digest
 
 
-def push_manifest(registry: Registry, repo: str, reference: str, body: bytes, media_type: str,
-                  headers: dict[str, str] | None = None) -> str:
+def push_manifest(
+    registry: Registry,
+    repo: str,
+    reference: str,
+    body: bytes,
+    media_type: str,
+    headers: dict[str, str] | None = None,
+) -> str:
     hdrs = headers if headers is not None else registry.admin_headers(repo)
-    r = call("PUT", f"{registry.url}/v2/{repo}/manifests/{reference}",
-             {**hdrs, "Content-Type": media_type}, body)
+    r = call(
+        "PUT",
+        f"{registry.url}/v2/{repo}/manifests/{reference}",
+        {**hdrs, "Content-Type": media_type},
+        body,
+    )
     if r.status != 201:
         raise RuntimeError(f"manifest push to {repo}:{reference} failed: {r}")
     digest = sha256_digest(body)
@@ -525,29 +572,43 @@ def push_manifest(registry: Registry, repo: str, reference: str, body: bytes, me
     return digest
 
 
-def _push_single(registry: Registry, repo: str, seed: str, os_: str, arch: str, oci: bool,
-                 hdrs: dict[str, str]) -> tuple[bytes, str]:
+def _push_single(
+    registry: Registry, repo: str, seed: str, os_: str, arch: str, oci: bool, hdrs: dict[str, str]
+) -> tuple[bytes, str]:
     layer, diff_id = _layer(seed, f"{os_}/{arch}")
-    config = _canonical({
-        "architecture": arch, "os": os_, "created": "1970-01-01T00:00:00Z",
-        "config": {"Labels": {"org.example.seed": seed}},
-        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-    })
+    config = _canonical(
+        {
+            "architecture": arch,
+            "os": os_,
+            "created": "1970-01-01T00:00:00Z",
+            "config": {"Labels": {"org.example.seed": seed}},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        }
+    )
     push_blob(registry, repo, layer, hdrs)
     push_blob(registry, repo, config, hdrs)
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST if oci else DOCKER_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG if oci else DOCKER_CONFIG,
-                   "size": len(config), "digest": sha256_digest(config)},
-        "layers": [{"mediaType": OCI_LAYER if oci else DOCKER_LAYER,
-                    "size": len(layer), "digest": sha256_digest(layer)}],
+        "config": {
+            "mediaType": OCI_CONFIG if oci else DOCKER_CONFIG,
+            "size": len(config),
+            "digest": sha256_digest(config),
+        },
+        "layers": [
+            {
+                "mediaType": OCI_LAYER if oci else DOCKER_LAYER,
+                "size": len(layer),
+                "digest": sha256_digest(layer),
+            }
+        ],
     }
     return _canonical(manifest), sha256_digest(config)
 
 
-def push_image(registry: Registry, repo: str, tag: str, kind: str = "docker",
-               seed: str | None = None) -> dict[str, Any]:
+def push_image(
+    registry: Registry, repo: str, tag: str, kind: str = "docker", seed: str | None = None
+) -> dict[str, Any]:
     """Push an image and tag it. kind: docker | oci (single platform) | oci-index | docker-list.
 
     Returns {"digest", "media_type", "size", "config" (single) or
@@ -562,8 +623,14 @@ def push_image(registry: Registry, repo: str, tag: str, kind: str = "docker",
         body, config = _push_single(registry, repo, seed, "linux", "amd64", kind == "oci", hdrs)
         mt = OCI_MANIFEST if kind == "oci" else DOCKER_MANIFEST
         digest = push_manifest(registry, repo, tag, body, mt, hdrs)
-        return {"digest": digest, "media_type": mt, "size": len(body), "config": config,
-                "children": {}, "configs": {"linux/amd64": config}}
+        return {
+            "digest": digest,
+            "media_type": mt,
+            "size": len(body),
+            "config": config,
+            "children": {},
+            "configs": {"linux/amd64": config},
+        }
     oci = kind == "oci-index"
     child_type = OCI_MANIFEST if oci else DOCKER_MANIFEST
     entries, children, configs = [], {}, {}
@@ -572,18 +639,32 @@ def push_image(registry: Registry, repo: str, tag: str, kind: str = "docker",
         d = push_manifest(registry, repo, sha256_digest(body), body, child_type, hdrs)
         children[f"{os_}/{arch}"] = d
         configs[f"{os_}/{arch}"] = config
-        entries.append({"mediaType": child_type, "size": len(body), "digest": d,
-                        "platform": {"architecture": arch, "os": os_}})
+        entries.append(
+            {
+                "mediaType": child_type,
+                "size": len(body),
+                "digest": d,
+                "platform": {"architecture": arch, "os": os_},
+            }
+        )
     mt = OCI_INDEX if oci else DOCKER_LIST
     index = _canonical({"schemaVersion": 2, "mediaType": mt, "manifests": entries})
     digest = push_manifest(registry, repo, tag, index, mt, hdrs)
-    return {"digest": digest, "media_type": mt, "size": len(index), "children": children,
-            "configs": configs}
+    return {
+        "digest": digest,
+        "media_type": mt,
+        "size": len(index),
+        "children": children,
+        "configs": configs,
+    }
 
 
 def get_manifest(registry: Registry, repo: str, reference: str) -> Reply:
-    return call("GET", f"{registry.url}/v2/{repo}/manifests/{reference}",
-                {**registry.admin_headers(repo), "Accept": ACCEPT_ALL})
+    return call(
+        "GET",
+        f"{registry.url}/v2/{repo}/manifests/{reference}",
+        {**registry.admin_headers(repo), "Accept": ACCEPT_ALL},
+    )
 
 
 def retag(registry: Registry, repo: str, source: str, tag: str) -> str:
@@ -606,8 +687,21 @@ def move_tag(registry: Registry, repo: str, tag: str, kind: str = "docker") -> d
 # Fault-injecting proxy
 # --------------------------------------------------------------------------
 
-_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "server", "date",
-                  "trailer", "upgrade", "content-length", "host"})
+_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "proxy-connection",
+        "te",
+        "server",
+        "date",
+        "trailer",
+        "upgrade",
+        "content-length",
+        "host",
+    }
+)
 
 
 class Fault:
@@ -617,9 +711,19 @@ class Fault:
     only that method; `count`: how many matching requests it applies to (None:
     all of them)."""
 
-    def __init__(self, kind: str, *, path: str | None = None, method: str | None = None,
-                 count: int | None = None, status: int = 500, retry_after: str | None = None,
-                 seconds: float = 0.0, name: str = "", value: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        count: int | None = None,
+        status: int = 500,
+        retry_after: str | None = None,
+        seconds: float = 0.0,
+        name: str = "",
+        value: str | None = None,
+    ) -> None:
         self.kind = kind
         self.path = re.compile(path) if path else None
         self.method = method
@@ -659,7 +763,9 @@ class FaultProxy:
         self._server = _Server(("127.0.0.1", 0), _proxy_handler(self))
         self.host = f"127.0.0.1:{self._server.server_address[1]}"
         self.url = f"http://{self.host}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
         self._thread.start()
 
     def ref(self, repo: str, tag: str | None = None, digest: str | None = None) -> str:
@@ -697,8 +803,13 @@ def _proxy_handler(proxy: FaultProxy) -> type[http.server.BaseHTTPRequestHandler
         def log_message(self, *args: object) -> None:
             pass
 
-        def _send(self, status: int, headers: list[tuple[str, str]], body: bytes,
-                  length: int | None = None) -> None:
+        def _send(
+            self,
+            status: int,
+            headers: list[tuple[str, str]],
+            body: bytes,
+            length: int | None = None,
+        ) -> None:
             with proxy._lock:
                 proxy.log.append((self.command, self.path, status))
             self.send_response(status)
@@ -731,7 +842,9 @@ def _proxy_handler(proxy: FaultProxy) -> type[http.server.BaseHTTPRequestHandler
                     if f.retry_after is not None:
                         hdrs.append(("Retry-After", f.retry_after))
                     code = {429: "TOOMANYREQUESTS"}.get(f.status, "UNKNOWN")
-                    body = json.dumps({"errors": [{"code": code, "message": "injected fault"}]}).encode()
+                    body = json.dumps(
+                        {"errors": [{"code": code, "message": "injected fault"}]}
+                    ).encode()
                     return self._send(f.status, hdrs, body)
             hdrs = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
             conn = http.client.HTTPConnection(*proxy.upstream.split(":"), timeout=30)
@@ -746,12 +859,18 @@ def _proxy_handler(proxy: FaultProxy) -> type[http.server.BaseHTTPRequestHandler
                 conn.close()
             for f in faults:
                 if f.kind == "no_digest":
-                    up_headers = [(k, v) for k, v in up_headers if k.lower() != "docker-content-digest"]
+                    up_headers = [
+                        (k, v) for k, v in up_headers if k.lower() != "docker-content-digest"
+                    ]
                 elif f.kind == "wrong_digest":
                     had = any(k.lower() == "docker-content-digest" for k, _ in up_headers)
-                    up_headers = [(k, v) for k, v in up_headers if k.lower() != "docker-content-digest"]
+                    up_headers = [
+                        (k, v) for k, v in up_headers if k.lower() != "docker-content-digest"
+                    ]
                     if had:
-                        up_headers.append(("Docker-Content-Digest", sha256_digest(b"tampered:" + body)))
+                        up_headers.append(
+                            ("Docker-Content-Digest", sha256_digest(b"tampered:" + body))
+                        )
                     if self.command == "GET" and status == 200:
                         body = body + b"\n"  # still valid JSON, different hash
                         length = None
@@ -759,7 +878,9 @@ def _proxy_handler(proxy: FaultProxy) -> type[http.server.BaseHTTPRequestHandler
                     up_headers = [(k, v) for k, v in up_headers if k.lower() != f.name]
                     if f.value is not None:
                         up_headers.append((f.name, f.value))
-            head_len = int(length) if self.command == "HEAD" and length and length.isdigit() else None
+            head_len = (
+                int(length) if self.command == "HEAD" and length and length.isdigit() else None
+            )
             self._send(status, up_headers, body, head_len)
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _handle

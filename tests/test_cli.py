@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, ROOT, run_cli
 
 EXPECTED_EXAMPLE = FIXTURES / "example.expected.json"
@@ -39,7 +38,18 @@ def test_findings_json_items_have_exactly_the_documented_fields(example: Path) -
     r = run_cli("check", "--format", "json", "Dockerfile", cwd=example)
     for f in json.loads(r.stdout)["findings"]:
         assert sorted(f) == sorted(
-            ["code", "name", "severity", "message", "path", "line", "column", "end_line", "end_column", "fix"]
+            [
+                "code",
+                "name",
+                "severity",
+                "message",
+                "path",
+                "line",
+                "column",
+                "end_line",
+                "end_column",
+                "fix",
+            ]
         )
         assert f["severity"] in ("error", "warning", "info")
         assert f["fix"] in ("safe", "unsafe", "network", None)
@@ -121,22 +131,40 @@ def test_config_allowed_registries_and_per_file_ignores(example: Path) -> None:
 
 
 def test_stdin_filename(tmp_path: Path) -> None:
-    r = run_cli("check", "--stdin-filename", "sub/Dockerfile", "--format", "json", cwd=tmp_path,
-                stdin="FROM ubuntu:24.04\nUSER 1\n")
+    r = run_cli(
+        "check",
+        "--stdin-filename",
+        "sub/Dockerfile",
+        "--format",
+        "json",
+        cwd=tmp_path,
+        stdin="FROM ubuntu:24.04\nUSER 1\n",
+    )
     assert pairs(r.stdout) == [["sub/Dockerfile", "HP101", 1]]
-    r = run_cli("check", "--stdin-filename", "Dockerfile", "--fix", cwd=tmp_path,
-                stdin="FROM a:1@sha256:" + "0" * 64 + "\nADD x /x\nUSER 1\n")
+    r = run_cli(
+        "check",
+        "--stdin-filename",
+        "Dockerfile",
+        "--fix",
+        cwd=tmp_path,
+        stdin="FROM a:1@sha256:" + "0" * 64 + "\nADD x /x\nUSER 1\n",
+    )
     assert r.stdout == "FROM a:1@sha256:" + "0" * 64 + "\nCOPY x /x\nUSER 1\n"
 
 
 def test_fix_writes_atomically_keeps_mode_crlf_and_converges(tmp_path: Path) -> None:
     f = tmp_path / "Dockerfile"
-    original = b"# comment\r\nFROM alpine:3.20\r\n\r\nadd  --chown=1:1 a.txt /a.txt\r\nADD b.tar.gz /\r\n"
+    original = (
+        b"# comment\r\nFROM alpine:3.20\r\n\r\nadd  --chown=1:1 a.txt /a.txt\r\nADD b.tar.gz /\r\n"
+    )
     f.write_bytes(original)
     os.chmod(f, 0o640)
     r = run_cli("check", "--diff", "Dockerfile", cwd=tmp_path)
     assert r.returncode == 1
-    assert "-add  --chown=1:1 a.txt /a.txt" in r.stdout and "+copy  --chown=1:1 a.txt /a.txt" in r.stdout
+    assert (
+        "-add  --chown=1:1 a.txt /a.txt" in r.stdout
+        and "+copy  --chown=1:1 a.txt /a.txt" in r.stdout
+    )
     assert f.read_bytes() == original  # --diff writes nothing
     r = run_cli("check", "--fix", "Dockerfile", cwd=tmp_path)
     assert f.read_bytes() == original.replace(b"add  --chown", b"copy  --chown")
@@ -149,7 +177,9 @@ def test_fix_writes_atomically_keeps_mode_crlf_and_converges(tmp_path: Path) -> 
     # nothing left to change offline; the digest pin needs the registry, which this run
     # may not ask (HARDPIN_OFFLINE, empty cache): one line says so and the exit code is 1
     assert r.stdout == "" and r.returncode == 1
-    assert r.stderr == "Dockerfile:2:6: HP101 cannot fix: alpine:3.20: not in the cache (--offline)\n"
+    assert (
+        r.stderr == "Dockerfile:2:6: HP101 cannot fix: alpine:3.20: not in the cache (--offline)\n"
+    )
 
 
 def test_unsafe_fixes_need_the_flag(tmp_path: Path) -> None:
@@ -183,7 +213,13 @@ def test_rule_and_rules_commands() -> None:
     r = run_cli("rule", "hp101")
     assert r.returncode == 0
     assert r.stdout.startswith("# HP101 unpinned-image\n")
-    for section in ("## What it does", "## Why it matters", "## Example", "## Use instead", "## Fix safety"):
+    for section in (
+        "## What it does",
+        "## Why it matters",
+        "## Example",
+        "## Use instead",
+        "## Fix safety",
+    ):
         assert section in r.stdout
     r = run_cli("rules")
     lines = r.stdout.splitlines()
@@ -208,16 +244,24 @@ def test_plain_output_does_not_import_rich_or_network_modules(example: Path) -> 
         "bad=[m for m in ('rich','requests','urllib3','subprocess') if m in sys.modules];"
         "print('LOADED=' + ','.join(bad))"
     )
-    r = subprocess.run([sys.executable, "-c", code], cwd=example, capture_output=True, text=True,
-                       env={**os.environ, "NO_COLOR": "1"})
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=example,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert r.stdout.strip().splitlines()[-1] == "LOADED=", r.stdout
 
 
 def test_generated_rule_docs_are_current() -> None:
     import subprocess
 
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_rule_docs.py"), "--check"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_rule_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
 
 

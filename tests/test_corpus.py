@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from conftest import CORPUS
 
 from hardpin.engine import encode, lint_text, read_text
 from hardpin.fixer import converge
 from hardpin.settings import Settings
-
-from conftest import CORPUS
 
 DOCKERFILES = CORPUS / "dockerfiles"
 pytestmark = pytest.mark.skipif(not DOCKERFILES.is_dir(), reason="../shared/corpus is absent")
@@ -161,7 +160,10 @@ def test_digest_pins_over_the_corpus_insert_the_digest_and_nothing_else() -> Non
             if start == end:
                 assert e.text in ("@" + digest, ":latest@" + digest), (path, e.text)
             else:
-                assert malformed.fullmatch(text[start:end]) and e.text == digest, (path, text[start:end])
+                assert malformed.fullmatch(text[start:end]) and e.text == digest, (
+                    path,
+                    text[start:end],
+                )
             expected = expected[:start] + e.text + expected[end:]
 
         def lint(t: str, path: str = path, answers: dict = answers) -> list:

@@ -37,7 +37,7 @@ def sf(p: Path) -> Settings:
     return settings_for(p)
 
 
-def found(root: Path, *paths: str | Path, settings=sf) -> list[str]:  # noqa: ANN001
+def found(root: Path, *paths: str | Path, settings=sf) -> list[str]:
     """discover() run from `root`; paths as POSIX strings relative to it."""
     old = os.getcwd()
     os.chdir(root)
@@ -158,7 +158,7 @@ def test_default_excludes_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyP
     scanned: list[str] = []
     real = os.scandir
 
-    def spy(path):  # noqa: ANN001, ANN202
+    def spy(path):
         scanned.append(os.path.relpath(path, tmp_path))
         return real(path)
 
@@ -282,7 +282,7 @@ def test_unreadable_top_directory_is_an_error(
 ) -> None:
     (tmp_path / "d").mkdir()
 
-    def deny(path):  # noqa: ANN001, ANN202
+    def deny(path):
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(os, "scandir", deny)

@@ -18,7 +18,9 @@ def span_text(df, start: int, end: int) -> str:
 
 
 def test_directives_and_backtick_escape() -> None:
-    df = P("# syntax=docker/dockerfile:1.7\n# escape=`\n# check=skip=all\nFROM a:1 `\n  AS x\nRUN dir C:\\ \n")
+    df = P(
+        "# syntax=docker/dockerfile:1.7\n# escape=`\n# check=skip=all\nFROM a:1 `\n  AS x\nRUN dir C:\\ \n"
+    )
     assert df.directives == {
         "syntax": ("docker/dockerfile:1.7", 1),
         "escape": ("`", 2),
@@ -153,16 +155,7 @@ def test_stages_and_references() -> None:
 
 
 def test_arg_scoping() -> None:
-    text = (
-        "ARG A=1\n"
-        "ARG B\n"
-        "ARG C=x${A}\n"
-        "FROM img:$A\n"
-        "ARG A\n"
-        "ARG D=local\n"
-        "ENV E=${D}-e\n"
-        "RUN true\n"
-    )
+    text = "ARG A=1\nARG B\nARG C=x${A}\nFROM img:$A\nARG A\nARG D=local\nENV E=${D}-e\nRUN true\n"
     df = P(text)
     assert global_env(df) == {"A": "1", "B": None, "C": "x1"}
     st = df.stages[0]

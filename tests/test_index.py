@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from index_support import (  # noqa: F401 - fixtures
+from index_support import (
     EXTRA,
     PASSWORD,
     PRIMARY,

@@ -6,7 +6,7 @@ import http.server
 import json
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -104,7 +104,9 @@ def test_retries_are_bounded_and_the_last_answer_is_returned(server: str) -> Non
 
 def test_a_dropped_connection_every_time_is_a_clear_error(server: str) -> None:
     _Handler.plan["/x"] = ["drop"]
-    with pytest.raises(HttpError, match=r"^http://127\.0\.0\.1:\d+/x: the server closed the connection$"):
+    with pytest.raises(
+        HttpError, match=r"^http://127\.0\.0\.1:\d+/x: the server closed the connection$"
+    ):
         _http(server, retries=1).request("GET", f"http://{server}/x")
 
 
@@ -136,18 +138,24 @@ def test_redirect_to_another_host_drops_authorization(server: str) -> None:
     assert h.request("GET", f"http://{server}/a", {"Authorization": "Bearer s3cret"}).status == 200
     assert h.request("GET", f"http://{server}/c", {"Authorization": "Bearer s3cret"}).status == 200
     assert [(p, a) for _m, p, a in _Handler.seen] == [
-        ("/a", "Bearer s3cret"), ("/b", None), ("/c", "Bearer s3cret"), ("/d", "Bearer s3cret"),
+        ("/a", "Bearer s3cret"),
+        ("/b", None),
+        ("/c", "Bearer s3cret"),
+        ("/d", "Bearer s3cret"),
     ]
 
 
 def test_messages_never_carry_credentials() -> None:
-    assert safe_url("https://user:pa55@host:8443/simple/x/?token=abc#frag") == "https://host:8443/simple/x/"
+    assert (
+        safe_url("https://user:pa55@host:8443/simple/x/?token=abc#frag")
+        == "https://host:8443/simple/x/"
+    )
     with pytest.raises(HttpError) as exc:
         Http(timeout=0.5, retries=0).request("GET", "https://user:pa55@127.0.0.1:9/simple/")
     assert "pa55" not in str(exc.value) and "user" not in str(exc.value)
 
 
-def test_cache_ttl_refresh_and_offline(tmp_path) -> None:  # noqa: ANN001
+def test_cache_ttl_refresh_and_offline(tmp_path) -> None:
     c = Cache(str(tmp_path))
     assert c.get("tags", "k") is None
     c.put("tags", "k", {"digest": "sha256:00"})
@@ -158,7 +166,7 @@ def test_cache_ttl_refresh_and_offline(tmp_path) -> None:  # noqa: ANN001
     assert Cache(str(tmp_path)).get("other", "k") is None
 
 
-def test_cache_root_follows_xdg(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+def test_cache_root_follows_xdg(monkeypatch, tmp_path) -> None:
     from hardpin.online.cache import default_root
 
     monkeypatch.delenv("HARDPIN_CACHE_DIR", raising=False)
@@ -168,7 +176,7 @@ def test_cache_root_follows_xdg(monkeypatch, tmp_path) -> None:  # noqa: ANN001
     assert default_root() == str(tmp_path / "x")
 
 
-def test_an_unusable_cache_is_a_miss_not_an_error(tmp_path) -> None:  # noqa: ANN001
+def test_an_unusable_cache_is_a_miss_not_an_error(tmp_path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     c = Cache(str(blocker / "cache"))
@@ -182,7 +190,7 @@ def test_an_unusable_cache_is_a_miss_not_an_error(tmp_path) -> None:  # noqa: AN
     assert c.get("tags", "k") is None
 
 
-def test_cache_is_shared_between_instances_and_threads(tmp_path) -> None:  # noqa: ANN001
+def test_cache_is_shared_between_instances_and_threads(tmp_path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     a = Cache(str(tmp_path))
@@ -193,8 +201,7 @@ def test_cache_is_shared_between_instances_and_threads(tmp_path) -> None:  # noq
     assert b.hits == 200 and b.misses == 0
 
 
-
-def _self_signed(tmp_path):  # noqa: ANN001, ANN202
+def _self_signed(tmp_path):
     """A certificate for 127.0.0.1 and its key, as PEM files."""
     import datetime
     import ipaddress
@@ -206,26 +213,36 @@ def _self_signed(tmp_path):  # noqa: ANN001, ANN202
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_pem = tmp_path / "cert.pem"
     key_pem = tmp_path / "key.pem"
     cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
+    key_pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return str(cert_pem), str(key_pem)
 
 
-def test_tls_is_verified_and_never_downgraded(server: str, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_tls_is_verified_and_never_downgraded(server: str, tmp_path, monkeypatch) -> None:
     import ssl
 
     cert, key = _self_signed(tmp_path)
@@ -261,7 +278,9 @@ def test_a_request_body_is_never_re_sent_to_another_host(server: str) -> None:
     _Handler.do_POST = _Handler.do_GET  # type: ignore[attr-defined]
     try:
         # a 302 turns into a GET without the body (followed); a 307 would re-send it
-        assert h.request("POST", f"http://{server}/token", body=b"refresh_token=s3cret").status == 200
+        assert (
+            h.request("POST", f"http://{server}/token", body=b"refresh_token=s3cret").status == 200
+        )
         assert [(m, p) for m, p, _a in _Handler.seen] == [("POST", "/token"), ("GET", "/elsewhere")]
         _Handler.seen.clear()
         _Handler.plan["/token307"] = [f"redirect307:http://localhost:{port}/elsewhere"]

@@ -124,24 +124,73 @@ class DummyInfo(Rule):
 RULES = [DummyError, DummyWarning, DummyInfo]
 
 
-def finding(code: str, name: str, severity: Severity, message: str, path: str,
-            pos: tuple[int, int, int, int], fix: FixAvailability = FixAvailability.NONE,
-            subject: str = "") -> Finding:
+def finding(
+    code: str,
+    name: str,
+    severity: Severity,
+    message: str,
+    path: str,
+    pos: tuple[int, int, int, int],
+    fix: FixAvailability = FixAvailability.NONE,
+    subject: str = "",
+) -> Finding:
     line, col, end_line, end_col = pos
-    return Finding(code=code, name=name, severity=severity, message=message, path=path, line=line,
-                   column=col, end_line=end_line, end_column=end_col, fix=fix, subject=subject)
+    return Finding(
+        code=code,
+        name=name,
+        severity=severity,
+        message=message,
+        path=path,
+        line=line,
+        column=col,
+        end_line=end_line,
+        end_column=end_col,
+        fix=fix,
+        subject=subject,
+    )
 
 
 def sample() -> list[Finding]:
     return [
-        finding("HP901", "dummy-unpinned-image", Severity.ERROR, "image python:3.12 is not pinned",
-                "a/Dockerfile", (1, 6, 1, 17), FixAvailability.NETWORK, "python:3.12"),
-        finding("HP902", "dummy-add", Severity.WARNING, "use COPY", "a/Dockerfile", (4, 1, 4, 4),
-                FixAvailability.SAFE, "ADD"),
-        finding("HP902", "dummy-add", Severity.WARNING, "odd 100%, a:b\r\nnext", "b dir/Dockerfile",
-                (2, 3, 2, 3), subject=""),
-        finding("HP903", "dummy-info", Severity.INFO, "spans lines", "c/Dockerfile", (3, 5, 5, 2),
-                FixAvailability.UNSAFE, "RUN x \\\n  y"),
+        finding(
+            "HP901",
+            "dummy-unpinned-image",
+            Severity.ERROR,
+            "image python:3.12 is not pinned",
+            "a/Dockerfile",
+            (1, 6, 1, 17),
+            FixAvailability.NETWORK,
+            "python:3.12",
+        ),
+        finding(
+            "HP902",
+            "dummy-add",
+            Severity.WARNING,
+            "use COPY",
+            "a/Dockerfile",
+            (4, 1, 4, 4),
+            FixAvailability.SAFE,
+            "ADD",
+        ),
+        finding(
+            "HP902",
+            "dummy-add",
+            Severity.WARNING,
+            "odd 100%, a:b\r\nnext",
+            "b dir/Dockerfile",
+            (2, 3, 2, 3),
+            subject="",
+        ),
+        finding(
+            "HP903",
+            "dummy-info",
+            Severity.INFO,
+            "spans lines",
+            "c/Dockerfile",
+            (3, 5, 5, 2),
+            FixAvailability.UNSAFE,
+            "RUN x \\\n  y",
+        ),
     ]
 
 
@@ -247,8 +296,13 @@ def test_plain_text_does_not_import_rich(color: str, imports_rich: bool) -> None
     path = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": path}
     env.pop("NO_COLOR", None)
-    r = subprocess.run([sys.executable, "-c", PROBE.format(color=color)], capture_output=True,
-                       text=True, env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", PROBE.format(color=color)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     loaded = json.loads(r.stdout.strip().replace("'", '"'))
     assert bool(loaded) is imports_rich, loaded
@@ -272,30 +326,75 @@ def test_json_exact() -> None:
         "version": 1,
         "tool": {"name": "hardpin", "version": __version__},
         "findings": [
-            {"code": "HP901", "name": "dummy-unpinned-image", "severity": "error",
-             "message": "image python:3.12 is not pinned", "path": "a/Dockerfile", "line": 1,
-             "column": 6, "end_line": 1, "end_column": 17, "fix": "network"},
-            {"code": "HP902", "name": "dummy-add", "severity": "warning", "message": "use COPY",
-             "path": "a/Dockerfile", "line": 4, "column": 1, "end_line": 4, "end_column": 4,
-             "fix": "safe"},
-            {"code": "HP902", "name": "dummy-add", "severity": "warning",
-             "message": "odd 100%, a:b\r\nnext", "path": "b dir/Dockerfile", "line": 2, "column": 3,
-             "end_line": 2, "end_column": 3, "fix": None},
-            {"code": "HP903", "name": "dummy-info", "severity": "info", "message": "spans lines",
-             "path": "c/Dockerfile", "line": 3, "column": 5, "end_line": 5, "end_column": 2,
-             "fix": "unsafe"},
+            {
+                "code": "HP901",
+                "name": "dummy-unpinned-image",
+                "severity": "error",
+                "message": "image python:3.12 is not pinned",
+                "path": "a/Dockerfile",
+                "line": 1,
+                "column": 6,
+                "end_line": 1,
+                "end_column": 17,
+                "fix": "network",
+            },
+            {
+                "code": "HP902",
+                "name": "dummy-add",
+                "severity": "warning",
+                "message": "use COPY",
+                "path": "a/Dockerfile",
+                "line": 4,
+                "column": 1,
+                "end_line": 4,
+                "end_column": 4,
+                "fix": "safe",
+            },
+            {
+                "code": "HP902",
+                "name": "dummy-add",
+                "severity": "warning",
+                "message": "odd 100%, a:b\r\nnext",
+                "path": "b dir/Dockerfile",
+                "line": 2,
+                "column": 3,
+                "end_line": 2,
+                "end_column": 3,
+                "fix": None,
+            },
+            {
+                "code": "HP903",
+                "name": "dummy-info",
+                "severity": "info",
+                "message": "spans lines",
+                "path": "c/Dockerfile",
+                "line": 3,
+                "column": 5,
+                "end_line": 5,
+                "end_column": 2,
+                "fix": "unsafe",
+            },
         ],
-        "summary": {"files": 5, "findings": 4, "by_severity": {"error": 1, "warning": 2, "info": 1},
-                    "fixed": 1},
+        "summary": {
+            "files": 5,
+            "findings": 4,
+            "by_severity": {"error": 1, "warning": 2, "info": 1},
+            "fixed": 1,
+        },
     }
 
 
 def test_json_empty_and_ascii_only() -> None:
     doc = json.loads(out("json", [], files_checked=2))
     assert doc["findings"] == [] and doc["summary"] == {
-        "files": 2, "findings": 0, "by_severity": {"error": 0, "warning": 0, "info": 0}, "fixed": 0}
-    f = finding("HP902", "dummy-add", Severity.WARNING, "naïve \udcff", "ü/Dockerfile",
-                (1, 1, 1, 2))
+        "files": 2,
+        "findings": 0,
+        "by_severity": {"error": 0, "warning": 0, "info": 0},
+        "fixed": 0,
+    }
+    f = finding(
+        "HP902", "dummy-add", Severity.WARNING, "naïve \udcff", "ü/Dockerfile", (1, 1, 1, 2)
+    )
     raw = out("json", [f])
     raw.encode("ascii")
     assert json.loads(raw)["findings"][0]["message"] == "naïve \ufffd"
@@ -356,7 +455,10 @@ def test_sarif_is_schema_valid_with_exact_key_fields(
     run = log["runs"][0]
     driver = run["tool"]["driver"]
     assert (driver["name"], driver["version"], driver["informationUri"]) == (
-        "hardpin", __version__, "https://github.com/hardpin/hardpin")
+        "hardpin",
+        __version__,
+        "https://github.com/hardpin/hardpin",
+    )
     assert [r["id"] for r in driver["rules"]] == ["HP901", "HP902", "HP903"]
     assert driver["rules"][0] == {
         "id": "HP901",
@@ -383,18 +485,25 @@ def test_sarif_is_schema_valid_with_exact_key_fields(
         },
         "helpUri": "https://github.com/hardpin/hardpin/blob/main/rules/HP901.md",
         "defaultConfiguration": {"level": "error"},
-        "properties": {"tags": ["security", "supply-chain"], "precision": "high",
-                       "security-severity": "8.0"},
+        "properties": {
+            "tags": ["security", "supply-chain"],
+            "precision": "high",
+            "security-severity": "8.0",
+        },
     }
-    assert [(r["defaultConfiguration"]["level"], r["properties"]["security-severity"])
-            for r in driver["rules"]] == [("error", "8.0"), ("warning", "5.0"), ("note", "2.0")]
+    assert [
+        (r["defaultConfiguration"]["level"], r["properties"]["security-severity"])
+        for r in driver["rules"]
+    ] == [("error", "8.0"), ("warning", "5.0"), ("note", "2.0")]
     root_uri = Path(os.path.abspath(tmp_path)).as_uri() + "/"
     assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": root_uri}}
     assert run["columnKind"] == "unicodeCodePoints"
 
     res = run["results"]
     assert [(r["ruleId"], r["ruleIndex"], r["level"]) for r in res] == [
-        ("HP901", 0, "error"), ("HP902", 1, "warning"), ("HP902", 1, "warning"),
+        ("HP901", 0, "error"),
+        ("HP902", 1, "warning"),
+        ("HP902", 1, "warning"),
         ("HP903", 2, "note"),
     ]
     assert res[0]["message"] == {"text": "image python:3.12 is not pinned"}
@@ -416,8 +525,9 @@ def test_sarif_is_schema_valid_with_exact_key_fields(
         assert re.fullmatch(r"[0-9a-f]{32}:1", r["partialFingerprints"]["primaryLocationLineHash"])
 
 
-def test_sarif_lists_rules_without_results_and_empty_runs(tmp_path: Path,
-                                                          sarif_validator: Draft7Validator) -> None:
+def test_sarif_lists_rules_without_results_and_empty_runs(
+    tmp_path: Path, sarif_validator: Draft7Validator
+) -> None:
     log = sarif([], tmp_path)
     sarif_validator.validate(log)
     rules = log["runs"][0]["tool"]["driver"]["rules"]
@@ -435,12 +545,36 @@ def test_sarif_fingerprints_ignore_lines_and_keep_duplicates_apart(
         return [r["partialFingerprints"]["primaryLocationLineHash"] for r in results]
 
     base = sample()[0]
-    moved = finding(base.code, base.name, base.severity, base.message, base.path, (9, 2, 9, 13),
-                    base.fix, base.subject)
-    other = finding(base.code, base.name, base.severity, base.message, base.path, (1, 6, 1, 17),
-                    base.fix, "python:3.13")
-    elsewhere = finding(base.code, base.name, base.severity, base.message, "z/Dockerfile",
-                        (1, 6, 1, 17), base.fix, base.subject)
+    moved = finding(
+        base.code,
+        base.name,
+        base.severity,
+        base.message,
+        base.path,
+        (9, 2, 9, 13),
+        base.fix,
+        base.subject,
+    )
+    other = finding(
+        base.code,
+        base.name,
+        base.severity,
+        base.message,
+        base.path,
+        (1, 6, 1, 17),
+        base.fix,
+        "python:3.13",
+    )
+    elsewhere = finding(
+        base.code,
+        base.name,
+        base.severity,
+        base.message,
+        "z/Dockerfile",
+        (1, 6, 1, 17),
+        base.fix,
+        base.subject,
+    )
     assert fp(base) == fp(moved)
     assert fp(base) != fp(other) and fp(base) != fp(elsewhere)
     first, second = fp(base, moved)
@@ -449,20 +583,40 @@ def test_sarif_fingerprints_ignore_lines_and_keep_duplicates_apart(
 
 def test_sarif_never_writes_the_subject(tmp_path: Path) -> None:
     secret = "s3cr3t-token-value"
-    f = finding("HP901", "dummy-unpinned-image", Severity.ERROR, "a secret is set", "Dockerfile",
-                (1, 1, 1, 5), subject=secret)
+    f = finding(
+        "HP901",
+        "dummy-unpinned-image",
+        Severity.ERROR,
+        "a secret is set",
+        "Dockerfile",
+        (1, 1, 1, 5),
+        subject=secret,
+    )
     assert secret not in out("sarif", [f], rules=RULES, root=str(tmp_path))
 
 
-def test_sarif_paths_regions_and_unknown_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               sarif_validator: Draft7Validator) -> None:
+def test_sarif_paths_regions_and_unknown_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sarif_validator: Draft7Validator
+) -> None:
     monkeypatch.chdir(tmp_path)
     outside = str(tmp_path.parent / "elsewhere" / "Dockerfile")
     fs = [
-        finding("HP901", "dummy-unpinned-image", Severity.ERROR, "m", "100%/x y#z.Dockerfile",
-                (1, 1, 1, 2)),
-        finding("HP901", "dummy-unpinned-image", Severity.ERROR, "m",
-                str(tmp_path / "abs" / "Dockerfile"), (2, 7, 2, 3)),  # end before start: clamped
+        finding(
+            "HP901",
+            "dummy-unpinned-image",
+            Severity.ERROR,
+            "m",
+            "100%/x y#z.Dockerfile",
+            (1, 1, 1, 2),
+        ),
+        finding(
+            "HP901",
+            "dummy-unpinned-image",
+            Severity.ERROR,
+            "m",
+            str(tmp_path / "abs" / "Dockerfile"),
+            (2, 7, 2, 3),
+        ),  # end before start: clamped
         finding("HP001", "unparsable-file", Severity.ERROR, "cannot parse", outside, (1, 1, 1, 1)),
     ]
     log = sarif(fs, tmp_path, rules=[DummyError])
@@ -470,7 +624,9 @@ def test_sarif_paths_regions_and_unknown_rules(tmp_path: Path, monkeypatch: pyte
     run = log["runs"][0]
     locs = [r["locations"][0]["physicalLocation"] for r in run["results"]]
     assert locs[0]["artifactLocation"] == {
-        "uri": "100%25/x%20y%23z.Dockerfile", "uriBaseId": "%SRCROOT%"}
+        "uri": "100%25/x%20y%23z.Dockerfile",
+        "uriBaseId": "%SRCROOT%",
+    }
     assert locs[1]["artifactLocation"] == {"uri": "abs/Dockerfile", "uriBaseId": "%SRCROOT%"}
     assert locs[1]["region"] == {"startLine": 2, "startColumn": 7, "endLine": 2, "endColumn": 7}
     assert locs[2]["artifactLocation"] == {"uri": Path(outside).as_uri()}
@@ -489,8 +645,9 @@ def test_sarif_schema_catches_invalid_logs(
     assert sarif_validator.is_valid(good)
     for mutate in (
         lambda d: d["runs"][0]["results"][0].__setitem__("level", "info"),
-        lambda d: d["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
-        .__setitem__("startColumn", 0),
+        lambda d: d["runs"][0]["results"][0]["locations"][0]["physicalLocation"][
+            "region"
+        ].__setitem__("startColumn", 0),
         lambda d: d["runs"][0]["tool"]["driver"]["rules"][0].pop("id"),
         lambda d: d.__setitem__("version", "2.0.0"),
     ):
@@ -518,8 +675,14 @@ def test_sarif_with_the_real_rules(tmp_path: Path, sarif_validator: Draft7Valida
 def test_github_exact_lines_with_escaping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     fs = sample() + [
-        finding("HP902", "dummy-add", Severity.WARNING, "50% done:\nyes, really",
-                "we,ird:100%/Dockerfile", (7, 2, 7, 9)),
+        finding(
+            "HP902",
+            "dummy-add",
+            Severity.WARNING,
+            "50% done:\nyes, really",
+            "we,ird:100%/Dockerfile",
+            (7, 2, 7, 9),
+        ),
     ]
     assert out("github", fs, root=str(tmp_path)).splitlines() == [
         "::error file=a/Dockerfile,line=1,col=6,endLine=1,endColumn=17,"

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import run_cli
-from registry_support import (  # noqa: F401 - fixtures
+from registry_support import (
     FaultProxy,
     Registry,
     fault_proxy,
@@ -46,8 +45,12 @@ SUB = "FROM HOST/e2e/python:3.12\r\nFROM HOST/e2e/python:9.9 AS gone\r\nCOPY --f
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {"HARDPIN_OFFLINE": "", "HARDPIN_CACHE_DIR": str(tmp_path / "cache"),
-            "DOCKER_CONFIG": str(tmp_path / "no-docker-config"), **extra}
+    return {
+        "HARDPIN_OFFLINE": "",
+        "HARDPIN_CACHE_DIR": str(tmp_path / "cache"),
+        "DOCKER_CONFIG": str(tmp_path / "no-docker-config"),
+        **extra,
+    }
 
 
 def _images(reg: Registry) -> dict[str, dict[str, Any]]:
@@ -69,8 +72,9 @@ def _project(tmp_path: Path, host: str) -> Path:
     return root
 
 
-def test_fix_pins_every_site_to_the_index_digest(fault_proxy: FaultProxy, registry_anon: Registry,
-                                                  tmp_path: Path) -> None:
+def test_fix_pins_every_site_to_the_index_digest(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     d = {k: v["digest"] for k, v in _images(registry_anon).items()}
     host = fault_proxy.host
     root = _project(tmp_path, host)
@@ -92,9 +96,11 @@ def test_fix_pins_every_site_to_the_index_digest(fault_proxy: FaultProxy, regist
     assert (root / "Dockerfile").read_text() == expected
     # the other file: CRLF kept, the missing tag left alone, the rest pinned
     sub = (root / "sub" / "Dockerfile").read_bytes().decode()
-    assert sub == (f"FROM {host}/e2e/python:3.12@{d['python:3.12']}\r\n"
-                   f"FROM {host}/e2e/python:9.9 AS gone\r\n"
-                   f"COPY --from={host}/e2e/uv:0.4@{d['uv:0.4']} / /\r\n")
+    assert sub == (
+        f"FROM {host}/e2e/python:3.12@{d['python:3.12']}\r\n"
+        f"FROM {host}/e2e/python:9.9 AS gone\r\n"
+        f"COPY --from={host}/e2e/uv:0.4@{d['uv:0.4']} / /\r\n"
+    )
     assert r.returncode == 1
     assert r.stderr.splitlines() == [
         f"sub/Dockerfile:2:6: HP101 cannot fix: {host}/e2e/python:9.9: tag not found (HTTP 404)"
@@ -103,11 +109,16 @@ def test_fix_pins_every_site_to_the_index_digest(fault_proxy: FaultProxy, regist
     # every distinct reference asked once, with one GET, across both files
     gets = sorted(p for m, p, _s in fault_proxy.log if m == "GET")
     assert len(fault_proxy.log) == len(gets) == 6
-    assert gets == sorted({
-        "/v2/e2e/python/manifests/3.12", "/v2/e2e/python/manifests/3.12-slim",
-        "/v2/e2e/uv/manifests/0.4", "/v2/e2e/alpine/manifests/3.20",
-        "/v2/e2e/busybox/manifests/latest", "/v2/e2e/python/manifests/9.9",
-    })
+    assert gets == sorted(
+        {
+            "/v2/e2e/python/manifests/3.12",
+            "/v2/e2e/python/manifests/3.12-slim",
+            "/v2/e2e/uv/manifests/0.4",
+            "/v2/e2e/alpine/manifests/3.20",
+            "/v2/e2e/busybox/manifests/latest",
+            "/v2/e2e/python/manifests/9.9",
+        }
+    )
 
     # a second --fix changes nothing; answers come from the cache (the 404 is asked again)
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
@@ -120,13 +131,23 @@ def test_fix_pins_every_site_to_the_index_digest(fault_proxy: FaultProxy, regist
     # --offline answers from the cache alone
     fault_proxy.clear()
     (root / "Dockerfile").write_text(DOCKERFILE.replace("HOST", host))
-    off = run_cli("check", "--fix", "--offline", "--select", "HP101", "Dockerfile", cwd=root,
-                  env=_env(tmp_path))
+    off = run_cli(
+        "check",
+        "--fix",
+        "--offline",
+        "--select",
+        "HP101",
+        "Dockerfile",
+        cwd=root,
+        env=_env(tmp_path),
+    )
     assert (root / "Dockerfile").read_text() == expected and off.returncode == 0
     assert fault_proxy.requests == 0
 
 
-def test_diff_and_unreachable_registry_write_nothing(registry_anon: Registry, tmp_path: Path) -> None:
+def test_diff_and_unreachable_registry_write_nothing(
+    registry_anon: Registry, tmp_path: Path
+) -> None:
     _images(registry_anon)
     root = _project(tmp_path, registry_anon.host)
     original = (root / "Dockerfile").read_text()
@@ -138,13 +159,21 @@ def test_diff_and_unreachable_registry_write_nothing(registry_anon: Registry, tm
     dead = "127.0.0.1:9"
     (root / "Dockerfile").write_text(original.replace(registry_anon.host, dead))
     (root / ".hardpin.toml").write_text(f'insecure-registries = ["{dead}"]\n')
-    r = run_cli("check", "--fix", "--select", "HP101", "Dockerfile", cwd=root, env=_env(tmp_path / "x"))
+    r = run_cli(
+        "check", "--fix", "--select", "HP101", "Dockerfile", cwd=root, env=_env(tmp_path / "x")
+    )
     assert r.returncode == 1
     assert (root / "Dockerfile").read_text() == original.replace(registry_anon.host, dead)
     errors = r.stderr.splitlines()
     assert len(errors) == 6
-    assert all(re.fullmatch(r"Dockerfile:\d+:\d+: HP101 cannot fix: 127\.0\.0\.1:9/e2e/\S+: "
-                            r"http://127\.0\.0\.1:9/v2/\S+: connection refused", e) for e in errors), errors
+    assert all(
+        re.fullmatch(
+            r"Dockerfile:\d+:\d+: HP101 cannot fix: 127\.0\.0\.1:9/e2e/\S+: "
+            r"http://127\.0\.0\.1:9/v2/\S+: connection refused",
+            e,
+        )
+        for e in errors
+    ), errors
 
 
 def test_plain_http_registry_must_be_listed(registry_anon: Registry, tmp_path: Path) -> None:
@@ -155,7 +184,7 @@ def test_plain_http_registry_must_be_listed(registry_anon: Registry, tmp_path: P
     assert r.returncode == 1
     # not listed: spoken to over TLS, which a plain-HTTP registry cannot answer
     assert len(r.stderr.splitlines()) == 6
-    assert f"serves plain HTTP, list it in `insecure-registries`" in r.stderr
+    assert "serves plain HTTP, list it in `insecure-registries`" in r.stderr
     assert "sha256" not in (root / "Dockerfile").read_text()
 
 
@@ -173,9 +202,18 @@ def test_credentials_from_docker_config(registry_basic: Registry, tmp_path: Path
     cfg.mkdir()
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
     (cfg / "config.json").write_text(json.dumps({"auths": {registry_basic.host: {"auth": auth}}}))
-    r = run_cli("check", "--fix", "--refresh", "--verbose", "Dockerfile", cwd=root,
-                env={**env, "DOCKER_CONFIG": str(cfg)})
-    assert (root / "Dockerfile").read_text() == f"FROM {registry_basic.host}/e2e/private:1.0@{pushed['digest']}\n"
+    r = run_cli(
+        "check",
+        "--fix",
+        "--refresh",
+        "--verbose",
+        "Dockerfile",
+        cwd=root,
+        env={**env, "DOCKER_CONFIG": str(cfg)},
+    )
+    assert (
+        root / "Dockerfile"
+    ).read_text() == f"FROM {registry_basic.host}/e2e/private:1.0@{pushed['digest']}\n"
     # --verbose says what it did (the 401 challenge, then the request with credentials)...
     assert "1 lookups (0 failed), 2 requests" in r.stderr
     for stream in (no_creds.stdout, no_creds.stderr, r.stdout, r.stderr):
@@ -193,9 +231,11 @@ def test_update_moves_stale_digests_and_keeps_single_platform_pins(
     root.mkdir()
     (root / ".hardpin.toml").write_text(f'insecure-registries = ["{host}"]\n')
     arm = old_list["children"]["linux/arm64"]
-    text = (f"FROM {host}/upd/python:3.12@{old_index['digest']}\n"
-            f"FROM --platform=linux/arm64 {host}/upd/slim:1@{arm} AS arm\n"
-            f"FROM {host}/upd/steady:1@{steady['digest']}\n")
+    text = (
+        f"FROM {host}/upd/python:3.12@{old_index['digest']}\n"
+        f"FROM --platform=linux/arm64 {host}/upd/slim:1@{arm} AS arm\n"
+        f"FROM {host}/upd/steady:1@{steady['digest']}\n"
+    )
     (root / "Dockerfile").write_text(text)
     env = _env(tmp_path)
 
@@ -217,7 +257,8 @@ def test_update_moves_stale_digests_and_keeps_single_platform_pins(
     assert (root / "Dockerfile").read_text() == (
         f"FROM {host}/upd/python:3.12@{new_index['digest']}\n"
         f"FROM --platform=linux/arm64 {host}/upd/slim:1@{new_arm} AS arm\n"
-        f"FROM {host}/upd/steady:1@{steady['digest']}\n")
+        f"FROM {host}/upd/steady:1@{steady['digest']}\n"
+    )
     assert run_cli("update", "--check", cwd=root, env=env).returncode == 0
 
 
@@ -234,18 +275,33 @@ def test_online_checks_hp601_hp602(registry_anon: Registry, tmp_path: Path) -> N
         f"FROM {host}/onl/app:1@{cur['digest']}\n"
         f"FROM {host}/onl/app:2@{old['digest']}\n"
         f"FROM {host}/onl/app@{missing}\n"
-        f"FROM {host}/onl/app:1@{missing}\n")
-    r = run_cli("check", "--online", "--format", "json", "--select", "HP6", "Dockerfile", cwd=root,
-                env=_env(tmp_path))
+        f"FROM {host}/onl/app:1@{missing}\n"
+    )
+    r = run_cli(
+        "check",
+        "--online",
+        "--format",
+        "json",
+        "--select",
+        "HP6",
+        "Dockerfile",
+        cwd=root,
+        env=_env(tmp_path),
+    )
     found = [(f["code"], f["line"], f["column"]) for f in json.loads(r.stdout)["findings"]]
     assert found == [("HP602", 2, 6), ("HP601", 3, 6), ("HP601", 4, 6)]
     assert r.returncode == 1
     # whether line 4's tag moved cannot be told: its pinned manifest, which says its
     # platform, is gone. Not a verdict: one line says so, and HP601 has the finding
-    assert re.fullmatch(rf"Dockerfile:4:6: HP602 cannot check: {host}/onl/app@{missing}: "
-                        r"manifest not found \(HTTP 404\)\n", r.stderr), r.stderr
+    assert re.fullmatch(
+        rf"Dockerfile:4:6: HP602 cannot check: {host}/onl/app@{missing}: "
+        r"manifest not found \(HTTP 404\)\n",
+        r.stderr,
+    ), r.stderr
     # offline lint never runs them
-    off = run_cli("check", "--format", "json", "--select", "HP6", "Dockerfile", cwd=root, env=_env(tmp_path))
+    off = run_cli(
+        "check", "--format", "json", "--select", "HP6", "Dockerfile", cwd=root, env=_env(tmp_path)
+    )
     assert json.loads(off.stdout)["findings"] == [] and off.returncode == 0
 
 
@@ -304,7 +360,9 @@ def test_online_checks_are_not_verdicts_when_the_registry_cannot_answer(tmp_path
     assert "HP601" not in r.stdout and "HP602" not in r.stdout
     assert r.returncode == 1
     assert [ln.split(": ", 2)[1] for ln in r.stderr.splitlines()] == [
-        "HP601 cannot check", "HP602 cannot check"]
+        "HP601 cannot check",
+        "HP602 cannot check",
+    ]
 
 
 def test_check_fix_online_never_moves_a_digest(registry_anon: Registry, tmp_path: Path) -> None:
@@ -317,13 +375,15 @@ def test_check_fix_online_never_moves_a_digest(registry_anon: Registry, tmp_path
     (root / ".hardpin.toml").write_text(f'insecure-registries = ["{host}"]\n')
     text = f"FROM {host}/nomove/app:1@{old['digest']}\nFROM {host}/nomove/new:1 AS b\n"
     (root / "Dockerfile").write_text(text)
-    r = run_cli("check", "--fix", "--online", "--format", "json", "Dockerfile", cwd=root,
-                env=_env(tmp_path))
+    r = run_cli(
+        "check", "--fix", "--online", "--format", "json", "Dockerfile", cwd=root, env=_env(tmp_path)
+    )
     lines = (root / "Dockerfile").read_text().splitlines()
     assert lines[0] == text.splitlines()[0]  # the stale pin stays: moving it is `hardpin update`
     assert "@sha256:" in lines[1]  # the unpinned one is pinned
     found = [(f["code"], f["line"]) for f in json.loads(r.stdout)["findings"]]
     # the stale pin is reported; the fresh pin is not (it was never asked about as a pin)
-    assert ("HP602", 1) in found and all(code not in ("HP601", "HP602") or line == 1
-                                          for code, line in found)
+    assert ("HP602", 1) in found and all(
+        code not in ("HP601", "HP602") or line == 1 for code, line in found
+    )
     assert r.stderr == ""

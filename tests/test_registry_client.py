@@ -16,6 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from registry_support import (
+    KINDS,
+    REFRESH_TOKENS,
+    USERS,
+    FaultProxy,
+    Registry,
+    fault_proxy,
+    move_tag,
+    push_image,
+    registry_anon,
+    registry_basic,
+    registry_token,
+    retag,
+    token_server,
+)
 
 from hardpin.online.auth import (
     Credentials,
@@ -34,25 +49,14 @@ from hardpin.online.registry import (
     RegistryError,
 )
 from hardpin.refs import parse_image
-from registry_support import (  # noqa: F401 - fixtures
-    KINDS,
-    REFRESH_TOKENS,
-    USERS,
-    FaultProxy,
-    Registry,
-    fault_proxy,
-    move_tag,
-    push_image,
-    registry_anon,
-    registry_basic,
-    registry_token,
-    retag,
-    token_server,
-)
 
 REPO = "hardpin/app"
-MEDIA = {"docker": DOCKER_MANIFEST, "oci": OCI_MANIFEST, "oci-index": OCI_INDEX,
-         "docker-list": DOCKER_MANIFEST_LIST}
+MEDIA = {
+    "docker": DOCKER_MANIFEST,
+    "oci": OCI_MANIFEST,
+    "oci-index": OCI_INDEX,
+    "docker-list": DOCKER_MANIFEST_LIST,
+}
 ALICE = USERS["alice"]
 _PUSHED: dict[str, dict[str, dict[str, Any]]] = {}
 
@@ -80,12 +84,22 @@ def _close_connections() -> Any:
         _OPEN.pop().close()  # this thread's kept-alive connections
 
 
-def make_client(tmp_path: Path, *hosts: str, auth: Any = None, timeout: float = 5.0,
-                retries: int = 2, cache: Cache | None = None, **kw: Any) -> RegistryClient:
+def make_client(
+    tmp_path: Path,
+    *hosts: str,
+    auth: Any = None,
+    timeout: float = 5.0,
+    retries: int = 2,
+    cache: Cache | None = None,
+    **kw: Any,
+) -> RegistryClient:
     http = new_http(timeout=timeout, retries=retries, backoff=0.01, insecure_hosts=frozenset(hosts))
     return RegistryClient(
-        http, cache or Cache(str(tmp_path / "cache")), insecure_registries=hosts,
-        auth=auth if auth is not None else StaticKeychain(), **kw,
+        http,
+        cache or Cache(str(tmp_path / "cache")),
+        insecure_registries=hosts,
+        auth=auth if auth is not None else StaticKeychain(),
+        **kw,
     )
 
 
@@ -141,8 +155,10 @@ def test_manifest_exists_and_blob(setup: tuple[Registry, RegistryClient]) -> Non
     ref = parse_image(reg.ref(REPO, "oci-index"))
     desc, index = client.manifest(ref, pushed["digest"])
     assert desc.digest == pushed["digest"] and desc.media_type == OCI_INDEX
-    children = {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"]
-                for m in index["manifests"]}
+    children = {
+        f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"]
+        for m in index["manifests"]
+    }
     assert children == pushed["children"]
     child, manifest = client.manifest(ref, pushed["children"]["linux/arm64"])
     assert child.media_type == OCI_MANIFEST
@@ -180,7 +196,10 @@ def test_invalid_references(tmp_path: Path) -> None:
 def test_api_endpoints(tmp_path: Path) -> None:
     client = make_client(tmp_path, "localhost:5000")
     assert client.api_base(parse_image("alpine:3")) == "https://registry-1.docker.io"
-    assert client.api_base(parse_image("index.docker.io/library/alpine")) == "https://registry-1.docker.io"
+    assert (
+        client.api_base(parse_image("index.docker.io/library/alpine"))
+        == "https://registry-1.docker.io"
+    )
     assert client.api_base(parse_image("localhost:5000/a/b:1")) == "http://localhost:5000"
     assert client.api_base(parse_image("127.0.0.1:5000/a")) == "https://127.0.0.1:5000"
     assert client.api_base(parse_image("ghcr.io/o/i:1")) == "https://ghcr.io"
@@ -199,20 +218,26 @@ def _proxied(proxy: FaultProxy, tmp_path: Path, **kw: Any) -> RegistryClient:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_get_mode_resolves_with_one_verified_request(fault_proxy: FaultProxy, registry_anon: Registry,
-                                                     tmp_path: Path, kind: str) -> None:
+def test_get_mode_resolves_with_one_verified_request(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path, kind: str
+) -> None:
     pushed = images(registry_anon)[kind]
     client = make_client(tmp_path, fault_proxy.host)
     desc = client.resolve(fault_proxy.ref(REPO, kind))
-    assert (desc.digest, desc.media_type, desc.size) == (pushed["digest"], MEDIA[kind], pushed["size"])
+    assert (desc.digest, desc.media_type, desc.size) == (
+        pushed["digest"],
+        MEDIA[kind],
+        pushed["size"],
+    )
     assert [(m, p) for m, p, _s in fault_proxy.log] == [("GET", f"/v2/{REPO}/manifests/{kind}")]
     # the manifest came with it: reading it by digest needs no request
     assert client.manifest(fault_proxy.ref(REPO), pushed["digest"])[0].digest == pushed["digest"]
     assert fault_proxy.requests == 1
 
 
-def test_get_mode_refuses_a_wrong_digest(fault_proxy: FaultProxy, registry_anon: Registry,
-                                         tmp_path: Path) -> None:
+def test_get_mode_refuses_a_wrong_digest(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     images(registry_anon)
     fault_proxy.add("wrong_digest")
     with pytest.raises(RegistryError, match="refusing"):
@@ -220,8 +245,9 @@ def test_get_mode_refuses_a_wrong_digest(fault_proxy: FaultProxy, registry_anon:
 
 
 @pytest.mark.parametrize("kind", ["docker", "oci-index", "docker-list"])
-def test_missing_digest_header_falls_back_to_get(fault_proxy: FaultProxy, registry_anon: Registry,
-                                                 tmp_path: Path, kind: str) -> None:
+def test_missing_digest_header_falls_back_to_get(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path, kind: str
+) -> None:
     pushed = images(registry_anon)[kind]
     fault_proxy.add("no_digest")
     desc = _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, kind))
@@ -229,24 +255,31 @@ def test_missing_digest_header_falls_back_to_get(fault_proxy: FaultProxy, regist
     assert ("GET", f"/v2/{REPO}/manifests/{kind}", 200) in fault_proxy.log
 
 
-def test_unexpected_content_type_falls_back_to_get(fault_proxy: FaultProxy, registry_anon: Registry,
-                                                   tmp_path: Path) -> None:
+def test_unexpected_content_type_falls_back_to_get(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     pushed = images(registry_anon)["oci-index"]
     fault_proxy.add("header", name="Content-Type", value="application/json")
     desc = _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, "oci-index"))
     assert desc.digest == pushed["digest"] and desc.media_type == OCI_INDEX
 
 
-def test_schema1_is_refused(fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path) -> None:
+def test_schema1_is_refused(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     images(registry_anon)
-    fault_proxy.add("header", name="Content-Type",
-                    value="application/vnd.docker.distribution.manifest.v1+prettyjws")
+    fault_proxy.add(
+        "header",
+        name="Content-Type",
+        value="application/vnd.docker.distribution.manifest.v1+prettyjws",
+    )
     with pytest.raises(RegistryError, match="schema 1"):
         _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, "docker"))
 
 
-def test_wrong_digest_header_is_never_returned(fault_proxy: FaultProxy, registry_anon: Registry,
-                                               tmp_path: Path) -> None:
+def test_wrong_digest_header_is_never_returned(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     pushed = images(registry_anon)["docker-list"]
     client = _proxied(fault_proxy, tmp_path)
     fault_proxy.add("wrong_digest")
@@ -275,22 +308,30 @@ def test_wrong_digest_header_is_never_returned(fault_proxy: FaultProxy, registry
     assert client.manifest(fault_proxy.ref(REPO), pushed["digest"])[0].digest == pushed["digest"]
 
 
-def test_429_with_retry_after_then_success(fault_proxy: FaultProxy, registry_anon: Registry,
-                                           tmp_path: Path) -> None:
+def test_429_with_retry_after_then_success(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     pushed = images(registry_anon)["docker"]
     fault_proxy.add("status", status=429, retry_after="0", count=2)
-    assert _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, "docker")).digest == pushed["digest"]
+    assert (
+        _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, "docker")).digest
+        == pushed["digest"]
+    )
     assert [s for _m, _p, s in fault_proxy.log][:2] == [429, 429]
 
 
 def test_500_then_success(fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path) -> None:
     pushed = images(registry_anon)["oci"]
     fault_proxy.add("status", status=500, count=2)
-    assert _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, "oci")).digest == pushed["digest"]
+    assert (
+        _proxied(fault_proxy, tmp_path).resolve(fault_proxy.ref(REPO, "oci")).digest
+        == pushed["digest"]
+    )
 
 
-def test_500_forever_gives_a_clear_error(fault_proxy: FaultProxy, registry_anon: Registry,
-                                         tmp_path: Path) -> None:
+def test_500_forever_gives_a_clear_error(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     images(registry_anon)
     fault_proxy.add("status", status=500)
     with pytest.raises(RegistryError) as err:
@@ -301,45 +342,64 @@ def test_500_forever_gives_a_clear_error(fault_proxy: FaultProxy, registry_anon:
     digest = images(registry_anon)["docker"]["digest"]
     with pytest.raises(RegistryError) as err:
         _proxied(fault_proxy, tmp_path, retries=0).manifest(fault_proxy.ref(REPO), digest)
-    assert str(err.value) == (f"{fault_proxy.host}/{REPO}@{digest}: the registry answered "
-                              "HTTP 500 UNKNOWN: injected fault")
+    assert str(err.value) == (
+        f"{fault_proxy.host}/{REPO}@{digest}: the registry answered "
+        "HTTP 500 UNKNOWN: injected fault"
+    )
 
 
-def test_429_forever_says_rate_limited(fault_proxy: FaultProxy, registry_anon: Registry,
-                                       tmp_path: Path) -> None:
+def test_429_forever_says_rate_limited(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     fault_proxy.add("status", status=429, retry_after="0")
     with pytest.raises(RegistryError, match=r"HTTP 429 \(rate limited\)"):
         _proxied(fault_proxy, tmp_path, retries=1).resolve(fault_proxy.ref(REPO, "docker"))
-    with pytest.raises(RegistryError, match=r"HTTP 429 TOOMANYREQUESTS: injected fault \(rate limited\)"):
-        _proxied(fault_proxy, tmp_path, retries=0).blob(fault_proxy.ref(REPO), "sha256:" + "3" * 64, 100)
+    with pytest.raises(
+        RegistryError, match=r"HTTP 429 TOOMANYREQUESTS: injected fault \(rate limited\)"
+    ):
+        _proxied(fault_proxy, tmp_path, retries=0).blob(
+            fault_proxy.ref(REPO), "sha256:" + "3" * 64, 100
+        )
 
 
-def test_dropped_connection_is_retried(fault_proxy: FaultProxy, registry_anon: Registry,
-                                       tmp_path: Path) -> None:
+def test_dropped_connection_is_retried(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     pushed = images(registry_anon)["oci-index"]
     fault_proxy.add("drop", count=3)
-    assert _proxied(fault_proxy, tmp_path, retries=3).resolve(
-        fault_proxy.ref(REPO, "oci-index")).digest == pushed["digest"]
+    assert (
+        _proxied(fault_proxy, tmp_path, retries=3)
+        .resolve(fault_proxy.ref(REPO, "oci-index"))
+        .digest
+        == pushed["digest"]
+    )
     assert fault_proxy.log[0][2] == 0
 
 
-def test_slow_registry_times_out(fault_proxy: FaultProxy, registry_anon: Registry,
-                                 tmp_path: Path) -> None:
+def test_slow_registry_times_out(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     fault_proxy.add("delay", seconds=5.0)
     with pytest.raises(RegistryError, match="timed out"):
-        _proxied(fault_proxy, tmp_path, timeout=0.2, retries=1).resolve(fault_proxy.ref(REPO, "docker"))
+        _proxied(fault_proxy, tmp_path, timeout=0.2, retries=1).resolve(
+            fault_proxy.ref(REPO, "docker")
+        )
 
 
-def test_plain_http_only_to_listed_hosts(fault_proxy: FaultProxy, registry_anon: Registry,
-                                         tmp_path: Path) -> None:
+def test_plain_http_only_to_listed_hosts(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     images(registry_anon)
     # not listed: hardpin speaks TLS, which a plain-HTTP registry cannot answer
     client = make_client(tmp_path, retries=0)
     with pytest.raises(RegistryError, match="insecure-registries"):
         client.resolve(fault_proxy.ref(REPO, "docker"))
     # an Http that would allow plain HTTP everywhere changes nothing: the client picks https
-    lax = RegistryClient(new_http(timeout=2, retries=0, insecure_hosts=None), Cache(str(tmp_path / "c2")),
-                         auth=StaticKeychain())
+    lax = RegistryClient(
+        new_http(timeout=2, retries=0, insecure_hosts=None),
+        Cache(str(tmp_path / "c2")),
+        auth=StaticKeychain(),
+    )
     with pytest.raises(RegistryError):
         lax.resolve(fault_proxy.ref(REPO, "docker"))
     assert fault_proxy.requests == 0  # no plain-HTTP request reached the registry
@@ -357,7 +417,9 @@ def _token_client(reg: Registry, tmp_path: Path, **kw: Any) -> RegistryClient:
     return make_client(tmp_path, reg.host, reg.token_server.host, **kw)
 
 
-def test_tokens_are_reused_per_scope(registry_token: Registry, token_server: Any, tmp_path: Path) -> None:
+def test_tokens_are_reused_per_scope(
+    registry_token: Registry, token_server: Any, tmp_path: Path
+) -> None:
     pushed = images(registry_token)
     push_image(registry_token, "hardpin/other", "v1", "docker")
     client = _token_client(registry_token, tmp_path)
@@ -371,8 +433,9 @@ def test_tokens_are_reused_per_scope(registry_token: Registry, token_server: Any
     assert token_server.issued == 2  # another repository, another scope
 
 
-def test_concurrent_lookups_share_one_token(registry_token: Registry, token_server: Any,
-                                            tmp_path: Path) -> None:
+def test_concurrent_lookups_share_one_token(
+    registry_token: Registry, token_server: Any, tmp_path: Path
+) -> None:
     images(registry_token)
     client = _token_client(registry_token, tmp_path)
     refs = [registry_token.ref(REPO, KINDS[i % len(KINDS)]) for i in range(32)]
@@ -391,7 +454,8 @@ def test_concurrent_lookups_share_one_token(registry_token: Registry, token_serv
     for t in threads:
         t.join()
     assert [digests.get(i) for i in range(32)] == [
-        images(registry_token)[KINDS[i % len(KINDS)]]["digest"] for i in range(32)]
+        images(registry_token)[KINDS[i % len(KINDS)]]["digest"] for i in range(32)
+    ]
     assert token_server.issued == 1
 
 
@@ -418,8 +482,9 @@ def test_token_expiry(registry_token: Registry, token_server: Any, tmp_path: Pat
     assert token_server.issued == 3
 
 
-def test_private_repository_needs_credentials(registry_token: Registry, token_server: Any,
-                                              tmp_path: Path) -> None:
+def test_private_repository_needs_credentials(
+    registry_token: Registry, token_server: Any, tmp_path: Path
+) -> None:
     pushed = images(registry_token)["docker-list"]
     token_server.anonymous_pull = False
     with pytest.raises(RegistryError, match=r"insufficient_scope.*no credentials"):
@@ -429,20 +494,24 @@ def test_private_repository_needs_credentials(registry_token: Registry, token_se
     assert token_server.requests[-1][1] == "alice"
 
 
-def test_identity_token_uses_the_oauth2_refresh_flow(registry_token: Registry, token_server: Any,
-                                                     tmp_path: Path) -> None:
+def test_identity_token_uses_the_oauth2_refresh_flow(
+    registry_token: Registry, token_server: Any, tmp_path: Path
+) -> None:
     pushed = images(registry_token)["oci"]
     token_server.anonymous_pull = False
     refresh = next(iter(REFRESH_TOKENS))
-    cfg = write_config(tmp_path / "docker", {"auths": {registry_token.host: {"identitytoken": refresh}}})
+    cfg = write_config(
+        tmp_path / "docker", {"auths": {registry_token.host: {"identitytoken": refresh}}}
+    )
     keychain = Keychain(env={"DOCKER_CONFIG": str(cfg.parent)})
     client = _token_client(registry_token, tmp_path, auth=keychain)
     assert client.resolve(registry_token.ref(REPO, "oci")).digest == pushed["digest"]
     assert token_server.requests[-1][:2] == ("POST", "alice")
 
 
-def test_token_realm_over_plain_http_must_be_listed(registry_token: Registry, token_server: Any,
-                                                    tmp_path: Path) -> None:
+def test_token_realm_over_plain_http_must_be_listed(
+    registry_token: Registry, token_server: Any, tmp_path: Path
+) -> None:
     images(registry_token)
     client = make_client(tmp_path, registry_token.host)  # the token server's host is not listed
     with pytest.raises(RegistryError, match="refusing plain HTTP to the token realm"):
@@ -482,15 +551,25 @@ def _basic_client(reg: Registry, tmp_path: Path, env: dict[str, str]) -> Registr
 def test_docker_config_auths(registry_basic: Registry, tmp_path: Path) -> None:
     pushed = images(registry_basic)["docker"]
     ref = registry_basic.ref(REPO, "docker")
-    d1 = write_config(tmp_path / "d1", {"auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}})
-    assert _basic_client(registry_basic, tmp_path / "1", {"DOCKER_CONFIG": str(d1.parent)}).resolve(
-        ref).digest == pushed["digest"]
+    d1 = write_config(
+        tmp_path / "d1", {"auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}}
+    )
+    assert (
+        _basic_client(registry_basic, tmp_path / "1", {"DOCKER_CONFIG": str(d1.parent)})
+        .resolve(ref)
+        .digest
+        == pushed["digest"]
+    )
     # username/password fields, a key with a scheme; found through $HOME/.docker
     home = tmp_path / "home"
-    write_config(home / ".docker", {"auths": {f"https://{registry_basic.host}/v2/": {
-        "username": "alice", "password": ALICE}}})
-    assert _basic_client(registry_basic, tmp_path / "2", {"HOME": str(home)}).resolve(
-        ref).digest == pushed["digest"]
+    write_config(
+        home / ".docker",
+        {"auths": {f"https://{registry_basic.host}/v2/": {"username": "alice", "password": ALICE}}},
+    )
+    assert (
+        _basic_client(registry_basic, tmp_path / "2", {"HOME": str(home)}).resolve(ref).digest
+        == pushed["digest"]
+    )
 
 
 def test_cred_helpers_and_creds_store(registry_basic: Registry, tmp_path: Path) -> None:
@@ -501,22 +580,34 @@ def test_cred_helpers_and_creds_store(registry_basic: Registry, tmp_path: Path) 
     _helper(bindir, "empty", {}, calls)
     path = f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
     # credHelpers[host] wins over credsStore and auths
-    cfg = write_config(tmp_path / "h", {
-        "credHelpers": {registry_basic.host: "test"}, "credsStore": "empty",
-        "auths": {registry_basic.host: {"auth": b64("alice:wrong-password")}},
-    })
+    cfg = write_config(
+        tmp_path / "h",
+        {
+            "credHelpers": {registry_basic.host: "test"},
+            "credsStore": "empty",
+            "auths": {registry_basic.host: {"auth": b64("alice:wrong-password")}},
+        },
+    )
     env = {"DOCKER_CONFIG": str(cfg.parent), "PATH": path}
-    assert _basic_client(registry_basic, tmp_path / "1", env).resolve(ref).digest == pushed["digest"]
+    assert (
+        _basic_client(registry_basic, tmp_path / "1", env).resolve(ref).digest == pushed["digest"]
+    )
     assert calls.read_text() == f"get {registry_basic.host}\n"
     # credsStore
     cfg = write_config(tmp_path / "s", {"credsStore": "test", "auths": {registry_basic.host: {}}})
     env = {"DOCKER_CONFIG": str(cfg.parent), "PATH": path}
-    assert _basic_client(registry_basic, tmp_path / "2", env).resolve(ref).digest == pushed["digest"]
+    assert (
+        _basic_client(registry_basic, tmp_path / "2", env).resolve(ref).digest == pushed["digest"]
+    )
     # a store without the entry falls through to auths
-    cfg = write_config(tmp_path / "f", {"credsStore": "empty",
-                                        "auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}})
+    cfg = write_config(
+        tmp_path / "f",
+        {"credsStore": "empty", "auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}},
+    )
     env = {"DOCKER_CONFIG": str(cfg.parent), "PATH": path}
-    assert _basic_client(registry_basic, tmp_path / "3", env).resolve(ref).digest == pushed["digest"]
+    assert (
+        _basic_client(registry_basic, tmp_path / "3", env).resolve(ref).digest == pushed["digest"]
+    )
 
 
 def test_failing_credential_helper(tmp_path: Path) -> None:
@@ -529,29 +620,44 @@ def test_failing_credential_helper(tmp_path: Path) -> None:
     kc = Keychain(env={"DOCKER_CONFIG": str(cfg.parent), "PATH": str(bindir)})
     from hardpin.online.auth import CredentialError
 
-    with pytest.raises(CredentialError, match=r"docker-credential-broken get failed \(exit status 3\)"):
+    with pytest.raises(
+        CredentialError, match=r"docker-credential-broken get failed \(exit status 3\)"
+    ):
         kc.get("ghcr.io")
     # a helper that is not installed: no credentials (anonymous pulls still work)
     cfg = write_config(tmp_path / "m", {"credsStore": "missing"})
-    assert Keychain(env={"DOCKER_CONFIG": str(cfg.parent), "PATH": str(bindir)}).get("ghcr.io") is None
+    assert (
+        Keychain(env={"DOCKER_CONFIG": str(cfg.parent), "PATH": str(bindir)}).get("ghcr.io") is None
+    )
 
 
 def test_registry_auth_file(registry_basic: Registry, tmp_path: Path) -> None:
     pushed = images(registry_basic)["docker-list"]
     auth_file = tmp_path / "auth.json"
-    auth_file.write_text(json.dumps({"auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}}))
+    auth_file.write_text(
+        json.dumps({"auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}})
+    )
     env = {"HOME": str(tmp_path / "nohome"), "REGISTRY_AUTH_FILE": str(auth_file)}
-    assert _basic_client(registry_basic, tmp_path, env).resolve(
-        registry_basic.ref(REPO, "docker-list")).digest == pushed["digest"]
+    assert (
+        _basic_client(registry_basic, tmp_path, env)
+        .resolve(registry_basic.ref(REPO, "docker-list"))
+        .digest
+        == pushed["digest"]
+    )
 
 
-def test_default_keychain_reads_the_environment(registry_basic: Registry, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_keychain_reads_the_environment(
+    registry_basic: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pushed = images(registry_basic)["oci"]
-    cfg = write_config(tmp_path / "env", {"auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}})
+    cfg = write_config(
+        tmp_path / "env", {"auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}}
+    )
     monkeypatch.setenv("DOCKER_CONFIG", str(cfg.parent))
     http = new_http(timeout=5, retries=0, insecure_hosts=frozenset({registry_basic.host}))
-    client = RegistryClient(http, Cache(str(tmp_path / "cache")), insecure_registries=[registry_basic.host])
+    client = RegistryClient(
+        http, Cache(str(tmp_path / "cache")), insecure_registries=[registry_basic.host]
+    )
     assert client.resolve(registry_basic.ref(REPO, "oci")).digest == pushed["digest"]
 
 
@@ -562,36 +668,55 @@ def test_docker_hub_key() -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
-        write_config(Path(d), {"auths": {"https://index.docker.io/v1/": {"auth": b64("bob:hub-pw")}}})
+        write_config(
+            Path(d), {"auths": {"https://index.docker.io/v1/": {"auth": b64("bob:hub-pw")}}}
+        )
         creds = Keychain(env={"DOCKER_CONFIG": d}).get("docker.io")
         assert creds is not None and creds.username == "bob" and creds.password == "hub-pw"
         assert "hub-pw" not in repr(creds) and "hub-pw" not in str(creds)
 
 
-def test_missing_and_wrong_credentials(registry_basic: Registry, registry_token: Registry,
-                                       token_server: Any, tmp_path: Path) -> None:
+def test_missing_and_wrong_credentials(
+    registry_basic: Registry, registry_token: Registry, token_server: Any, tmp_path: Path
+) -> None:
     images(registry_basic)
     images(registry_token)
     with pytest.raises(RegistryError, match="requires credentials"):
         make_client(tmp_path / "0", registry_basic.host).resolve(registry_basic.ref(REPO, "docker"))
     wrong = "Wr0ng-Passw0rd-XYZ"
-    bad = lambda reg: StaticKeychain({reg.host: Credentials(username="alice", password=wrong,  # noqa: E731
-                                                            source="the test keychain")})
+
+    def bad(reg):
+        return StaticKeychain(
+            {
+                reg.host: Credentials(
+                    username="alice",
+                    password=wrong,
+                    source="the test keychain",
+                )
+            }
+        )
+
     with pytest.raises(RegistryError) as err:
         make_client(tmp_path / "1", registry_basic.host, auth=bad(registry_basic)).resolve(
-            registry_basic.ref(REPO, "docker"))
+            registry_basic.ref(REPO, "docker")
+        )
     assert "rejected the credentials" in str(err.value) and wrong not in str(err.value)
     assert "\n" not in str(err.value)
     with pytest.raises(RegistryError) as err:
         _token_client(registry_token, tmp_path / "2", auth=bad(registry_token)).resolve(
-            registry_token.ref(REPO, "docker"))
+            registry_token.ref(REPO, "docker")
+        )
     assert "token server" in str(err.value) and "HTTP 401" in str(err.value)
     assert wrong not in str(err.value)
 
 
-def test_secrets_never_logged_or_shown(registry_basic: Registry, registry_token: Registry,
-                                       token_server: Any, tmp_path: Path,
-                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_never_logged_or_shown(
+    registry_basic: Registry,
+    registry_token: Registry,
+    token_server: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     images(registry_basic)
     images(registry_token)
     caplog.set_level(logging.DEBUG)
@@ -599,8 +724,11 @@ def test_secrets_never_logged_or_shown(registry_basic: Registry, registry_token:
     for i, pw in enumerate([ALICE, "Wr0ng-Passw0rd-XYZ"]):
         for reg in (registry_basic, registry_token):
             kc = StaticKeychain({reg.host: Credentials(username="alice", password=pw, source="kc")})
-            client = (_token_client(reg, tmp_path / f"{i}{reg.auth}", auth=kc) if reg.auth == "token"
-                      else make_client(tmp_path / f"{i}{reg.auth}", reg.host, auth=kc))
+            client = (
+                _token_client(reg, tmp_path / f"{i}{reg.auth}", auth=kc)
+                if reg.auth == "token"
+                else make_client(tmp_path / f"{i}{reg.auth}", reg.host, auth=kc)
+            )
             try:
                 client.resolve(reg.ref(REPO, "oci-index"))
                 client.manifest(reg.ref(REPO), images(reg)["oci-index"]["digest"])
@@ -610,8 +738,13 @@ def test_secrets_never_logged_or_shown(registry_basic: Registry, registry_token:
     assert len(errors) == 6  # two failures and four reprs
     text = caplog.text + "\n".join(errors)
     assert token_server.tokens  # tokens were issued, and none of them shows
-    for secret in [ALICE, "Wr0ng-Passw0rd-XYZ", b64(f"alice:{ALICE}"), *token_server.tokens,
-                   *REFRESH_TOKENS]:
+    for secret in [
+        ALICE,
+        "Wr0ng-Passw0rd-XYZ",
+        b64(f"alice:{ALICE}"),
+        *token_server.tokens,
+        *REFRESH_TOKENS,
+    ]:
         assert secret not in text
     assert "GET http://" in caplog.text  # DEBUG logging was on
 
@@ -635,9 +768,15 @@ def test_tag_cache_ttl_refresh_and_offline(registry_anon: Registry, tmp_path: Pa
     assert client.resolve(ref).digest == first["digest"]
     assert client.http.requests == before
     # TTL over, or --refresh: the new digest
-    assert make_client(tmp_path, host, cache=Cache(root), tag_ttl=0).resolve(ref).digest == moved["digest"]
+    assert (
+        make_client(tmp_path, host, cache=Cache(root), tag_ttl=0).resolve(ref).digest
+        == moved["digest"]
+    )
     retag(registry_anon, "hardpin/moving", first["digest"], "v1")
-    assert make_client(tmp_path, host, cache=Cache(root, refresh=True)).resolve(ref).digest == first["digest"]
+    assert (
+        make_client(tmp_path, host, cache=Cache(root, refresh=True)).resolve(ref).digest
+        == first["digest"]
+    )
     # offline: whatever is stored, however old; nothing stored -> an error, no request
     offline = make_client(tmp_path, host, cache=Cache(root, offline=True), tag_ttl=0)
     assert offline.resolve(ref).digest == first["digest"]
@@ -663,8 +802,9 @@ def test_manifests_are_cached_forever(registry_anon: Registry, tmp_path: Path) -
     assert client.http.requests == n and offline.http.requests == 0
 
 
-def test_warm_cache_makes_no_request(fault_proxy: FaultProxy, registry_anon: Registry,
-                                     tmp_path: Path) -> None:
+def test_warm_cache_makes_no_request(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
     images(registry_anon)
     root = str(tmp_path / "cache")
     refs = [fault_proxy.ref(REPO, k) for k in KINDS]
@@ -682,17 +822,26 @@ def test_warm_cache_makes_no_request(fault_proxy: FaultProxy, registry_anon: Reg
 def test_parse_www_authenticate() -> None:
     [c] = parse_www_authenticate(
         'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
-        'scope="repository:library/alpine:pull,push",error="insufficient_scope"')
+        'scope="repository:library/alpine:pull,push",error="insufficient_scope"'
+    )
     assert c.scheme == "bearer"
-    assert c.params == {"realm": "https://auth.docker.io/token", "service": "registry.docker.io",
-                        "scope": "repository:library/alpine:pull,push", "error": "insufficient_scope"}
-    cs = parse_www_authenticate('Basic realm="Quay, \\"the\\" registry", Bearer realm="https://q/v2/auth" ,'
-                                " service=quay.io")
+    assert c.params == {
+        "realm": "https://auth.docker.io/token",
+        "service": "registry.docker.io",
+        "scope": "repository:library/alpine:pull,push",
+        "error": "insufficient_scope",
+    }
+    cs = parse_www_authenticate(
+        'Basic realm="Quay, \\"the\\" registry", Bearer realm="https://q/v2/auth" , service=quay.io'
+    )
     assert [(c.scheme, c.params) for c in cs] == [
         ("basic", {"realm": 'Quay, "the" registry'}),
         ("bearer", {"realm": "https://q/v2/auth", "service": "quay.io"}),
     ]
-    assert [c.scheme for c in parse_www_authenticate("Negotiate abc==, Basic realm=x")] == ["negotiate", "basic"]
+    assert [c.scheme for c in parse_www_authenticate("Negotiate abc==, Basic realm=x")] == [
+        "negotiate",
+        "basic",
+    ]
     assert parse_www_authenticate("") == []
     assert parse_www_authenticate("BEARER Realm=https://x/t")[0].params == {"realm": "https://x/t"}
 
@@ -705,8 +854,11 @@ def test_threads_do_not_share_state_wrongly(registry_anon: Registry, tmp_path: P
     def work() -> None:
         try:
             for k in KINDS:
-                assert client.resolve(registry_anon.ref(REPO, k)).digest == images(registry_anon)[k]["digest"]
-        except BaseException as exc:  # noqa: BLE001
+                assert (
+                    client.resolve(registry_anon.ref(REPO, k)).digest
+                    == images(registry_anon)[k]["digest"]
+                )
+        except BaseException as exc:
             errors.append(exc)
         finally:
             client.http.close()

@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
-from index_support import (  # noqa: F401 - fixtures
+from index_support import (
     LocalIndex,
     index_server,
     local_index,
@@ -18,12 +17,18 @@ from index_support import (  # noqa: F401 - fixtures
 )
 from test_lock import HAVE_PIP_COMPILE, HAVE_UV
 
-needs_a_locker = pytest.mark.skipif(not (HAVE_PIP_COMPILE or HAVE_UV), reason="needs pip-tools or uv")
+needs_a_locker = pytest.mark.skipif(
+    not (HAVE_PIP_COMPILE or HAVE_UV), reason="needs pip-tools or uv"
+)
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {"HARDPIN_OFFLINE": "", "HARDPIN_CACHE_DIR": str(tmp_path / "cache"),
-            "PIP_INDEX_URL": "", "PIP_EXTRA_INDEX_URL": ""}
+    return {
+        "HARDPIN_OFFLINE": "",
+        "HARDPIN_CACHE_DIR": str(tmp_path / "cache"),
+        "PIP_INDEX_URL": "",
+        "PIP_EXTRA_INDEX_URL": "",
+    }
 
 
 def _hash_lines(index: LocalIndex, name: str, version: str) -> str:
@@ -34,31 +39,55 @@ def test_fix_fills_hashes_and_reports_a_missing_version_on_its_line(
     local_index: LocalIndex, tmp_path: Path
 ) -> None:
     req = tmp_path / "requirements.txt"
-    text = ("# pinned by hand\n"
-            "alpha==1.1  # the one we test\n"
-            "beta==1.0 ; python_version >= '3.8'\n"
-            "alpha-missing==9.9\n"
-            "gamma==0.3\n")
+    text = (
+        "# pinned by hand\n"
+        "alpha==1.1  # the one we test\n"
+        "beta==1.0 ; python_version >= '3.8'\n"
+        "alpha-missing==9.9\n"
+        "gamma==0.3\n"
+    )
     req.write_text(text)
-    r = run_cli("check", "--fix", "--select", "HP302", "--index-url", local_index.url,
-                "requirements.txt", cwd=tmp_path, env=_env(tmp_path))
+    r = run_cli(
+        "check",
+        "--fix",
+        "--select",
+        "HP302",
+        "--index-url",
+        local_index.url,
+        "requirements.txt",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
     assert r.returncode == 1
     # one line for the one requirement that cannot be fixed; the others are
-    assert r.stderr == (f"requirements.txt:4:1: HP302 cannot fix: alpha-missing: no such project "
-                        f"on the package index {local_index.url}\n")
+    assert r.stderr == (
+        f"requirements.txt:4:1: HP302 cannot fix: alpha-missing: no such project "
+        f"on the package index {local_index.url}\n"
+    )
     assert req.read_text() == (
         "# pinned by hand\n"
         f"alpha==1.1{_hash_lines(local_index, 'alpha', '1.1')}  # the one we test\n"
         f"beta==1.0 ; python_version >= '3.8'{_hash_lines(local_index, 'beta', '1.0')}\n"
         "alpha-missing==9.9\n"
-        f"gamma==0.3{_hash_lines(local_index, 'gamma', '0.3')}\n")
+        f"gamma==0.3{_hash_lines(local_index, 'gamma', '0.3')}\n"
+    )
     # a version the index does not have: named, with the versions it does have
     req.write_text("alpha==1.5\n")
-    r = run_cli("check", "--fix", "--index-url", local_index.url, "requirements.txt",
-                cwd=tmp_path, env=_env(tmp_path))
+    r = run_cli(
+        "check",
+        "--fix",
+        "--index-url",
+        local_index.url,
+        "requirements.txt",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
     assert r.returncode == 1 and req.read_text() == "alpha==1.5\n"
-    assert re.fullmatch(r"requirements\.txt:1:1: HP302 cannot fix: alpha has no version 1\.5 on the "
-                        r"package index \S+ \(nearby versions: [^)]*1\.1[^)]*\)\n", r.stderr), r.stderr
+    assert re.fullmatch(
+        r"requirements\.txt:1:1: HP302 cannot fix: alpha has no version 1\.5 on the "
+        r"package index \S+ \(nearby versions: [^)]*1\.1[^)]*\)\n",
+        r.stderr,
+    ), r.stderr
 
 
 def test_the_file_index_wins_and_a_second_run_changes_nothing(
@@ -67,15 +96,34 @@ def test_the_file_index_wins_and_a_second_run_changes_nothing(
     req = tmp_path / "requirements.txt"
     req.write_bytes(f"--index-url {local_index.url}\r\nbeta==1.0\r\n".encode())
     # the command line names an index nobody serves: the file's own index is used
-    r = run_cli("check", "--fix", "--select", "HP302", "--index-url", unreachable_url(),
-                "requirements.txt", cwd=tmp_path, env=_env(tmp_path))
+    r = run_cli(
+        "check",
+        "--fix",
+        "--select",
+        "HP302",
+        "--index-url",
+        unreachable_url(),
+        "requirements.txt",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
     assert r.returncode == 0, r.stderr
     hashes = local_index.model.hashes("beta", "1.0")
-    want = f"--index-url {local_index.url}\r\nbeta==1.0" + "".join(
-        f" \\\r\n    --hash={h}" for h in hashes) + "\r\n"
+    want = (
+        f"--index-url {local_index.url}\r\nbeta==1.0"
+        + "".join(f" \\\r\n    --hash={h}" for h in hashes)
+        + "\r\n"
+    )
     assert req.read_bytes().decode() == want
-    again = run_cli("check", "--fix", "--select", "HP302,HP303", "requirements.txt", cwd=tmp_path,
-                    env=_env(tmp_path))
+    again = run_cli(
+        "check",
+        "--fix",
+        "--select",
+        "HP302,HP303",
+        "requirements.txt",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
     assert again.returncode == 0 and req.read_bytes().decode() == want
 
 
@@ -84,13 +132,25 @@ def test_unreachable_index_diff_reports_each_line_and_writes_nothing(tmp_path: P
     text = "alpha==1.1\nbeta==1.0\n"
     req.write_text(text)
     dead = unreachable_url()
-    r = run_cli("check", "--fix", "--diff", "--index-url", dead, "requirements.txt", cwd=tmp_path,
-                env=_env(tmp_path))
+    r = run_cli(
+        "check",
+        "--fix",
+        "--diff",
+        "--index-url",
+        dead,
+        "requirements.txt",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
     assert r.returncode == 1 and r.stdout == "" and req.read_text() == text
     lines = r.stderr.splitlines()
     assert [ln.split(" cannot fix: ")[0] for ln in lines] == [
-        "requirements.txt:1:1: HP302", "requirements.txt:2:1: HP302"]
-    assert all("cannot reach the package index" in ln and "connection refused" in ln for ln in lines)
+        "requirements.txt:1:1: HP302",
+        "requirements.txt:2:1: HP302",
+    ]
+    assert all(
+        "cannot reach the package index" in ln and "connection refused" in ln for ln in lines
+    )
 
 
 @needs_a_locker
@@ -100,23 +160,66 @@ def test_unsafe_fix_relocks_from_the_sibling_input(local_index: LocalIndex, tmp_
     out.write_text("gamma>=0.1\n")
     env = _env(tmp_path)
     # without --unsafe-fixes nothing is written; --diff always shows the lock
-    plain = run_cli("check", "--fix", "--ignore", "HP305", "--index-url", local_index.url, "requirements.txt",
-                    cwd=tmp_path, env=env)
+    plain = run_cli(
+        "check",
+        "--fix",
+        "--ignore",
+        "HP305",
+        "--index-url",
+        local_index.url,
+        "requirements.txt",
+        cwd=tmp_path,
+        env=env,
+    )
     assert out.read_text() == "gamma>=0.1\n" and plain.returncode == 1
-    diff = run_cli("check", "--diff", "--ignore", "HP305", "--index-url", local_index.url, "requirements.txt",
-                   cwd=tmp_path, env=env)
+    diff = run_cli(
+        "check",
+        "--diff",
+        "--ignore",
+        "HP305",
+        "--index-url",
+        local_index.url,
+        "requirements.txt",
+        cwd=tmp_path,
+        env=env,
+    )
     assert diff.returncode == 1 and "-gamma>=0.1" in diff.stdout and "+gamma==0.3 \\" in diff.stdout
     assert out.read_text() == "gamma>=0.1\n"
-    fixed = run_cli("check", "--fix", "--unsafe-fixes", "--ignore", "HP305", "--index-url", local_index.url,
-                    "requirements.txt", cwd=tmp_path, env=env)
+    fixed = run_cli(
+        "check",
+        "--fix",
+        "--unsafe-fixes",
+        "--ignore",
+        "HP305",
+        "--index-url",
+        local_index.url,
+        "requirements.txt",
+        cwd=tmp_path,
+        env=env,
+    )
     text = out.read_text()
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "gamma==0.3 \\\n    --hash=sha256:" in text and "alpha==1.1 \\\n" in text
-    for name, version in [("alpha", "1.1"), ("beta", "1.0"), ("gamma", "0.3"), ("multi-plat", "1.0.0")]:
+    for name, version in [
+        ("alpha", "1.1"),
+        ("beta", "1.0"),
+        ("gamma", "0.3"),
+        ("multi-plat", "1.0.0"),
+    ]:
         for h in local_index.model.hashes(name, version):
             assert f"--hash={h}" in text
-    again = run_cli("check", "--fix", "--unsafe-fixes", "--ignore", "HP305", "--index-url", local_index.url,
-                    "requirements.txt", cwd=tmp_path, env=env)
+    again = run_cli(
+        "check",
+        "--fix",
+        "--unsafe-fixes",
+        "--ignore",
+        "HP305",
+        "--index-url",
+        local_index.url,
+        "requirements.txt",
+        cwd=tmp_path,
+        env=env,
+    )
     assert again.returncode == 0 and out.read_text() == text
 
 
@@ -132,9 +235,13 @@ def test_lock_command_writes_and_is_stable(local_index: LocalIndex, tmp_path: Pa
     assert "gamma==0.3 \\\n    --hash=sha256:" in text and "# via -r requirements.in" in text
     # the lock it wrote passes hardpin's own requirement rules (but for the test index
     # being plain http, which HP305 points out)
-    lint = run_cli("check", "--select", "HP3", "--format", "json", "requirements.txt", cwd=tmp_path, env=env)
+    lint = run_cli(
+        "check", "--select", "HP3", "--format", "json", "requirements.txt", cwd=tmp_path, env=env
+    )
     assert [f["code"] for f in json.loads(lint.stdout)["findings"]] == ["HP305"]
-    again = run_cli("lock", "requirements.in", "--index-url", local_index.url, cwd=tmp_path, env=env)
+    again = run_cli(
+        "lock", "requirements.in", "--index-url", local_index.url, cwd=tmp_path, env=env
+    )
     assert again.returncode == 0 and "is up to date" in again.stderr and out.read_text() == text
     bad = run_cli("lock", "missing.in", cwd=tmp_path, env=env)
     assert bad.returncode == 2 and bad.stderr == "hardpin: error: missing.in: no such file\n"

@@ -11,12 +11,11 @@ import pytest
 from hardpin import settings as settings_mod
 from hardpin.discovery import discover, kind_of
 from hardpin.engine import lint_text
-from hardpin.model import HardpinError
+from hardpin.model import HardpinError, Source
 from hardpin.parsers.requirements import parse
 from hardpin.rules.base import RuleContext
 from hardpin.rules.req_common import closure, hash_state, is_hashed, refusal, sets_hash_mode
 from hardpin.settings import Settings, load_settings, settings_for
-from hardpin.model import Source
 
 H1 = "2a6386ad2db20e7f55073f69a98d6da2cf9f168e05e7487d2670baeb9b7601c5"
 H2 = "5436c72d52c9c0d011010ce68f4c399702b3b0764adcf282fe0e546f20ebaef6"
@@ -39,7 +38,10 @@ def write(root: Path, rel: str, text: str) -> Path:
 
 def lint(path: Path, settings: Settings | None = None) -> list:
     return lint_text(
-        path.name, "requirements", path.read_bytes().decode(), settings or Settings(),
+        path.name,
+        "requirements",
+        path.read_bytes().decode(),
+        settings or Settings(),
         base_dir=str(path.parent),
     )
 
@@ -61,7 +63,9 @@ def context(path: Path) -> RuleContext:
 def test_includes_are_read_relative_to_the_including_file_once_each(tmp_path: Path) -> None:
     root = write(tmp_path, "requirements.txt", "-r reqs/base.txt\n-c reqs/pins.txt\nflask==3.0.3\n")
     write(tmp_path, "reqs/base.txt", "-r ../requirements.txt\n-r common/extra.txt\nsix==1.16.0\n")
-    write(tmp_path, "reqs/common/extra.txt", "-r ../base.txt\n-r ../../requirements.txt\nidna==3.7\n")
+    write(
+        tmp_path, "reqs/common/extra.txt", "-r ../base.txt\n-r ../../requirements.txt\nidna==3.7\n"
+    )
     write(tmp_path, "reqs/pins.txt", "-r base.txt\nurllib3==2.2.2\n")
     cl = closure(context(root))
     # depth first in file order, like pip; each (file, installed?) once, so the cycles end
@@ -79,7 +83,8 @@ def test_includes_are_read_relative_to_the_including_file_once_each(tmp_path: Pa
 
 def test_unreadable_includes_are_recorded_not_reported(tmp_path: Path) -> None:
     root = write(
-        tmp_path, "requirements.txt",
+        tmp_path,
+        "requirements.txt",
         "-r missing.txt\n-r https://example.com/r.txt\n-c ${CONSTRAINTS}\nflask==3.0.3\n",
     )
     cl = closure(context(root))
@@ -156,7 +161,9 @@ def test_constraints_are_not_installed_but_their_hashes_turn_hash_mode_on(tmp_pa
 
 def test_a_cycle_between_two_files_ends_and_each_reports_its_own_lines(tmp_path: Path) -> None:
     a = write(tmp_path, "requirements-a.txt", "-r requirements-b.txt\nflask==3.0.3\n")
-    b = write(tmp_path, "requirements-b.txt", f"-r requirements-a.txt\nidna==3.7 --hash=sha256:{H2}\n")
+    b = write(
+        tmp_path, "requirements-b.txt", f"-r requirements-a.txt\nidna==3.7 --hash=sha256:{H2}\n"
+    )
     assert got(lint(a)) == ["HP303 2:1"]
     assert got(lint(b)) == []  # flask is a's line, reported there; b's own lines are fine
 
@@ -203,7 +210,8 @@ def test_a_url_hash_satisfies_hash_mode_but_does_not_turn_it_on() -> None:
 
 def test_a_suppression_on_the_last_line_covers_the_whole_requirement(tmp_path: Path) -> None:
     p = write(
-        tmp_path, "requirements.txt",
+        tmp_path,
+        "requirements.txt",
         f"flask==3.0.3 \\\n    --hash=sha256:{H1}\n"
         f"click>=8 \\\n    --hash=sha256:{H2} \\\n    --hash=sha256:{H1}  # hardpin: ignore=HP303,HP301\n"
         "gunicorn==22.0.0\n",
@@ -214,7 +222,8 @@ def test_a_suppression_on_the_last_line_covers_the_whole_requirement(tmp_path: P
 def test_a_comment_line_ends_a_continuation_and_belongs_to_it(tmp_path: Path) -> None:
     # pip joins `click>=8 \` with the comment line and stops there
     p = write(
-        tmp_path, "requirements.txt",
+        tmp_path,
+        "requirements.txt",
         f"flask==3.0.3 --hash=sha256:{H1}\nclick>=8 \\\n    # hardpin: ignore=HP303,HP301\ngunicorn==22.0.0\n",
     )
     assert got(lint(p)) == ["HP303 4:1"]
@@ -222,7 +231,8 @@ def test_a_comment_line_ends_a_continuation_and_belongs_to_it(tmp_path: Path) ->
 
 def test_a_suppression_on_its_own_line_covers_the_next_requirement(tmp_path: Path) -> None:
     p = write(
-        tmp_path, "requirements.txt",
+        tmp_path,
+        "requirements.txt",
         f"flask==3.0.3 --hash=sha256:{H1}\n# hardpin: ignore=HP303\ngunicorn \\\n    ==22.0.0\n"
         "# hardpin: ignore=HP304\nwerkzeug==3.0.3\n",
     )
@@ -233,7 +243,8 @@ def test_a_suppression_on_its_own_line_covers_the_next_requirement(tmp_path: Pat
 
 def test_suppressions_work_with_crlf(tmp_path: Path) -> None:
     p = write(
-        tmp_path, "requirements.txt",
+        tmp_path,
+        "requirements.txt",
         f"flask==3.0.3 \\\r\n    --hash=sha256:{H1}\r\ngunicorn==22.0.0 \\\r\n"
         "    ; python_version >= '3.8'  # hardpin: ignore=HP303\r\n",
     )
@@ -246,7 +257,8 @@ def test_suppressions_work_with_crlf(tmp_path: Path) -> None:
 
 def test_lines_pip_rejects_are_hp001_and_the_rest_is_still_linted(tmp_path: Path) -> None:
     p = write(
-        tmp_path, "requirements.txt",
+        tmp_path,
+        "requirements.txt",
         "flask>=3\nbadline = 3\n--no-such-option\nrequests==2.32.3 --hash=md5:abc\nclick\n",
     )
     fs = lint(p)
@@ -277,7 +289,7 @@ def test_pending_hashes_lay_out_like_pip_compile_and_keep_comments(tmp_path: Pat
     p = write(tmp_path, "requirements.txt", text)
     fs = lint(p)
     assert got(fs) == ["HP305 2:19", "HP305 4:19", "HP302 5:1", "HP302 6:1"]
-    login, psycopg = fs[2], fs[3]
+    login, _psycopg = fs[2], fs[3]
     # as in pip, an --index-url line replaces the indexes so far; extra indexes follow
     urls = ("https://pypi.internal.example/simple", "https://b.example.com/simple")
     assert login.pending.kind == "pip-hashes"
@@ -320,8 +332,11 @@ def test_no_pending_fix_without_an_index_or_a_known_version(tmp_path: Path) -> N
     p = write(tmp_path, "requirements.txt", "--no-index\n--find-links ./wheels\nflask==3.0.3\n")
     [f] = lint(p)
     assert f.code == "HP302" and f.pending is None and str(f.fix) == "none"
-    p = write(tmp_path, "requirements.txt", "--extra-index-url https://x.example.com/simple\n"
-                                            "flask==${FLASK_VERSION}\nsix==1.16.0\n")
+    p = write(
+        tmp_path,
+        "requirements.txt",
+        "--extra-index-url https://x.example.com/simple\nflask==${FLASK_VERSION}\nsix==1.16.0\n",
+    )
     fs = [f for f in lint(p) if f.code == "HP302"]
     assert [f.pending is None for f in fs] == [True, False]
     # extra indexes only: None stands for the primary index of the environment
@@ -341,18 +356,25 @@ def test_hp303_carries_the_same_pending_fix_for_pinned_requirements(tmp_path: Pa
 
 
 def test_hp305_never_shows_the_password(tmp_path: Path) -> None:
-    p = write(tmp_path, "requirements.txt",
-              "--extra-index-url https://deploy:hunter2hunter2@pkgs.example.com/simple\n")
+    p = write(
+        tmp_path,
+        "requirements.txt",
+        "--extra-index-url https://deploy:hunter2hunter2@pkgs.example.com/simple\n",
+    )
     fs = lint(p)
     assert got(fs) == ["HP305 1:19", "HP305 1:19"]
     assert [f.severity.value for f in fs] == ["warning", "error"]
     for f in fs:
-        assert "hunter2" not in f.message and "hunter2" not in f.subject and "deploy" not in f.message
+        assert (
+            "hunter2" not in f.message and "hunter2" not in f.subject and "deploy" not in f.message
+        )
 
 
 def test_hp306_counts_build_tools_pinned_in_an_included_file(tmp_path: Path) -> None:
     block = "\n# The following packages are considered to be unsafe in a requirements file:\n# setuptools\n"
-    p = write(tmp_path, "requirements.txt", f"-r tools.txt\nsphinx==7.3.7 --hash=sha256:{H1}\n{block}")
+    p = write(
+        tmp_path, "requirements.txt", f"-r tools.txt\nsphinx==7.3.7 --hash=sha256:{H1}\n{block}"
+    )
     write(tmp_path, "tools.txt", f"setuptools==70.0.0 --hash=sha256:{H2}\n")
     assert got(lint(p)) == []
     write(tmp_path, "tools.txt", "wheel==0.43.0\n")
@@ -367,19 +389,29 @@ def test_hp306_counts_build_tools_pinned_in_an_included_file(tmp_path: Path) -> 
 
 def test_hp202_uses_the_same_hash_rules_as_hp303(tmp_path: Path) -> None:
     write(
-        tmp_path, "requirements.txt",
+        tmp_path,
+        "requirements.txt",
         f"flask==3.0.3 --hash=sha256:{H1}\n"
         "https://example.com/tool-1.0.tar.gz#md5=d41d8cd98f00b204e9800998ecf8427e\n",
     )
-    df = write(tmp_path, "Dockerfile", "FROM python:3.12\nCOPY requirements.txt .\n"
-                                       "RUN pip install -r requirements.txt\n")
+    df = write(
+        tmp_path,
+        "Dockerfile",
+        "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
+    )
     settings = Settings(select=("HP202", "HP303", "HP304"))
     # pip accepts a URL's #md5= fragment in hash mode: neither pip rule calls the file partial
     assert got(lint_text(str(df), "dockerfile", df.read_text(), settings), "HP202") == []
     assert got(lint(tmp_path / "requirements.txt", settings)) == ["HP304 2:1"]
     # a URL without any hash fails in both
-    write(tmp_path, "requirements.txt", f"flask==3.0.3 --hash=sha256:{H1}\nhttps://example.com/t.tar.gz\n")
-    assert got(lint_text(str(df), "dockerfile", df.read_text(), settings), "HP202") == ["HP202 3:20"]
+    write(
+        tmp_path,
+        "requirements.txt",
+        f"flask==3.0.3 --hash=sha256:{H1}\nhttps://example.com/t.tar.gz\n",
+    )
+    assert got(lint_text(str(df), "dockerfile", df.read_text(), settings), "HP202") == [
+        "HP202 3:20"
+    ]
     assert got(lint(tmp_path / "requirements.txt", settings), "HP303") == ["HP303 2:1"]
     # --require-hashes in the file turns hash mode on for both
     write(tmp_path, "requirements.txt", "--require-hashes\nflask==3.0.3\n")
@@ -419,8 +451,13 @@ def test_kind_of_requirements(path: str, kind: str | None) -> None:
 
 def test_requirements_globs_setting(tmp_path: Path) -> None:
     write(tmp_path, ".hardpin.toml", 'requirements-globs = ["*requirements*.txt", "deps/*.txt"]\n')
-    for rel in ("dev-requirements.txt", "deps/base.txt", "requirements.in", "constraints.txt",
-                "Dockerfile"):
+    for rel in (
+        "dev-requirements.txt",
+        "deps/base.txt",
+        "requirements.in",
+        "constraints.txt",
+        "Dockerfile",
+    ):
         write(tmp_path, rel, "FROM a\n")
     found = discover([tmp_path], settings_for=settings_for)
     assert [(p.relative_to(tmp_path).as_posix(), k) for p, k in found] == [
@@ -438,7 +475,9 @@ def test_requirements_globs_must_be_a_list_of_strings(tmp_path: Path) -> None:
     cfg = write(tmp_path, ".hardpin.toml", 'requirements-globs = "requirements.txt"\n')
     with pytest.raises(HardpinError) as info:
         load_settings(cfg)
-    assert str(info.value).endswith("requirements-globs: expected an array of strings, got a string")
+    assert str(info.value).endswith(
+        "requirements-globs: expected an array of strings, got a string"
+    )
 
 
 def test_index_options_of_included_files_apply_to_hash_lookups(tmp_path: Path) -> None:
@@ -446,8 +485,11 @@ def test_index_options_of_included_files_apply_to_hash_lookups(tmp_path: Path) -
     write(tmp_path, "constraints.txt", "--extra-index-url https://extra.example/simple\n")
     p = write(tmp_path, "requirements.txt", "-r base.txt\n-c constraints.txt\nsix==1.16.0\n")
     [f] = [f for f in lint(p) if f.code == "HP302"]
-    assert f.pending.key == (("https://private.example/simple", "https://extra.example/simple"),
-                             "six", "1.16.0")
+    assert f.pending.key == (
+        ("https://private.example/simple", "https://extra.example/simple"),
+        "six",
+        "1.16.0",
+    )
 
 
 def test_relock_uses_the_input_files_indexes(tmp_path: Path) -> None:
@@ -455,8 +497,11 @@ def test_relock_uses_the_input_files_indexes(tmp_path: Path) -> None:
     p = write(tmp_path, "requirements.txt", "flask>=3\n")
     [f] = [f for f in lint(p) if f.code == "HP301"]
     assert f.pending.kind == "lock"
-    assert f.pending.key == (str(tmp_path / "requirements.in"), str(tmp_path / "requirements.txt"),
-                             ("https://private.example/simple",))
+    assert f.pending.key == (
+        str(tmp_path / "requirements.in"),
+        str(tmp_path / "requirements.txt"),
+        ("https://private.example/simple",),
+    )
     assert (f.pending.start, f.pending.end) == (0, len("flask>=3\n"))
     # no sibling input: nothing to re-lock from
     (tmp_path / "requirements.in").unlink()

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from hardpin.discovery import kind_of
 from hardpin.engine import lint_text
 from hardpin.fixer import converge
 from hardpin.registry import BY_CODE, RULES
 from hardpin.settings import Settings
-
-from conftest import FIXTURES
 
 RULE_DIR = FIXTURES / "rules"
 
@@ -51,7 +50,11 @@ def test_fixture(path: Path) -> None:
     # the registry's verdicts are tested against a real registry (test_pinning_e2e).
     online = BY_CODE[code].online if code in BY_CODE else False
     findings = lint_text(
-        path.name, fixture_kind(path), text, settings_for_code(code), base_dir=str(path.parent),
+        path.name,
+        fixture_kind(path),
+        text,
+        settings_for_code(code),
+        base_dir=str(path.parent),
         online=online,
     )
     got = [f"{f.code} {f.line}:{f.column}" for f in findings if f.code == code]

@@ -290,8 +290,10 @@ def test_extra_key_validator_errors_name_file_and_key(
         ),
         ("concurrency = 0", "concurrency: expected a whole number of at least 1, got 0"),
         ("concurrency = true", "concurrency: expected a whole number of at least 1, got a boolean"),
-        ("insecure-registries = 'localhost:5000'",
-         "insecure-registries: expected an array of strings, got a string"),
+        (
+            "insecure-registries = 'localhost:5000'",
+            "insecure-registries: expected an array of strings, got a string",
+        ),
     ],
 )
 def test_bad_values_name_the_file_and_the_key(

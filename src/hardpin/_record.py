@@ -10,7 +10,8 @@ them as immutable unless the type documents otherwise.
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
 _MISSING = object()
@@ -25,13 +26,27 @@ class _Field:
         self.compare = compare
 
 
-def field(*, default: Any = _MISSING, default_factory: Callable[[], Any] | None = None,
-          compare: bool = True) -> Any:
+def field(
+    *,
+    default: Any = _MISSING,
+    default_factory: Callable[[], Any] | None = None,
+    compare: bool = True,
+) -> Any:
     return _Field(default, default_factory, compare)
 
 
+@overload
+def record(cls: type[T], *, frozen: bool = False) -> type[T]: ...
+@overload
+def record(cls: None = None, *, frozen: bool = False) -> Callable[[type[T]], type[T]]: ...
+
+
+@dataclass_transform(field_specifiers=(field,))
 def record(cls: type[T] | None = None, *, frozen: bool = False) -> Any:
-    """Class decorator: `@record` or `@record(frozen=True)` (hashable, read-only)."""
+    """Class decorator: `@record` or `@record(frozen=True)` (hashable, read-only).
+
+    `dataclass_transform` tells type checkers that the generated `__init__` takes
+    the annotated fields, as it would for a dataclass."""
     if cls is None:
         return lambda c: _make(c, frozen)
     return _make(cls, frozen)
@@ -53,8 +68,10 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
     names: list[str] = []
     for klass in reversed(cls.__mro__):
         for n in klass.__dict__.get("__annotations__", {}):
-            if n not in names and not n.startswith("_") and "ClassVar" not in str(
-                klass.__dict__["__annotations__"][n]
+            if (
+                n not in names
+                and not n.startswith("_")
+                and "ClassVar" not in str(klass.__dict__["__annotations__"][n])
             ):
                 names.append(n)
     params: list[str] = []
@@ -96,7 +113,7 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
         body.append("  self.__post_init__()")
     ns["_set"] = object.__setattr__
     src = f"def __init__(self, {', '.join(req + opt)}):\n" + ("\n".join(body) or "  pass") + "\n"
-    exec(src, ns)  # noqa: S102 - generated from the class's own annotations
+    exec(src, ns)
     cls.__init__ = ns["__init__"]  # type: ignore[misc]
 
     def __repr__(self: Any) -> str:

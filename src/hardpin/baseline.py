@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from hardpin.model import Finding, HardpinError
 
@@ -43,12 +43,20 @@ def load(path: str) -> Counter[tuple[str, str, str]]:
         raise HardpinError(f"{path}: cannot read the baseline: {exc.strerror}") from exc
     except ValueError as exc:
         raise HardpinError(f"{path}: the baseline is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("findings"), list):
-        raise HardpinError(f"{path}: not a hardpin baseline (expected version {VERSION} and a findings list)")
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != VERSION
+        or not isinstance(data.get("findings"), list)
+    ):
+        raise HardpinError(
+            f"{path}: not a hardpin baseline (expected version {VERSION} and a findings list)"
+        )
     out: Counter[tuple[str, str, str]] = Counter()
     for i, item in enumerate(data["findings"]):
         try:
-            out[(str(item["code"]), str(item["path"]), str(item["subject"]))] += int(item.get("count", 1))
+            out[(str(item["code"]), str(item["path"]), str(item["subject"]))] += int(
+                item.get("count", 1)
+            )
         except (KeyError, TypeError, ValueError):
             raise HardpinError(f"{path}: baseline entry {i} lacks code, path or subject") from None
     return out

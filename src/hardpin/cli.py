@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from hardpin import __version__
 from hardpin.model import Finding, HardpinError, Severity
@@ -30,15 +30,22 @@ def _severity(value: str) -> Severity:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="hardpin", description="Pin and verify the supply-chain inputs of a repository.")
+    p = _Parser(
+        prog="hardpin", description="Pin and verify the supply-chain inputs of a repository."
+    )
     p.add_argument("--version", action="version", version=f"hardpin {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     c = sub.add_parser("check", help="lint files (offline) and optionally fix them")
     c.add_argument("paths", nargs="*", default=[], metavar="PATH")
     c.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
-    c.add_argument("--fail-on", type=_severity, default=None, metavar="SEVERITY",
-                   help="lowest severity that makes the exit code 1 (default: warning)")
+    c.add_argument(
+        "--fail-on",
+        type=_severity,
+        default=None,
+        metavar="SEVERITY",
+        help="lowest severity that makes the exit code 1 (default: warning)",
+    )
     c.add_argument("--select", type=_csv, default=None, metavar="CODES")
     c.add_argument("--extend-select", type=_csv, default=None, metavar="CODES")
     c.add_argument("--ignore", type=_csv, default=None, metavar="CODES")
@@ -46,34 +53,62 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fix", action="store_true", help="apply safe fixes")
     c.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
     c.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
-    c.add_argument("--stdin-filename", default=None, metavar="NAME", help="read the file from stdin")
-    c.add_argument("--baseline", default=None, metavar="FILE", help="report only findings not in FILE")
+    c.add_argument(
+        "--stdin-filename", default=None, metavar="NAME", help="read the file from stdin"
+    )
+    c.add_argument(
+        "--baseline", default=None, metavar="FILE", help="report only findings not in FILE"
+    )
     c.add_argument("--write-baseline", default=None, metavar="FILE", help="record current findings")
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    c.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="worker processes for large runs (default: number of cores)")
-    c.add_argument("--online", action="store_true",
-                   help="also run the online checks (HP6xx) against registries")
+    c.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes for large runs (default: number of cores)",
+    )
+    c.add_argument(
+        "--online",
+        action="store_true",
+        help="also run the online checks (HP6xx) against registries",
+    )
     _network_flags(c)
 
     u = sub.add_parser("update", help="move pinned image digests to where their tags point now")
     u.add_argument("paths", nargs="*", default=[], metavar="PATH")
-    u.add_argument("--check", action="store_true",
-                   help="change nothing; exit 1 when any digest is stale (for CI)")
+    u.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 when any digest is stale (for CI)",
+    )
     u.add_argument("--diff", action="store_true", help="print the changes as a diff; write nothing")
     u.add_argument("--config", default=None, metavar="FILE")
     _network_flags(u)
 
     lk = sub.add_parser("lock", help="lock a pip-tools input (X.in) into X.txt with hashes")
     lk.add_argument("inputs", nargs="+", metavar="FILE.in")
-    lk.add_argument("-o", "--output-file", default=None, metavar="FILE",
-                    help="where to write (default: the input with .txt; one input only)")
-    lk.add_argument("--backend", choices=("auto", "uv", "pip-compile"), default="auto",
-                    help="resolver to run (auto: uv when installed, else pip-compile)")
+    lk.add_argument(
+        "-o",
+        "--output-file",
+        default=None,
+        metavar="FILE",
+        help="where to write (default: the input with .txt; one input only)",
+    )
+    lk.add_argument(
+        "--backend",
+        choices=("auto", "uv", "pip-compile"),
+        default="auto",
+        help="resolver to run (auto: uv when installed, else pip-compile)",
+    )
     lk.add_argument("--diff", action="store_true", help="print the change as a diff; write nothing")
-    lk.add_argument("--index-url", default=None, metavar="URL",
-                    help="package index when neither the file nor PIP_INDEX_URL names one")
+    lk.add_argument(
+        "--index-url",
+        default=None,
+        metavar="URL",
+        help="package index when neither the file nor PIP_INDEX_URL names one",
+    )
 
     r = sub.add_parser("rule", help="show one rule's documentation")
     r.add_argument("code")
@@ -86,14 +121,30 @@ def _network_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("network (fixes and online checks)")
     g.add_argument("--offline", action="store_true", help="answer from the cache only; no request")
     g.add_argument("--refresh", action="store_true", help="ignore cached answers and ask again")
-    g.add_argument("--concurrency", type=int, default=None, metavar="N",
-                   help="concurrent lookups (default: 16, or `concurrency` in the config)")
-    g.add_argument("--index-url", default=None, metavar="URL",
-                   help="package index when neither the file nor PIP_INDEX_URL names one")
-    g.add_argument("--cache-dir", default=None, metavar="DIR",
-                   help="cache directory (default: $XDG_CACHE_HOME/hardpin)")
-    g.add_argument("--verbose", action="store_true",
-                   help="say how many lookups, requests and cache hits the run made")
+    g.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="concurrent lookups (default: 16, or `concurrency` in the config)",
+    )
+    g.add_argument(
+        "--index-url",
+        default=None,
+        metavar="URL",
+        help="package index when neither the file nor PIP_INDEX_URL names one",
+    )
+    g.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR",
+        help="cache directory (default: $XDG_CACHE_HOME/hardpin)",
+    )
+    g.add_argument(
+        "--verbose",
+        action="store_true",
+        help="say how many lookups, requests and cache hits the run made",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,14 +190,22 @@ def _rules(fmt: str) -> int:
         import json
 
         data = [
-            {"code": r.code, "name": r.name, "severity": str(r.severity), "fix": str(r.fix),
-             "online": r.online, "summary": r.summary()}
+            {
+                "code": r.code,
+                "name": r.name,
+                "severity": str(r.severity),
+                "fix": str(r.fix),
+                "online": r.online,
+                "summary": r.summary(),
+            }
             for r in RULES
         ]
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return EXIT_OK
     w = max(len(r.name) for r in RULES)
-    sys.stdout.write(f"{'CODE':<6} {'NAME':<{w}} {'SEVERITY':<8} {'FIX':<7} {'ONLINE':<6} SUMMARY\n")
+    sys.stdout.write(
+        f"{'CODE':<6} {'NAME':<{w}} {'SEVERITY':<8} {'FIX':<7} {'ONLINE':<6} SUMMARY\n"
+    )
     for r in RULES:
         sys.stdout.write(
             f"{r.code:<6} {r.name:<{w}} {str(r.severity):<8} {str(r.fix):<7} "
@@ -168,7 +227,10 @@ def _check(args: argparse.Namespace) -> int:
     from hardpin.settings import Overrides, settings_for
 
     overrides = Overrides(
-        select=args.select, extend_select=args.extend_select, ignore=args.ignore, fail_on=args.fail_on
+        select=args.select,
+        extend_select=args.extend_select,
+        ignore=args.ignore,
+        fail_on=args.fail_on,
     )
     fixing = args.fix or args.unsafe_fixes or args.diff
     unsafe = args.unsafe_fixes
@@ -183,8 +245,9 @@ def _check(args: argparse.Namespace) -> int:
         from hardpin.discovery import kind_of
 
         name = args.stdin_filename
-        settings = settings_for(os.path.dirname(os.path.abspath(name)) or ".", config=args.config,
-                                overrides=overrides)
+        settings = settings_for(
+            os.path.dirname(os.path.abspath(name)) or ".", config=args.config, overrides=overrides
+        )
         kind = kind_of(name) or "dockerfile"
         text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
         files = [(name, kind, settings)]
@@ -196,7 +259,7 @@ def _check(args: argparse.Namespace) -> int:
 
         paths = args.paths or ["."]
 
-        def sf(p: Path):  # noqa: ANN202
+        def sf(p: Path):
             return settings_for(p, config=args.config, overrides=overrides)
 
         found = discover(paths, settings_for=sf)
@@ -222,8 +285,16 @@ def _check(args: argparse.Namespace) -> int:
         text = texts[path] if path in texts else read_text(path)
         if fail_on is None:
             fail_on = settings.fail_on
-        prepared.append((path, shown, kind, settings, text,
-                         lint_text(shown, kind, text, settings, online=online_checks)))
+        prepared.append(
+            (
+                path,
+                shown,
+                kind,
+                settings,
+                text,
+                lint_text(shown, kind, text, settings, online=online_checks),
+            )
+        )
     answers: dict = {}
     if fixing or online_checks:
         wanted = set()
@@ -237,7 +308,7 @@ def _check(args: argparse.Namespace) -> int:
 
     for path, shown, kind, settings, text, first in prepared:
 
-        def lint(t: str, shown: str = shown, kind: str = kind, settings=settings) -> list[Finding]:  # noqa: ANN001
+        def lint(t: str, shown: str = shown, kind: str = kind, settings=settings) -> list[Finding]:
             fs = lint_text(shown, kind, t, settings, online=online_checks)
             return _completed(fs, answers, args.diff) if answers else fs
 
@@ -286,10 +357,22 @@ def _check(args: argparse.Namespace) -> int:
     from hardpin.registry import RULES
 
     out = sys.stderr if (args.stdin_filename is not None and fixing) else sys.stdout
-    enabled = [r for r in RULES if any(s.is_enabled(r.code) for _p, _k, s in files[:1])] if files else list(RULES)
+    enabled = (
+        [r for r in RULES if any(s.is_enabled(r.code) for _p, _k, s in files[:1])]
+        if files
+        else list(RULES)
+    )
     color = None if args.color == "auto" else args.color == "always"
-    render(args.format, findings, stream=out, rules=enabled or list(RULES), color=color,
-           root=os.getcwd(), files_checked=len(files), fixed=fixed_total)
+    render(
+        args.format,
+        findings,
+        stream=out,
+        rules=enabled or list(RULES),
+        color=color,
+        root=os.getcwd(),
+        files_checked=len(files),
+        fixed=fixed_total,
+    )
     if args.exit_zero:
         return EXIT_OK
     if fix_errors:
@@ -313,9 +396,13 @@ def _online(args: argparse.Namespace, settings_list: Sequence, tag_ttl: float = 
             concurrency = st.get("concurrency")
     offline = _offline(args)
     opts = OnlineOptions(
-        cache_dir=args.cache_dir, refresh=args.refresh, offline=offline,
-        concurrency=concurrency or 16, insecure_registries=tuple(insecure),
-        index_url=getattr(args, "index_url", None), tag_ttl=tag_ttl,
+        cache_dir=args.cache_dir,
+        refresh=args.refresh,
+        offline=offline,
+        concurrency=concurrency or 16,
+        insecure_registries=tuple(insecure),
+        index_url=getattr(args, "index_url", None),
+        tag_ttl=tag_ttl,
     )
     return Online(opts)
 
@@ -330,11 +417,17 @@ def _offline(args: argparse.Namespace) -> bool:
     return offline
 
 
-def _ask(args: argparse.Namespace, prepared: list, kinds: set[str], tag_ttl: float = 3600.0) -> dict:
+def _ask(
+    args: argparse.Namespace, prepared: list, kinds: set[str], tag_ttl: float = 3600.0
+) -> dict:
     """Answer the pending items of `kinds` in the first-pass findings of `prepared`
     ((path, shown, kind, settings, text, findings) each) with one network run."""
-    pending = [f.pending for *_x, fs in prepared for f in fs
-               if f.pending is not None and f.pending.kind in kinds]
+    pending = [
+        f.pending
+        for *_x, fs in prepared
+        for f in fs
+        if f.pending is not None and f.pending.kind in kinds
+    ]
     if not pending:
         return {}
     online = _online(args, [p[3] for p in prepared], tag_ttl=tag_ttl)
@@ -347,11 +440,16 @@ def _summary(args: argparse.Namespace, online: object, answers: dict) -> None:
     if getattr(args, "verbose", False):
         failed = sum(1 for v in answers.values() if isinstance(v, str))
         cache = online.cache  # type: ignore[attr-defined]
-        print(f"hardpin: {len(answers)} lookups ({failed} failed), {online.requests} requests, "  # type: ignore[attr-defined]
-              f"{cache.hits} cache hits", file=sys.stderr)
+        print(
+            f"hardpin: {len(answers)} lookups ({failed} failed), {online.requests} requests, "  # type: ignore[attr-defined]
+            f"{cache.hits} cache hits",
+            file=sys.stderr,
+        )
 
 
-def _completed(findings: list[Finding], answers: dict, diff: bool, updates: bool = False) -> list[Finding]:
+def _completed(
+    findings: list[Finding], answers: dict, diff: bool, updates: bool = False
+) -> list[Finding]:
     from hardpin.online.resolve import complete
 
     out = complete(findings, answers, updates=updates)
@@ -363,13 +461,15 @@ def _completed(findings: list[Finding], answers: dict, diff: bool, updates: bool
 
     return [
         replace(f, edits=Fix(f.edits.edits, Applicability.SAFE, f.edits.description))
-        if f.pending is not None and f.pending.kind == "lock" and f.edits is not None else f
+        if f.pending is not None and f.pending.kind == "lock" and f.edits is not None
+        else f
         for f in out
     ]
 
 
-def _report_lookup_errors(findings: Sequence[Finding], answers: dict,
-                          first: Sequence[Finding] = ()) -> int:
+def _report_lookup_errors(
+    findings: Sequence[Finding], answers: dict, first: Sequence[Finding] = ()
+) -> int:
     """One stderr line per finding whose network answer failed; returns how many.
 
     `first` are the findings of the first pass: a failed lookup none of `findings`
@@ -384,7 +484,9 @@ def _report_lookup_errors(findings: Sequence[Finding], answers: dict,
                 continue
             ans = answers.get((p.kind, p.key))
             if isinstance(ans, str):
-                what = "cannot check" if p.kind in ("image-exists", "image-update") else "cannot fix"
+                what = (
+                    "cannot check" if p.kind in ("image-exists", "image-update") else "cannot fix"
+                )
                 print(f"{f.path}:{f.line}:{f.column}: {f.code} {what}: {ans}", file=sys.stderr)
                 now.add((f.path, p.kind, p.key))
                 n += 1
@@ -404,7 +506,7 @@ def _update(args: argparse.Namespace) -> int:
     _offline(args)  # contradictory network flags are an error even with nothing to update
     overrides = Overrides(select=("HP602",), extend_select=None, ignore=None, fail_on=None)
 
-    def sf(p: Path):  # noqa: ANN202
+    def sf(p: Path):
         return settings_for(p, config=args.config, overrides=overrides)
 
     found = [(str(p), k, sf(p)) for p, k in discover(args.paths or ["."], settings_for=sf)]
@@ -412,7 +514,9 @@ def _update(args: argparse.Namespace) -> int:
     for path, kind, settings in found:
         text = read_text(path)
         shown = _display_path(path)
-        prepared.append((path, shown, kind, settings, text, lint_text(shown, kind, text, settings, online=True)))
+        prepared.append(
+            (path, shown, kind, settings, text, lint_text(shown, kind, text, settings, online=True))
+        )
     # `update` asks for every tag again (tag_ttl 0); content-addressed answers stay cached
     answers = _ask(args, prepared, {"image-update"}, tag_ttl=0.0)
     stale = 0
@@ -424,15 +528,18 @@ def _update(args: argparse.Namespace) -> int:
                 name, old = f.pending.key
                 new = answers[(f.pending.kind, f.pending.key)][0]
                 # with --diff, stdout is the patch alone
-                print(f"{f.path}:{f.line}: {name} {old} -> {new}",
-                      file=sys.stderr if args.diff else sys.stdout)
+                print(
+                    f"{f.path}:{f.line}: {name} {old} -> {new}",
+                    file=sys.stderr if args.diff else sys.stdout,
+                )
                 stale += 1
         if args.check:
             continue
 
-        def lint(t: str, shown: str = shown, kind: str = kind, settings=settings) -> list[Finding]:  # noqa: ANN001
-            return _completed(lint_text(shown, kind, t, settings, online=True), answers, False,
-                              updates=True)
+        def lint(t: str, shown: str = shown, kind: str = kind, settings=settings) -> list[Finding]:
+            return _completed(
+                lint_text(shown, kind, t, settings, online=True), answers, False, updates=True
+            )
 
         new_text, _n, _rest = converge(text, lint, False, done)
         if new_text != text:
@@ -493,4 +600,3 @@ def _lock(args: argparse.Namespace) -> int:
             write_atomic(out, encode(new))
             print(f"hardpin: wrote {out}", file=sys.stderr)
     return rc
-

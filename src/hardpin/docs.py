@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from hardpin.rules.base import DOC_SECTIONS, Rule
 
 
 def rule_markdown(rule: type[Rule]) -> str:
     sections = rule.sections()
-    fix = {"safe": "safe fix", "unsafe": "unsafe fix", "network": "fixable with network", "none": "no fix"}
+    fix = {
+        "safe": "safe fix",
+        "unsafe": "unsafe fix",
+        "network": "fixable with network",
+        "none": "no fix",
+    }
     lines = [
         f"# {rule.code} {rule.name}",
         "",

@@ -28,12 +28,15 @@ def encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def rules_for(kind: str, settings: Settings, path: str | None, online: bool = False) -> list[type[Rule]]:
+def rules_for(
+    kind: str, settings: Settings, path: str | None, online: bool = False
+) -> list[type[Rule]]:
     """The enabled rules for a kind of file; online rules (HP6xx) only with `online`."""
     return [
         r
         for r in RULES
-        if (kind in r.kinds or "*" in r.kinds) and (online or not r.online)
+        if (kind in r.kinds or "*" in r.kinds)
+        and (online or not r.online)
         and settings.is_enabled(r.code, path)
     ]
 
@@ -77,7 +80,12 @@ def _suppressions(kind: str, source: Source, doc: object | None) -> list[Suppres
 
 
 def lint_text(
-    path: str, kind: str, text: str, settings: Settings, *, base_dir: str | None = None,
+    path: str,
+    kind: str,
+    text: str,
+    settings: Settings,
+    *,
+    base_dir: str | None = None,
     online: bool = False,
 ) -> list[Finding]:
     """All findings for one document, suppressions applied, sorted.
@@ -147,7 +155,9 @@ def _lint_chunk(items: list[tuple[str, str, str, Settings]]) -> list[Finding]:
 PARALLEL_MIN_FILES = 64
 
 
-def lint_many(items: list[tuple[str, str, str, Settings]], jobs: int | None = None) -> list[Finding]:
+def lint_many(
+    items: list[tuple[str, str, str, Settings]], jobs: int | None = None
+) -> list[Finding]:
     """Lint many files: (path, shown path, kind, settings) each. Uses worker processes
     (forked, so nothing is imported twice) when there are enough files and cores."""
     import os

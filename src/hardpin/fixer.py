@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from hardpin.model import Applicability, Edit, Finding, HardpinError
 
@@ -47,7 +47,9 @@ def apply_edits(text: str, findings: Sequence[Finding], unsafe: bool) -> tuple[s
 
 
 def converge(
-    text: str, lint: Callable[[str], list[Finding]], unsafe: bool,
+    text: str,
+    lint: Callable[[str], list[Finding]],
+    unsafe: bool,
     findings: list[Finding] | None = None,
 ) -> tuple[str, int, list[Finding]]:
     """Fix, re-lint, repeat until no applicable fix is left. Returns (text, fixes, findings).

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from hardpin._record import field, record
 from enum import StrEnum
+
+from hardpin._record import field, record
 
 
 class Severity(StrEnum):

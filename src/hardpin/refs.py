@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from hardpin._lazy import lazy_re
-
-import re
 from hardpin._record import record
 
 DEFAULT_REGISTRY = "docker.io"
@@ -78,7 +76,12 @@ def parse_image(raw: str) -> ImageRef:
         if not _TAG.fullmatch(tag):
             raise InvalidReference(f"{raw!r}: invalid tag {tag!r}")
     parts = s.split("/")
-    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost" or parts[0] != parts[0].lower()):
+    if len(parts) > 1 and (
+        "." in parts[0]
+        or ":" in parts[0]
+        or parts[0] == "localhost"
+        or parts[0] != parts[0].lower()
+    ):
         registry = parts[0]
         path = parts[1:]
     else:

@@ -8,15 +8,13 @@ option adds one entry to KNOWN_KEYS (and, if it wants, a helper validator here).
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import os
-import re
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from hardpin._lazy import lazy_re
 from hardpin._record import record, replace
 from hardpin.model import HardpinError, Severity
 

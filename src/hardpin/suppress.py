@@ -10,14 +10,15 @@ the whole file wherever it is. Suppressions that suppress nothing become HP002.
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import re
 
+from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 from hardpin.model import Finding, Source
 
-_COMMENT_RE = lazy_re(r"#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)")
+_COMMENT_RE = lazy_re(
+    r"#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)"
+)
 _CODE_RE = lazy_re(r"HP\d{3}")
 
 
@@ -50,7 +51,9 @@ def _scan(source: Source) -> list[tuple[int, re.Match[str], int]]:
     return out
 
 
-def dockerfile_suppressions(source: Source, instruction_lines: list[tuple[int, int]]) -> list[Suppression]:
+def dockerfile_suppressions(
+    source: Source, instruction_lines: list[tuple[int, int]]
+) -> list[Suppression]:
     """`instruction_lines`: (first line, last line) of every instruction, in order."""
     found = _scan(source)
     if not found:
@@ -79,7 +82,9 @@ def dockerfile_suppressions(source: Source, instruction_lines: list[tuple[int, i
     return sups
 
 
-_TRAILING_RE = lazy_re(r"(?:^|\s)#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)")
+_TRAILING_RE = lazy_re(
+    r"(?:^|\s)#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)"
+)
 
 
 def line_suppressions(source: Source) -> list[Suppression]:

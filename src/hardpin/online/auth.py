@@ -29,7 +29,8 @@ import shutil
 import subprocess
 import threading
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from hardpin._record import record
@@ -68,8 +69,11 @@ class Credentials:
 
 
 def _credentials_repr(self: Credentials) -> str:
-    secret = "password=<redacted>" if self.password else (
-        "identity_token=<redacted>" if self.identity_token else "no secret")
+    secret = (
+        "password=<redacted>"
+        if self.password
+        else ("identity_token=<redacted>" if self.identity_token else "no secret")
+    )
     return f"Credentials(username={self.username!r}, {secret}, source={self.source!r})"
 
 
@@ -160,7 +164,7 @@ def _host_of_key(key: str) -> str:
     k = key.strip()
     for prefix in ("http://", "https://"):
         if k.startswith(prefix):
-            k = k[len(prefix):]
+            k = k[len(prefix) :]
             break
     return k.split("/", 1)[0].lower()
 
@@ -183,8 +187,13 @@ class Keychain:
     `env` defaults to os.environ (DOCKER_CONFIG, HOME, PATH, REGISTRY_AUTH_FILE);
     answers are cached per registry (credential helpers run once)."""
 
-    def __init__(self, *, env: Mapping[str, str] | None = None, config_path: str | None = None,
-                 helper_timeout: float = HELPER_TIMEOUT) -> None:
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        config_path: str | None = None,
+        helper_timeout: float = HELPER_TIMEOUT,
+    ) -> None:
         self._env = dict(os.environ if env is None else env)
         self._config_path = config_path
         self._helper_timeout = helper_timeout
@@ -245,8 +254,10 @@ class Keychain:
             server = _server_url(registry)
             helpers = config.get("credHelpers")
             if isinstance(helpers, dict):
-                helper = next((helpers[k] for k in keys if isinstance(helpers.get(k), str)
-                               and helpers[k]), None)
+                helper = next(
+                    (helpers[k] for k in keys if isinstance(helpers.get(k), str) and helpers[k]),
+                    None,
+                )
                 if helper is not None:
                     creds = self._from_helper(helper, server)
                     if creds is not None:
@@ -272,20 +283,30 @@ class Keychain:
         exe_name = f"docker-credential-{name}"
         exe = shutil.which(exe_name, path=self._env.get("PATH", os.defpath))
         if exe is None:
-            log.warning("credential helper %s is not on PATH; going on without its credentials", exe_name)
+            log.warning(
+                "credential helper %s is not on PATH; going on without its credentials", exe_name
+            )
             return None
         log.debug("asking %s for credentials for %s", exe_name, server_url)
         try:
-            proc = subprocess.run(  # noqa: S603 - the helper the user configured
-                [exe, "get"], input=server_url.encode(), capture_output=True,
-                timeout=self._helper_timeout, env=self._env,
+            proc = subprocess.run(
+                [exe, "get"],
+                input=server_url.encode(),
+                capture_output=True,
+                timeout=self._helper_timeout,
+                env=self._env,
             )
         except subprocess.TimeoutExpired:
-            raise CredentialError(f"{exe_name} get timed out after {self._helper_timeout:g}s") from None
+            raise CredentialError(
+                f"{exe_name} get timed out after {self._helper_timeout:g}s"
+            ) from None
         except OSError as exc:
             raise CredentialError(f"cannot run {exe_name}: {exc.strerror}") from None
         if proc.returncode != 0:
-            if b"credentials not found" in proc.stdout.lower() or b"credentials not found" in proc.stderr.lower():
+            if (
+                b"credentials not found" in proc.stdout.lower()
+                or b"credentials not found" in proc.stderr.lower()
+            ):
                 return None
             raise CredentialError(f"{exe_name} get failed (exit status {proc.returncode})")
         try:
@@ -327,10 +348,14 @@ def _from_auths(auths: object, keys: list[str], registry: str, path: str) -> Cre
         try:
             decoded = base64.b64decode(auth + "=" * (-len(auth) % 4)).decode()
         except (ValueError, UnicodeDecodeError):
-            raise CredentialError(f"{path}: the auth entry for {registry} is not base64 of user:password") from None
+            raise CredentialError(
+                f"{path}: the auth entry for {registry} is not base64 of user:password"
+            ) from None
         u, sep, p = decoded.partition(":")
         if not sep:
-            raise CredentialError(f"{path}: the auth entry for {registry} is not base64 of user:password")
+            raise CredentialError(
+                f"{path}: the auth entry for {registry} is not base64 of user:password"
+            )
         user, password = u, p
     token = entry.get("identitytoken")
     if isinstance(token, str) and token:
@@ -375,9 +400,15 @@ class Authorizer:
     `http` is a hardpin.online.http.Http; `keychain` anything with
     `.get(registry) -> Credentials | None`."""
 
-    def __init__(self, http: Any, keychain: Any, *, insecure_hosts: frozenset[str] = frozenset(),
-                 clock: Callable[[], float] = time.monotonic,
-                 default_expires_in: float = DEFAULT_EXPIRES_IN) -> None:
+    def __init__(
+        self,
+        http: Any,
+        keychain: Any,
+        *,
+        insecure_hosts: frozenset[str] = frozenset(),
+        clock: Callable[[], float] = time.monotonic,
+        default_expires_in: float = DEFAULT_EXPIRES_IN,
+    ) -> None:
         self.http = http
         self.keychain = keychain
         self.insecure_hosts = frozenset(insecure_hosts)
@@ -386,7 +417,9 @@ class Authorizer:
         self.tokens_fetched = 0
         self._lock = threading.Lock()
         self._challenges: dict[str, Challenge] = {}  # api host -> challenge last seen
-        self._tokens: dict[tuple[str, str], tuple[str, float]] = {}  # (host, scope) -> (token, until)
+        self._tokens: dict[
+            tuple[str, str], tuple[str, float]
+        ] = {}  # (host, scope) -> (token, until)
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
 
     def __repr__(self) -> str:
@@ -409,8 +442,16 @@ class Authorizer:
             return creds.basic if creds else None
         return "Bearer " + self._token(registry, host, scope, ch)
 
-    def challenged(self, registry: str, host: str, scope: str, www_authenticate: str | None,
-                   sent: str | None, *, final: bool = False) -> str:
+    def challenged(
+        self,
+        registry: str,
+        host: str,
+        scope: str,
+        www_authenticate: str | None,
+        sent: str | None,
+        *,
+        final: bool = False,
+    ) -> str:
         """After a 401: the Authorization value to retry with.
 
         Raises AuthError when retrying cannot help (insufficient scope, rejected
@@ -419,26 +460,35 @@ class Authorizer:
         bearer = next((c for c in challenges if c.scheme == "bearer"), None)
         basic = next((c for c in challenges if c.scheme == "basic"), None)
         creds = self._credentials(registry)
-        who = (f"the credentials for {registry} from {creds.source}" if creds
-               else f"anonymous access (no credentials found for {registry})")
+        who = (
+            f"the credentials for {registry} from {creds.source}"
+            if creds
+            else f"anonymous access (no credentials found for {registry})"
+        )
         if bearer is not None:
             error = bearer.get("error")
             if sent and sent.startswith("Bearer "):
                 if error == "insufficient_scope":
                     raise AuthError(f"access denied for {scope} (insufficient_scope) with {who}")
-                self._forget(host, scope, sent[len("Bearer "):])
+                self._forget(host, scope, sent[len("Bearer ") :])
                 if final:
-                    raise AuthError(f"the registry rejected the token for {scope} (HTTP 401) with {who}")
+                    raise AuthError(
+                        f"the registry rejected the token for {scope} (HTTP 401) with {who}"
+                    )
             elif final:
                 raise AuthError(f"authentication failed for {scope} (HTTP 401) with {who}")
-            stored = Challenge(scheme="bearer", params={k: v for k, v in bearer.params.items()
-                                                         if k in ("realm", "service")})
+            stored = Challenge(
+                scheme="bearer",
+                params={k: v for k, v in bearer.params.items() if k in ("realm", "service")},
+            )
             with self._lock:
                 self._challenges[host] = stored
             return "Bearer " + self._token(registry, host, scope, stored)
         if basic is not None:
             if creds is None or creds.basic is None:
-                raise AuthError(f"the registry requires credentials (Basic auth) and there are none for {registry}")
+                raise AuthError(
+                    f"the registry requires credentials (Basic auth) and there are none for {registry}"
+                )
             value = creds.basic
             if sent == value or final:
                 raise AuthError(f"the registry rejected {who} (HTTP 401)")
@@ -488,8 +538,10 @@ class Authorizer:
         if p.scheme == "http":
             hp = _hostport(realm)
             if hp not in self.insecure_hosts and p.hostname not in self.insecure_hosts:
-                raise AuthError(f"refusing plain HTTP to the token realm {hp}: "
-                                "list it in `insecure-registries` to allow it")
+                raise AuthError(
+                    f"refusing plain HTTP to the token realm {hp}: "
+                    "list it in `insecure-registries` to allow it"
+                )
         service = ch.get("service")
         creds = self._credentials(registry)
         params = {"scope": scope}
@@ -499,25 +551,39 @@ class Authorizer:
         log.debug("fetching a token from %s for %s %s", _safe(realm), scope, how)
         try:
             if creds is not None and creds.identity_token:
-                form = {"grant_type": "refresh_token", "refresh_token": creds.identity_token,
-                        "client_id": CLIENT_ID, **params}
+                form = {
+                    "grant_type": "refresh_token",
+                    "refresh_token": creds.identity_token,
+                    "client_id": CLIENT_ID,
+                    **params,
+                }
                 resp = self.http.request(
-                    "POST", realm, {"Content-Type": "application/x-www-form-urlencoded"},
-                    urlencode(form).encode(), max_body=1 << 20,
+                    "POST",
+                    realm,
+                    {"Content-Type": "application/x-www-form-urlencoded"},
+                    urlencode(form).encode(),
+                    max_body=1 << 20,
                 )
             else:
                 sep = "&" if p.query else "?"
                 headers = {"Accept": "application/json"}
                 if creds is not None and creds.basic:
                     headers["Authorization"] = creds.basic
-                resp = self.http.request("GET", realm + sep + urlencode(params), headers, max_body=1 << 20)
+                resp = self.http.request(
+                    "GET", realm + sep + urlencode(params), headers, max_body=1 << 20
+                )
         except HttpError as exc:
             raise AuthError(f"token request failed: {exc}") from None
         if resp.status in (401, 403):
-            raise AuthError(f"the token server {_safe(realm)} rejected "
-                            + (f"the credentials for {registry} from {creds.source}" if creds
-                               else "an anonymous token request")
-                            + f" (HTTP {resp.status})")
+            raise AuthError(
+                f"the token server {_safe(realm)} rejected "
+                + (
+                    f"the credentials for {registry} from {creds.source}"
+                    if creds
+                    else "an anonymous token request"
+                )
+                + f" (HTTP {resp.status})"
+            )
         if resp.status != 200:
             raise AuthError(f"the token server {_safe(realm)} answered HTTP {resp.status}")
         try:

@@ -40,7 +40,9 @@ def default_root() -> str:
 class Cache:
     VERSION = 1
 
-    def __init__(self, root: str | None = None, *, refresh: bool = False, offline: bool = False) -> None:
+    def __init__(
+        self, root: str | None = None, *, refresh: bool = False, offline: bool = False
+    ) -> None:
         self.root = root or default_root()
         self.refresh = refresh
         self.offline = offline
@@ -62,9 +64,12 @@ class Cache:
         import sqlite3
 
         try:
-            os.makedirs(self.root, mode=0o700, exist_ok=True)  # names of private images and packages
-            db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False,
-                                 isolation_level=None)
+            os.makedirs(
+                self.root, mode=0o700, exist_ok=True
+            )  # names of private images and packages
+            db = sqlite3.connect(
+                self.path, timeout=10.0, check_same_thread=False, isolation_level=None
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")  # a cache: losing the last writes is fine
             db.execute(
@@ -74,7 +79,9 @@ class Cache:
             db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
             row = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
             if row is None:
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(self.VERSION),))
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(self.VERSION),)
+                )
             elif row[0] != str(self.VERSION):
                 db.execute("DELETE FROM entries")
                 db.execute("UPDATE meta SET value = ? WHERE name = 'version'", (str(self.VERSION),))
@@ -122,8 +129,10 @@ class Cache:
             if db is None:
                 return
             try:
-                db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
-                           (namespace, key, time.time(), data))
+                db.execute(
+                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
+                    (namespace, key, time.time(), data),
+                )
             except sqlite3.Error:
                 pass
 

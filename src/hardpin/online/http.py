@@ -25,7 +25,7 @@ import socket
 import ssl
 import threading
 import time
-from typing import Collection, Mapping
+from collections.abc import Collection, Mapping
 from urllib.parse import urljoin, urlsplit
 
 from hardpin import __version__
@@ -132,7 +132,9 @@ class Http:
             if scheme == "https":
                 if self._ssl is None:
                     self._ssl = ssl.create_default_context()
-                conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._ssl)
+                conn = http.client.HTTPSConnection(
+                    host, port, timeout=self.timeout, context=self._ssl
+                )
             else:
                 conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
             pool[key] = conn
@@ -201,7 +203,12 @@ class Http:
             break
         try:
             length = resp.getheader("Content-Length")
-            if length is not None and length.isdigit() and int(length) > max_body and method != "HEAD":
+            if (
+                length is not None
+                and length.isdigit()
+                and int(length) > max_body
+                and method != "HEAD"
+            ):
                 self._drop(scheme, host, port)
                 raise HttpError(
                     f"{safe_url(url)}: response of {int(length)} bytes is over the {max_body}-byte limit"
@@ -247,14 +254,18 @@ class Http:
                 new = urljoin(url, resp.headers["location"])
                 old_p, new_p = urlsplit(url), urlsplit(new)
                 if old_p.scheme == "https" and new_p.scheme != "https":
-                    raise HttpError(f"{safe_url(url)}: refusing a redirect from https to {safe_url(new)}")
+                    raise HttpError(
+                        f"{safe_url(url)}: refusing a redirect from https to {safe_url(new)}"
+                    )
                 if new_p.netloc != old_p.netloc:
                     hdrs = {k: v for k, v in hdrs.items() if k.lower() != "authorization"}
                     if body is not None and resp.status in (307, 308):
                         # a 307/308 re-sends the body: never a request body (a refresh
                         # token, say) to another host
-                        raise HttpError(f"{safe_url(url)}: refusing to re-send a request body "
-                                        f"to another host ({safe_url(new)})")
+                        raise HttpError(
+                            f"{safe_url(url)}: refusing to re-send a request body "
+                            f"to another host ({safe_url(new)})"
+                        )
                 if resp.status in (301, 302, 303) and method != "HEAD":
                     method, body = "GET", None  # as browsers and requests do
                 url = new
@@ -278,7 +289,9 @@ class Http:
                 attempt += 1
                 continue
             if resp.status in RETRY_STATUSES and attempt < self.retries:
-                if resp.status == 429 and resp.headers.get("ratelimit-remaining", "").startswith("0"):
+                if resp.status == 429 and resp.headers.get("ratelimit-remaining", "").startswith(
+                    "0"
+                ):
                     return resp  # a pull quota: waiting seconds will not help
                 self._sleep(attempt, _retry_after(resp.headers.get("retry-after")))
                 attempt += 1

@@ -41,7 +41,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from hardpin.online.pypi import DEFAULT_INDEX_URL, redact
 

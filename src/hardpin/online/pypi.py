@@ -40,8 +40,9 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
-from typing import Any, Mapping, Sequence
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple/"

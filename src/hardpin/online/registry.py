@@ -38,10 +38,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any, Collection
+from collections.abc import Collection
+from typing import Any
 
 from hardpin._record import record
-from hardpin.online.auth import Authorizer, AuthError, Keychain
+from hardpin.online.auth import AuthError, Authorizer, Keychain
 from hardpin.refs import DEFAULT_REGISTRY, ImageRef, InvalidReference, parse_image
 
 log = logging.getLogger("hardpin.online.registry")
@@ -52,10 +53,12 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MANIFEST_TYPES = (OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
-SCHEMA1_TYPES = frozenset({
-    "application/vnd.docker.distribution.manifest.v1+prettyjws",
-    "application/vnd.docker.distribution.manifest.v1+json",
-})
+SCHEMA1_TYPES = frozenset(
+    {
+        "application/vnd.docker.distribution.manifest.v1+prettyjws",
+        "application/vnd.docker.distribution.manifest.v1+json",
+    }
+)
 ACCEPT = ", ".join(MANIFEST_TYPES)
 DOCKER_HUB_API = "registry-1.docker.io"
 MAX_MANIFEST = 4 << 20  # distribution's own limit
@@ -80,8 +83,7 @@ def _sha256(data: bytes) -> str:
 
 def _valid_digest(digest: str) -> bool:
     algo, sep, hexpart = digest.partition(":")
-    return (algo == "sha256" and len(hexpart) == 64
-            and all(c in "0123456789abcdef" for c in hexpart))
+    return algo == "sha256" and len(hexpart) == 64 and all(c in "0123456789abcdef" for c in hexpart)
 
 
 def _media_type(headers: dict[str, str]) -> str:
@@ -130,8 +132,9 @@ class RegistryClient:
         self.confirm_digests = confirm_digests
         self.head_registries = frozenset(head_registries)
         self.keychain = auth if auth is not None else Keychain()
-        self.authorizer = authorizer or Authorizer(http, self.keychain,
-                                                   insecure_hosts=self.insecure_registries)
+        self.authorizer = authorizer or Authorizer(
+            http, self.keychain, insecure_hosts=self.insecure_registries
+        )
 
     def __repr__(self) -> str:
         return f"RegistryClient(insecure_registries={sorted(self.insecure_registries)!r})"
@@ -169,14 +172,19 @@ class RegistryClient:
         if mt in MANIFEST_TYPES and _valid_digest(header) and length.isdigit():
             desc = Descriptor(digest=header, media_type=mt, size=int(length))
             if self.confirm_digests and not self._confirm(ref, label, desc):
-                log.debug("%s: the registry has no manifest %s, which its Docker-Content-Digest "
-                          "named; hashing the manifest instead", label, header)
+                log.debug(
+                    "%s: the registry has no manifest %s, which its Docker-Content-Digest "
+                    "named; hashing the manifest instead",
+                    label,
+                    header,
+                )
                 desc, body = self._get_manifest(ref, label, tag, expected=None)
                 if not self._confirm(ref, label, desc):
                     raise RegistryError(
                         f"{label}: the registry's answers disagree (its digest header named "
                         f"{header}, the manifest hashes to {desc.digest}, and it has neither); "
-                        "refusing them")
+                        "refusing them"
+                    )
                 self._remember_manifest(desc, body)
         else:
             log.debug("%s: HEAD gave no usable digest (type %r); fetching the manifest", label, mt)
@@ -186,8 +194,9 @@ class RegistryClient:
         return desc
 
     def _remember_tag(self, key: str, desc: Descriptor) -> None:
-        self.cache.put("tags", key, {"digest": desc.digest, "media_type": desc.media_type,
-                                     "size": desc.size})
+        self.cache.put(
+            "tags", key, {"digest": desc.digest, "media_type": desc.media_type, "size": desc.size}
+        )
 
     def manifest(self, ref: ImageRef | str, digest: str) -> tuple[Descriptor, Any]:
         """The manifest with this digest, verified (sha256 of the body), and its JSON."""
@@ -199,8 +208,14 @@ class RegistryClient:
             body = cached["body"].encode("utf-8", "surrogateescape")
             if _sha256(body) == digest:
                 try:
-                    return (Descriptor(digest=digest, media_type=str(cached.get("media_type", "")),
-                                       size=len(body)), json.loads(body))
+                    return (
+                        Descriptor(
+                            digest=digest,
+                            media_type=str(cached.get("media_type", "")),
+                            size=len(body),
+                        ),
+                        json.loads(body),
+                    )
                 except ValueError:
                     pass
         self._online(label)
@@ -236,8 +251,9 @@ class RegistryClient:
         too_big = f"{label}: the blob is larger than {max_size} bytes"
         try:
             # room for an error body even when max_size is tiny
-            resp = self._request(ref, label, "GET", f"blobs/{digest}", {},
-                                 max_body=max(max_size, 64 << 10))
+            resp = self._request(
+                ref, label, "GET", f"blobs/{digest}", {}, max_body=max(max_size, 64 << 10)
+            )
         except RegistryError as exc:
             if "-byte limit" in str(exc):
                 raise RegistryError(too_big) from None
@@ -248,8 +264,10 @@ class RegistryClient:
         if len(resp.body) > max_size:
             raise RegistryError(too_big)
         if _sha256(resp.body) != digest:
-            raise RegistryError(f"{label}: the blob's content does not match its digest "
-                                f"(got {_sha256(resp.body)}); refusing it")
+            raise RegistryError(
+                f"{label}: the blob's content does not match its digest "
+                f"(got {_sha256(resp.body)}); refusing it"
+            )
         return resp.body
 
     # -- internals -------------------------------------------------------------
@@ -268,8 +286,15 @@ class RegistryClient:
             raise RegistryError(f"{ref.familiar}: {digest!r} is not a sha256 digest")
         return digest
 
-    def _request(self, ref: ImageRef, label: str, method: str, path: str,
-                 headers: dict[str, str], max_body: int | None = MAX_MANIFEST) -> Any:
+    def _request(
+        self,
+        ref: ImageRef,
+        label: str,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        max_body: int | None = MAX_MANIFEST,
+    ) -> Any:
         """One API request with authorization (a 401 is answered at most twice)."""
         from hardpin.online.http import HttpError
 
@@ -288,7 +313,11 @@ class RegistryClient:
                 if resp.status != 401:
                     return resp
                 auth = self.authorizer.challenged(
-                    ref.registry, host, scope, resp.headers.get("www-authenticate"), auth,
+                    ref.registry,
+                    host,
+                    scope,
+                    resp.headers.get("www-authenticate"),
+                    auth,
                     final=attempt >= 1,
                 )
         except AuthError as exc:
@@ -306,9 +335,15 @@ class RegistryClient:
         detail = _error_detail(resp.body, _media_type(resp.headers))
         what = f"HTTP {resp.status}" + (f" {detail}" if detail else "")
         if resp.status == 429:
-            what += " (rate limited" + (
-                "; pull quota used up" if resp.headers.get("ratelimit-remaining", "").startswith("0")
-                else "") + ")"
+            what += (
+                " (rate limited"
+                + (
+                    "; pull quota used up"
+                    if resp.headers.get("ratelimit-remaining", "").startswith("0")
+                    else ""
+                )
+                + ")"
+            )
         raise RegistryError(f"{label}: the registry answered {what}")
 
     def _confirm(self, ref: ImageRef, label: str, desc: Descriptor) -> bool:
@@ -326,8 +361,11 @@ class RegistryClient:
         label = _label(ref, digest=digest)
         cached = self.cache.get("manifests", digest)
         if isinstance(cached, dict) and isinstance(cached.get("body"), str):
-            return Descriptor(digest=digest, media_type=str(cached.get("media_type", "")),
-                              size=len(cached["body"].encode("utf-8", "surrogateescape")))
+            return Descriptor(
+                digest=digest,
+                media_type=str(cached.get("media_type", "")),
+                size=len(cached["body"].encode("utf-8", "surrogateescape")),
+            )
         self._online(label)
         resp = self._request(ref, label, "HEAD", f"manifests/{digest}", {"Accept": ACCEPT})
         if resp.status == 404:
@@ -344,21 +382,28 @@ class RegistryClient:
         self._remember_manifest(desc, body)
         return desc
 
-    def _get_manifest(self, ref: ImageRef, label: str, reference: str,
-                      expected: str | None) -> tuple[Descriptor, bytes]:
+    def _get_manifest(
+        self, ref: ImageRef, label: str, reference: str, expected: str | None
+    ) -> tuple[Descriptor, bytes]:
         resp = self._request(ref, label, "GET", f"manifests/{reference}", {"Accept": ACCEPT})
         if resp.status == 404:
-            raise RegistryError(f"{label}: {'manifest' if expected else 'tag'} not found (HTTP 404)")
+            raise RegistryError(
+                f"{label}: {'manifest' if expected else 'tag'} not found (HTTP 404)"
+            )
         self._check(resp, label, (200,))
         body: bytes = resp.body
         actual = _sha256(body)
         header = resp.headers.get("docker-content-digest", "").strip()
         if expected is not None and actual != expected:
-            raise RegistryError(f"{label}: the manifest's content does not match its digest "
-                                f"(it hashes to {actual}); refusing it")
+            raise RegistryError(
+                f"{label}: the manifest's content does not match its digest "
+                f"(it hashes to {actual}); refusing it"
+            )
         if header and header != actual:
-            raise RegistryError(f"{label}: the registry sent Docker-Content-Digest {header}, but the "
-                                f"manifest hashes to {actual}; refusing it")
+            raise RegistryError(
+                f"{label}: the registry sent Docker-Content-Digest {header}, but the "
+                f"manifest hashes to {actual}; refusing it"
+            )
         mt = self._manifest_type(label, _media_type(resp.headers), body)
         return Descriptor(digest=actual, media_type=mt, size=len(body)), body
 
@@ -376,8 +421,10 @@ class RegistryClient:
         declared = data.get("mediaType")
         if isinstance(declared, str) and declared:
             if content_type in MANIFEST_TYPES and declared != content_type:
-                raise RegistryError(f"{label}: Content-Type {content_type} does not match the "
-                                    f"manifest's mediaType {declared}")
+                raise RegistryError(
+                    f"{label}: Content-Type {content_type} does not match the "
+                    f"manifest's mediaType {declared}"
+                )
             if declared in MANIFEST_TYPES:
                 return declared
             raise RegistryError(f"{label}: unsupported manifest type {declared}")
@@ -388,13 +435,19 @@ class RegistryClient:
             return OCI_INDEX
         if isinstance(data.get("config"), dict):
             return OCI_MANIFEST
-        raise RegistryError(f"{label}: unsupported manifest (Content-Type {content_type or 'missing'})")
+        raise RegistryError(
+            f"{label}: unsupported manifest (Content-Type {content_type or 'missing'})"
+        )
 
     def _remember_manifest(self, desc: Descriptor, body: bytes) -> None:
-        self.cache.put("manifests", desc.digest, {
-            "media_type": desc.media_type,
-            "body": body.decode("utf-8", "surrogateescape"),
-        })
+        self.cache.put(
+            "manifests",
+            desc.digest,
+            {
+                "media_type": desc.media_type,
+                "body": body.decode("utf-8", "surrogateescape"),
+            },
+        )
 
 
 def _ref(ref: ImageRef | str) -> ImageRef:
@@ -420,11 +473,18 @@ def _label(ref: ImageRef, *, tag: str | None = None, digest: str | None = None) 
 
 def _descriptor(value: dict[str, Any]) -> Descriptor | None:
     digest, mt, size = value.get("digest"), value.get("media_type"), value.get("size")
-    if isinstance(digest, str) and _valid_digest(digest) and isinstance(mt, str) and isinstance(size, int):
+    if (
+        isinstance(digest, str)
+        and _valid_digest(digest)
+        and isinstance(mt, str)
+        and isinstance(size, int)
+    ):
         return Descriptor(digest=digest, media_type=mt, size=size)
     return None
 
 
 def _schema1(label: str, media_type: str) -> str:
-    return (f"{label}: the registry offers only a Docker schema 1 manifest ({media_type}), "
-            "which hardpin does not pin; the image must be pushed again with a current client")
+    return (
+        f"{label}: the registry offers only a Docker schema 1 manifest ({media_type}), "
+        "which hardpin does not pin; the image must be pushed again with a current client"
+    )

@@ -22,8 +22,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Mapping, Sequence
 
 from hardpin._record import record, replace
 from hardpin.model import Applicability, Finding, Fix, Pending
@@ -65,29 +65,36 @@ class Online:
 
     # -- services (created on first use) ------------------------------------
     @property
-    def registry(self):  # noqa: ANN201
+    def registry(self):
         with self._lock:
             if self._registry is None:
                 from hardpin.online.auth import Keychain
                 from hardpin.online.http import Http
                 from hardpin.online.registry import RegistryClient
 
-                http = Http(timeout=self.opts.timeout, retries=self.opts.retries,
-                            insecure_hosts=frozenset(self.opts.insecure_registries))
+                http = Http(
+                    timeout=self.opts.timeout,
+                    retries=self.opts.retries,
+                    insecure_hosts=frozenset(self.opts.insecure_registries),
+                )
                 self._registry = RegistryClient(
-                    http, self.cache, insecure_registries=self.opts.insecure_registries,
-                    tag_ttl=self.opts.tag_ttl, auth=Keychain(env=self.environ),
+                    http,
+                    self.cache,
+                    insecure_registries=self.opts.insecure_registries,
+                    tag_ttl=self.opts.tag_ttl,
+                    auth=Keychain(env=self.environ),
                 )
             return self._registry
 
     @property
-    def index_http(self):  # noqa: ANN201
+    def index_http(self):
         with self._lock:
             if self._index_http is None:
                 from hardpin.online.http import Http
 
-                self._index_http = Http(timeout=self.opts.timeout, retries=self.opts.retries,
-                                        insecure_hosts=None)
+                self._index_http = Http(
+                    timeout=self.opts.timeout, retries=self.opts.retries, insecure_hosts=None
+                )
             return self._index_http
 
     def close(self) -> None:
@@ -120,7 +127,7 @@ class Online:
                 return item, self._lookup(*item)
             except LookupFailed as exc:
                 return item, str(exc)
-            except Exception as exc:  # noqa: BLE001 - an answer nobody foresaw: one item fails
+            except Exception as exc:
                 return item, f"unexpected answer ({type(exc).__name__}: {exc})"
             finally:
                 if bar is not None:
@@ -149,7 +156,7 @@ class Online:
 # -- per-kind lookups ---------------------------------------------------------
 
 
-def _image_ref(text: str):  # noqa: ANN202
+def _image_ref(text: str):
     from hardpin.refs import InvalidReference, parse_image
 
     try:
@@ -186,7 +193,7 @@ def _index_types() -> frozenset[str]:
     return INDEX_TYPES
 
 
-def _platform_of(online: Online, ref, digest: str) -> dict | None:  # noqa: ANN001
+def _platform_of(online: Online, ref, digest: str) -> dict | None:
     """(os, architecture, variant) of a single-platform manifest, from its config blob."""
     import json
 
@@ -234,16 +241,21 @@ def _lookup_image_update(online: Online, key: tuple) -> Answer:
     )
 
 
-def index_urls_of(file_urls: Sequence[str | None], environ: Mapping[str, str],
-                  cli_index_url: str | None) -> tuple[str, ...]:
+def index_urls_of(
+    file_urls: Sequence[str | None], environ: Mapping[str, str], cli_index_url: str | None
+) -> tuple[str, ...]:
     """The indexes to ask for a file's index URLs as `rules.req_common.index_urls` gives
     them (a leading None: the file names only extra indexes, so the primary index of
     the command line or environment comes first)."""
     from hardpin.online.pypi import index_urls_for
 
     extra_only = bool(file_urls) and file_urls[0] is None
-    return index_urls_for(tuple(u for u in file_urls if u is not None), environ, cli_index_url,
-                          file_extra_only=extra_only)
+    return index_urls_for(
+        tuple(u for u in file_urls if u is not None),
+        environ,
+        cli_index_url,
+        file_extra_only=extra_only,
+    )
 
 
 def _lookup_pip_hashes(online: Online, key: tuple) -> Answer:
@@ -286,7 +298,9 @@ ONLINE_CHECKS = frozenset({"image-exists", "image-update"})
 
 
 def complete(
-    findings: Sequence[Finding], answers: dict[tuple[str, tuple], Answer | str], *,
+    findings: Sequence[Finding],
+    answers: dict[tuple[str, tuple], Answer | str],
+    *,
     updates: bool = False,
 ) -> list[Finding]:
     """Findings with their pending fixes completed (or dropped, for online verdicts).
@@ -330,8 +344,13 @@ class _Progress:
     def __init__(self, total: int) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        self._p = Progress(TextColumn("resolving"), BarColumn(), MofNCompleteColumn(),
-                           transient=True, console=_stderr_console())
+        self._p = Progress(
+            TextColumn("resolving"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            transient=True,
+            console=_stderr_console(),
+        )
         self._task = self._p.add_task("resolve", total=total)
         self._p.start()
         self._lock = threading.Lock()
@@ -344,7 +363,7 @@ class _Progress:
         self._p.stop()
 
 
-def _stderr_console():  # noqa: ANN202
+def _stderr_console():
     from rich.console import Console
 
     return Console(stderr=True)

@@ -7,7 +7,8 @@ only when chosen). The formats are documented in docs/output-formats.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from hardpin.model import Finding

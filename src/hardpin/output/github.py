@@ -9,7 +9,8 @@ and endLine are different values".
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from hardpin.model import Severity
 from hardpin.output import clean, relative_path

@@ -6,7 +6,8 @@ Named `jsonout` so it cannot shadow the standard library's `json`.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Sequence, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from hardpin import __version__
 from hardpin.model import Severity

@@ -17,7 +17,8 @@ identical findings in one file stay distinct.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Sequence, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from hardpin import __version__
 from hardpin.model import Severity
@@ -76,8 +77,11 @@ def _fallback_descriptor(f: Finding) -> dict[str, object]:
         "shortDescription": {"text": f.name},
         "helpUri": HELP_URI.format(code=f.code),
         "defaultConfiguration": {"level": LEVEL[f.severity]},
-        "properties": {"tags": list(TAGS), "precision": "high",
-                       "security-severity": SECURITY_SEVERITY[f.severity]},
+        "properties": {
+            "tags": list(TAGS),
+            "precision": "high",
+            "security-severity": SECURITY_SEVERITY[f.severity],
+        },
     }
 
 
@@ -148,16 +152,18 @@ def document(
         location, hashed_path = artifact_location(f.path, root)
         digest = fingerprint(f.code, hashed_path, f.subject)
         seen[digest] = seen.get(digest, 0) + 1
-        results.append({
-            "ruleId": f.code,
-            "ruleIndex": index[f.code],
-            "level": LEVEL[f.severity],
-            "message": {"text": clean(f.message)},
-            "locations": [
-                {"physicalLocation": {"artifactLocation": location, "region": region(f)}}
-            ],
-            "partialFingerprints": {"primaryLocationLineHash": f"{digest}:{seen[digest]}"},
-        })
+        results.append(
+            {
+                "ruleId": f.code,
+                "ruleIndex": index[f.code],
+                "level": LEVEL[f.severity],
+                "message": {"text": clean(f.message)},
+                "locations": [
+                    {"physicalLocation": {"artifactLocation": location, "region": region(f)}}
+                ],
+                "partialFingerprints": {"primaryLocationLineHash": f"{digest}:{seen[digest]}"},
+            }
+        )
     run = {
         "tool": {
             "driver": {

@@ -8,7 +8,8 @@ colour the same text.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Sequence, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from hardpin.model import FixAvailability, Severity
 from hardpin.output import clean

@@ -11,8 +11,8 @@ rules can report (and fixes can edit) exact spans.
 from __future__ import annotations
 
 import re
-from hardpin._record import field, record
 
+from hardpin._record import field, record
 from hardpin.model import Source
 
 INSTRUCTIONS = frozenset(
@@ -111,7 +111,11 @@ class Instruction:
         Only the leading words are split, so a long RUN costs nothing here.
         """
         if self._prefix is None:
-            words = self._words if self._words is not None else split_words(self.args, self.offsets, True)
+            words = (
+                self._words
+                if self._words is not None
+                else split_words(self.args, self.offsets, True)
+            )
             flags: list[Flag] = []
             i = 0
             while i < len(words) and words[i].raw.startswith("--") and len(words[i].raw) > 2:
@@ -266,7 +270,9 @@ def key_values(ins: Instruction) -> list[tuple[str, str | None, int, int | None,
 # ---------------------------------------------------------------------------
 # variable substitution
 
-_VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_VAR_RE = re.compile(
+    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
+)
 
 
 def expand(text: str, env: dict[str, str | None]) -> tuple[str, list[str]]:
@@ -555,7 +561,9 @@ def _json_args(ins: Instruction) -> list[str] | None:
     a = ins.args
     if not a.startswith("["):
         if ins.keyword == "SHELL":
-            raise ParseError("SHELL requires the JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]", ins.start)
+            raise ParseError(
+                'SHELL requires the JSON form, e.g. SHELL ["/bin/sh", "-c"]', ins.start
+            )
         return None
     import json
 
@@ -594,7 +602,9 @@ def _build(
             if len(rest) == 3 and rest[1].value.lower() == "as":
                 name = rest[2].value.lower()
             elif len(rest) != 1:
-                raise ParseError("FROM expects an image, optionally followed by `AS name`", ins.start)
+                raise ParseError(
+                    "FROM expects an image, optionally followed by `AS name`", ins.start
+                )
             stages.append(Stage(len(stages), name, ins, rest[0], [ins]))
             continue
         if not stages:
@@ -609,7 +619,9 @@ def _build(
         elif kw in ("ENV", "LABEL"):
             key_values(ins)  # validate the syntax
     if not stages and instructions:
-        raise ParseError("no FROM instruction: a Dockerfile needs a build stage", instructions[-1].start)
+        raise ParseError(
+            "no FROM instruction: a Dockerfile needs a build stage", instructions[-1].start
+        )
     if not instructions:
         raise ParseError("empty Dockerfile: no FROM instruction", 0)
     return Dockerfile(source, escape, directives, instructions, global_args, stages)
@@ -632,7 +644,9 @@ def global_env(df: Dockerfile) -> dict[str, str | None]:
     return env
 
 
-def stage_env(df: Dockerfile, stage: Stage, upto: Instruction | None = None) -> dict[str, str | None]:
+def stage_env(
+    df: Dockerfile, stage: Stage, upto: Instruction | None = None
+) -> dict[str, str | None]:
     """ARG and ENV values in force inside `stage` before `upto` (for COPY --from, RUN --mount)."""
     genv = global_env(df)
     env: dict[str, str | None] = {}

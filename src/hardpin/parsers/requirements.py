@@ -35,10 +35,9 @@ environment) are kept as written and flagged on the requirement.
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import re
 
+from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 
 STRONG_HASHES = ("sha256", "sha384", "sha512")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, ClassVar, TypeVar, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from hardpin.model import Finding, Fix, FixAvailability, Pending, Severity, Source
 
@@ -56,7 +57,12 @@ class RuleContext:
     __slots__ = ("source", "doc", "settings", "findings", "kind", "base_dir", "_cache")
 
     def __init__(
-        self, source: Source, doc: object, settings: Settings, kind: str, base_dir: str | None = None
+        self,
+        source: Source,
+        doc: object,
+        settings: Settings,
+        kind: str,
+        base_dir: str | None = None,
     ) -> None:
         self.source = source
         # Directory of the document on disk (None for stdin): rules that must look at a file

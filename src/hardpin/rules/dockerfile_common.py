@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from hardpin._record import record
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
+from hardpin._record import record
 from hardpin.parsers.dockerfile import (
     PLATFORM_ARGS,
     Dockerfile,
@@ -83,7 +84,9 @@ def image_sites(df: Dockerfile) -> list[ImageSite]:
         if img is not None:
             expanded, missing = expand(img.value, genv)
             if not _is_stage(expanded, seen_stages) and expanded.lower() != "scratch":
-                sites.append(_site("from", st.from_, st, img.raw, img.start, img.end, expanded, missing))
+                sites.append(
+                    _site("from", st.from_, st, img.raw, img.start, img.end, expanded, missing)
+                )
         for ins in st.instructions[1:]:
             target = ins.inner or ins
             if target.keyword not in ("COPY", "RUN"):
@@ -220,7 +223,11 @@ def run_scripts(df: Dockerfile, ins: Instruction) -> list[Script]:
     scripts: list[Script] = []
     if target.json_args is not None:
         argv = target.json_args
-        if len(argv) >= 3 and shell_name((argv[0],)) in SHELLS and argv[1] in ("-c", "-ec", "-exc", "-xc"):
+        if (
+            len(argv) >= 3
+            and shell_name((argv[0],)) in SHELLS
+            and argv[1] in ("-c", "-ec", "-exc", "-xc")
+        ):
             # the script is inside a JSON string: positions point at the JSON array
             cmds = parse_commands(argv[2], [target.offsets[0]] * (len(argv[2]) + 1))
             scripts.append(Script(argv[2], [], cmds, False))
@@ -318,7 +325,9 @@ def scripts_of(ctx: RuleContext, st: Stage, ins: Instruction) -> list[Script]:
         except ShellSyntaxError as exc:
             from hardpin.rules.meta import HP001
 
-            ctx.report(HP001, exc.offset, exc.offset, f"cannot parse the shell in RUN: {exc.message}")
+            ctx.report(
+                HP001, exc.offset, exc.offset, f"cannot parse the shell in RUN: {exc.message}"
+            )
             return []
 
     return ctx.cached(f"scripts:{ins.start}", compute)

@@ -20,22 +20,18 @@ The lexer lists a command's nested commands (`$(…)`, `<(…)`, backquotes)
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import posixpath
 import re
-from collections.abc import Iterator
 
+from hardpin._lazy import lazy_re
 from hardpin._record import record
-from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_commands, strip_wrappers
-from hardpin.rules.shell_common import SHELL_NAMES, basename, expand_sh_c
+from hardpin.parsers.shell import Command, ShWord, strip_wrappers
+from hardpin.rules.shell_common import SHELL_NAMES, basename
 
 RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
 PATH_DIRS = frozenset(
     {"/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin"}
 )  # fmt: skip
-
-
 
 
 def words_of(cmd: Command) -> list[ShWord]:
@@ -309,7 +305,7 @@ CURL_LONG_VALUE = frozenset(
     service-name socks4 socks4a socks5 socks5-gssapi-service socks5-hostname speed-limit
     speed-time stderr telnet-option tftp-blksize time-cond tls-max tls13-ciphers tlsauthtype
     tlspassword tlsuser trace trace-ascii trace-config unix-socket upload-file url url-query
-    user user-agent variable vlan-priority write-out""".split()  # noqa: SIM905
+    user user-agent variable vlan-priority write-out""".split()
 )
 WGET_SHORT_VALUE = frozenset("OoaPtTwiIeUQlARDXBn")
 WGET_LONG_VALUE = frozenset(
@@ -323,7 +319,7 @@ WGET_LONG_VALUE = frozenset(
     cut-dirs local-encoding remote-encoding progress use-askpass ciphers crl-file
     pinnedpubkey random-file egd-file hsts-file warc-file warc-header warc-max-size
     warc-tempdir warc-cdx max-redirect retry-on-http-error config rejected-log report-speed
-    regex-type accept-regex reject-regex follow-tags ignore-tags prefer-family compression""".split()  # noqa: SIM905
+    regex-type accept-regex reject-regex follow-tags ignore-tags prefer-family compression""".split()
 )
 
 

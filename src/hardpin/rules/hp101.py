@@ -6,7 +6,7 @@ from hardpin._lazy import lazy_re
 from hardpin.model import FixAvailability, Pending, Severity
 from hardpin.refs import ImageRef, digest_problem
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.dockerfile_common import image_sites, ImageSite
+from hardpin.rules.dockerfile_common import ImageSite, image_sites
 
 _SINGLE_VAR = lazy_re(r"\$(?:\{(\w+)\}|(\w+))")
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import re
 from collections.abc import Iterator
 
+from hardpin._lazy import lazy_re
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext

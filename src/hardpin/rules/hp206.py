@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 _COMMON_COMMANDS = frozenset(
     """install make cp mv rm ln mkdir chmod chown cat echo test true false tar unzip gzip sed
     awk grep find sort env sh bash go git python python3 pip pip3 node npm java curl wget
-    apt-get apt apk yum dnf rpm dpkg gpg sha256sum docker kubectl helm""".split()  # noqa: SIM905
+    apt-get apt apk yum dnf rpm dpkg gpg sha256sum docker kubectl helm""".split()
 )
 
 

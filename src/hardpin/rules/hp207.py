@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import re
 from typing import TYPE_CHECKING
 
+from hardpin._lazy import lazy_re
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
 from hardpin.rules.download_common import display_url

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import fnmatch
 import posixpath
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from hardpin._lazy import lazy_re
 from hardpin.model import Severity
 from hardpin.parsers.shell import Command, ShWord
 from hardpin.rules.base import Rule, RuleContext
@@ -405,7 +404,7 @@ def _aria2c(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str
 
 def _pip(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
     vals = [a.value for a in args]
-    for k, a in enumerate(args):
+    for a in args:
         v = a.value
         if v == "--trusted-host" or v.startswith("--trusted-host="):
             yield _flag(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import re
 
+from hardpin._lazy import lazy_re
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext

@@ -85,8 +85,11 @@ class HP301(Rule):
                 r.end,
                 f"`{show(r.text)}` {why}, so each install may get a different release; "
                 f"pin it with == (lock the file with pip-compile --generate-hashes)"
-                + (f"; `--fix --unsafe-fixes` re-locks it from {lock.key[0].rsplit('/', 1)[-1]}"
-                   if lock is not None else ""),
+                + (
+                    f"; `--fix --unsafe-fixes` re-locks it from {lock.key[0].rsplit('/', 1)[-1]}"
+                    if lock is not None
+                    else ""
+                ),
                 subject=show(r.text),
                 pending=lock,
             )

@@ -79,7 +79,9 @@ class HP401(Rule):
             if missing or not _is_root(value):
                 return
             s, e = user_ins.span(0, len(user_ins.args))
-            ctx.report(self, s, e, f"the final stage runs as {value}: switch to an unprivileged USER")
+            ctx.report(
+                self, s, e, f"the final stage runs as {value}: switch to an unprivileged USER"
+            )
             return
         low = (base or "").lower()
         if any(w in low for w in ("nonroot", "rootless", "distroless/static:nonroot")):

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import re
 
+from hardpin._lazy import lazy_re
 from hardpin.model import Applicability, Edit, Fix, FixAvailability, Severity
 from hardpin.parsers.dockerfile import Dockerfile, Instruction, expand, global_env, stage_env
 from hardpin.rules.base import Rule, RuleContext
 
 _URL = lazy_re(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
-_ARCHIVE = lazy_re(
-    r"\.(?:tar|tgz|tbz2?|txz|tzst|tlz|taz|gz|bz2|xz|zst|lz4|lzma|z)$", re.I
-)
+_ARCHIVE = lazy_re(r"\.(?:tar|tgz|tbz2?|txz|tzst|tlz|taz|gz|bz2|xz|zst|lz4|lzma|z)$", re.I)
 _ADD_ONLY_FLAGS = frozenset({"checksum", "keep-git-dir", "unpack"})
 
 

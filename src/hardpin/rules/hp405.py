@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from hardpin._lazy import lazy_re
-
-import re
-
 from hardpin.model import Severity
 from hardpin.parsers.shell import Command
 from hardpin.rules.base import Rule, RuleContext

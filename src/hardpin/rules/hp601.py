@@ -7,7 +7,7 @@ from hardpin.rules.base import Rule, RuleContext
 from hardpin.rules.hp101 import digest_span, sites
 
 
-def pinned_sites(ctx: RuleContext):  # noqa: ANN201
+def pinned_sites(ctx: RuleContext):
     """(site, start, end of the digest in the source) for every reference pinned by a
     well-formed digest whose text hardpin can rewrite."""
     out = []
@@ -66,8 +66,12 @@ class HP601(Rule):
             ref = site.ref
             assert ref is not None and ref.digest is not None
             ctx.report(
-                self, site.start, site.end,
+                self,
+                site.start,
+                site.end,
                 f"{ref.familiar} is pinned to a digest that does not exist in {ref.registry}/{ref.repository}",
                 subject=site.raw,
-                pending=Pending("image-exists", (f"{ref.registry}/{ref.repository}", ref.digest), start, end),
+                pending=Pending(
+                    "image-exists", (f"{ref.registry}/{ref.repository}", ref.digest), start, end
+                ),
             )

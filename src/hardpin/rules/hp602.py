@@ -53,7 +53,9 @@ class HP602(Rule):
             if not ref.tag:
                 continue  # nothing to follow
             ctx.report(
-                self, site.start, site.end,
+                self,
+                site.start,
+                site.end,
                 f"{ref.familiar.split('@')[0]} has moved since it was pinned to {ref.digest}",
                 subject=site.raw,
                 pending=Pending("image-update", (lookup_name(ref), ref.digest), start, end),

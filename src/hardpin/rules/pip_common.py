@@ -24,13 +24,12 @@ directory, and parsed with `hardpin.parsers.requirements`.
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import posixpath
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 from hardpin.parsers.requirements import (
     ARCHIVE_EXTENSIONS,

@@ -24,20 +24,18 @@ command line, one word at a time. This module gives them
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-from hardpin.rules.shell_common import SU_VALUE_OPTIONS as _SU_VALUE
-
 import re
-from typing import TYPE_CHECKING, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
+from hardpin._lazy import lazy_re
 from hardpin._record import record
 from hardpin.parsers.shell import Command, ShWord
+from hardpin.rules.shell_common import SU_VALUE_OPTIONS as _SU_VALUE
 
 if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
     from hardpin.rules.base import RuleContext
-
-
 
 
 _ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
@@ -434,7 +432,6 @@ def _run_as(argv: list[ShWord]) -> list[ShWord] | None:
             continue
         i += 1
     return None
-
 
 
 # ---------------------------------------------------------------------------

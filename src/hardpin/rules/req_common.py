@@ -20,12 +20,11 @@ are read once), which is what one `pip install -r FILE` reads.
 
 from __future__ import annotations
 
-from hardpin._lazy import lazy_re
-
 import posixpath
 import re
 from typing import TYPE_CHECKING
 
+from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 from hardpin.parsers.requirements import ARCHIVE_EXTENSIONS
 
@@ -44,7 +43,7 @@ MAX_FILES = 64  # includes followed per document
 
 
 def file_role(path: str) -> str:
-    """"input" (a pip-tools `.in` file: not expected to be pinned or hashed),
+    """ "input" (a pip-tools `.in` file: not expected to be pinned or hashed),
     "constraints" (`constraints*.txt`, `*-constraints.txt`, `*_constraints.txt`: restricts
     versions, installs nothing) or "requirements"."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1]

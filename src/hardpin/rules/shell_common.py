@@ -12,11 +12,10 @@ be added as another source of units.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from hardpin._lazy import lazy_re
-
-import re
-from typing import TYPE_CHECKING, Iterator
-
 from hardpin._record import record
 from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_commands, strip_wrappers
 
@@ -84,7 +83,9 @@ def _c_body(words: list[ShWord]) -> ShWord | None:
         k = 1
         while k < len(words) - 1:
             v = words[k].value
-            if v in ("-c", "--command") or (v.startswith("-") and not v.startswith("--") and v.endswith("c")):
+            if v in ("-c", "--command") or (
+                v.startswith("-") and not v.startswith("--") and v.endswith("c")
+            ):
                 return words[k + 1]
             if v == "--":
                 return None
