@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hardpin.analysis.dockerfile import image_sites
 from hardpin.model import Source
 from hardpin.parsers.dockerfile import ParseError, expand, global_env, parse, stage_env
-from hardpin.rules.dockerfile_common import image_sites
 
 
 def P(text: str):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hardpin.engine import lint_text
-from hardpin.parsers.shell import parse_commands
-from hardpin.rules.download_common import (
+from hardpin.analysis.downloads import (
     display_url,
     interpreter,
     is_pinned_url,
@@ -19,6 +17,8 @@ from hardpin.rules.download_common import (
     verification,
     words_of,
 )
+from hardpin.engine import lint_text
+from hardpin.parsers.shell import parse_commands
 from hardpin.rules.hp207 import git_ref, is_git_url
 from hardpin.rules.hp208 import _env_problem
 from hardpin.settings import Settings

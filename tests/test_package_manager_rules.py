@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from hardpin.engine import lint_text
-from hardpin.fixer import converge
-from hardpin.model import Severity, Source
-from hardpin.parsers.shell import parse_commands
-from hardpin.rules import hp204, hp205, hp209
-from hardpin.rules.pkg_common import (
+from hardpin.analysis.packages import (
     UNKNOWN,
     exe_name,
     parse_options,
     resolve,
     split_windows,
 )
+from hardpin.engine import lint_text
+from hardpin.fixer import converge
+from hardpin.model import Severity, Source
+from hardpin.parsers.shell import parse_commands
+from hardpin.rules import hp204, hp205, hp209
 from hardpin.settings import Settings
 
 

@@ -13,11 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, FIXTURES, ROOT
 
-from hardpin.discovery import kind_of
-from hardpin.engine import lint_text
-from hardpin.model import Severity
-from hardpin.parsers.shell import parse_commands
-from hardpin.rules.pip_common import (
+from hardpin.analysis.pip import (
     UNKNOWN,
     _candidates,
     _parse_options,
@@ -30,6 +26,10 @@ from hardpin.rules.pip_common import (
     url_problem,
     vcs_problem,
 )
+from hardpin.discovery import kind_of
+from hardpin.engine import lint_text
+from hardpin.model import Severity
+from hardpin.parsers.shell import parse_commands
 from hardpin.settings import Settings
 
 CODES = ("HP201", "HP202", "HP203", "HP210")

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from hardpin import settings as settings_mod
+from hardpin.analysis.requirements import closure, hash_state, is_hashed, refusal, sets_hash_mode
 from hardpin.discovery import discover, kind_of
 from hardpin.engine import lint_text
 from hardpin.model import HardpinError, Source
 from hardpin.parsers.requirements import parse
 from hardpin.rules.base import RuleContext
-from hardpin.rules.req_common import closure, hash_state, is_hashed, refusal, sets_hash_mode
 from hardpin.settings import Settings, load_settings, settings_for
 
 H1 = "2a6386ad2db20e7f55073f69a98d6da2cf9f168e05e7487d2670baeb9b7601c5"

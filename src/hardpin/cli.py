@@ -559,12 +559,12 @@ def _update(args: argparse.Namespace) -> int:
 
 def _lock(args: argparse.Namespace) -> int:
     """`hardpin lock X.in`: resolve and hash with pip-compile or uv, write X.txt."""
+    from hardpin.analysis.requirements import index_urls
     from hardpin.engine import encode, read_text
     from hardpin.fixer import unified_diff, write_atomic
     from hardpin.online.lock import LockError, lock
     from hardpin.online.resolve import index_urls_of
     from hardpin.parsers.requirements import ParseError, parse
-    from hardpin.rules.req_common import index_urls
 
     if args.output_file and len(args.inputs) > 1:
         raise HardpinError("--output-file takes one input file")

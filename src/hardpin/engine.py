@@ -51,8 +51,8 @@ def _parse(kind: str, source: Source) -> tuple[object | None, tuple[str, int] | 
         except ParseError as exc:
             return None, (exc.message, exc.offset)
     if kind == "shell":
+        from hardpin.analysis.shell import parse_script
         from hardpin.parsers.shell import ShellSyntaxError
-        from hardpin.rules.shell_common import parse_script
 
         try:
             return parse_script(source.text), None
@@ -62,7 +62,7 @@ def _parse(kind: str, source: Source) -> tuple[object | None, tuple[str, int] | 
         from hardpin.parsers.requirements import parse as parse_requirements
 
         # never raises with strict=False: the lines pip would reject are kept in
-        # `errors`, reported as HP001 in lint_text (rules.req_common), and the
+        # `errors`, reported as HP001 in lint_text (analysis.requirements), and the
         # rest of the file is still linted
         return parse_requirements(source.text, strict=False), None
     raise HardpinError(f"{source.path}: no linter for files of kind {kind!r}")
@@ -110,7 +110,7 @@ def lint_text(
     else:
         if kind == "requirements":
             # lines pip would reject are HP001 whichever HP3xx rules are enabled
-            from hardpin.rules.req_common import report_parse_errors
+            from hardpin.analysis.requirements import report_parse_errors
 
             report_parse_errors(ctx)
         for rule in rules_for(kind, settings, path, online):

@@ -244,7 +244,7 @@ def _lookup_image_update(online: Online, key: tuple) -> Answer:
 def index_urls_of(
     file_urls: Sequence[str | None], environ: Mapping[str, str], cli_index_url: str | None
 ) -> tuple[str, ...]:
-    """The indexes to ask for a file's index URLs as `rules.req_common.index_urls` gives
+    """The indexes to ask for a file's index URLs as `analysis.requirements.index_urls` gives
     them (a leading None: the file names only extra indexes, so the primary index of
     the command line or environment comes first)."""
     from hardpin.online.pypi import index_urls_for

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from hardpin.analysis.dockerfile import describe, sites
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.hp101 import describe, sites
 
 
 class HP102(Rule):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+from hardpin.analysis.dockerfile import describe, sites
 from hardpin.model import Severity
 from hardpin.refs import DEFAULT_REGISTRY
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.hp101 import describe, sites
 
 _HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io", "hub.docker.com")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from hardpin.analysis.dockerfile import sites
 from hardpin.model import Severity
 from hardpin.parsers.dockerfile import PLATFORM_ARGS
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.hp101 import sites
 
 
 class HP104(Rule):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from hardpin.model import Severity
-from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pip_common import (
+from hardpin.analysis.pip import (
     PipCall,
     ReqArg,
     canonical_name,
@@ -12,6 +10,8 @@ from hardpin.rules.pip_common import (
     pip_calls,
     show,
 )
+from hardpin.model import Severity
+from hardpin.rules.base import Rule, RuleContext
 
 
 def problem(req: ReqArg) -> str:

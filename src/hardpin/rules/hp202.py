@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from hardpin.analysis.pip import PipCall, PipOpt, ReqFile, pip_calls, read_file, show
+from hardpin.analysis.requirements import is_hashed, sets_hash_mode
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pip_common import PipCall, PipOpt, ReqFile, pip_calls, read_file, show
-from hardpin.rules.req_common import is_hashed, sets_hash_mode
 
 _FIX = "pin every requirement with --hash in a requirements file (pip-compile --generate-hashes)"
 

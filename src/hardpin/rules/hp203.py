@@ -6,10 +6,7 @@ import re
 from collections.abc import Iterator
 
 from hardpin._lazy import lazy_re
-from hardpin.model import Severity
-from hardpin.parsers.shell import ShWord
-from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pip_common import (
+from hardpin.analysis.pip import (
     UNKNOWN,
     archive_at_commit,
     git_ref,
@@ -22,7 +19,10 @@ from hardpin.rules.pip_common import (
     url_problem,
     vcs_problem,
 )
-from hardpin.rules.shell_common import basename
+from hardpin.analysis.shell import basename
+from hardpin.model import Severity
+from hardpin.parsers.shell import ShWord
+from hardpin.rules.base import Rule, RuleContext
 
 _NPM_INSTALL = frozenset(
     {"install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add",

@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
-from hardpin.model import Applicability, Edit, Fix, FixAvailability, Severity
-from hardpin.parsers.shell import ShWord
-from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pkg_common import (
+from hardpin.analysis.packages import (
     SEMVER,
     UNKNOWN,
     Parsed,
@@ -16,6 +13,9 @@ from hardpin.rules.pkg_common import (
     parse_options,
     pkg_commands,
 )
+from hardpin.model import Applicability, Edit, Fix, FixAvailability, Severity
+from hardpin.parsers.shell import ShWord
+from hardpin.rules.base import Rule, RuleContext
 
 # npm's own alias table (lib/utils/cmd-list.js)
 NPM_INSTALL = frozenset(

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
-from hardpin.model import Severity
-from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pkg_common import (
+from hardpin.analysis.packages import (
     HEX40,
     SEMVER,
     PkgCommand,
@@ -15,6 +13,8 @@ from hardpin.rules.pkg_common import (
     parse_options,
     pkg_commands,
 )
+from hardpin.model import Severity
+from hardpin.rules.base import Rule, RuleContext
 
 # go build flags that take the next word as their value (`-flag value` or `-flag=value`)
 GO_VALUE_FLAGS = frozenset(

@@ -6,10 +6,7 @@ import posixpath
 from typing import TYPE_CHECKING
 
 from hardpin._record import field, record
-from hardpin.model import Severity
-from hardpin.parsers.shell import Command, ShWord
-from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.download_common import (
+from hardpin.analysis.downloads import (
     PATH_DIRS,
     Download,
     Interp,
@@ -30,11 +27,14 @@ from hardpin.rules.download_common import (
     verification,
     words_of,
 )
-from hardpin.rules.shell_common import basename, units
+from hardpin.analysis.shell import basename, units
+from hardpin.model import Severity
+from hardpin.parsers.shell import Command, ShWord
+from hardpin.rules.base import Rule, RuleContext
 
 if TYPE_CHECKING:
+    from hardpin.analysis.shell import Unit
     from hardpin.parsers.dockerfile import Dockerfile
-    from hardpin.rules.shell_common import Unit
 
 
 # A bare command name runs from PATH, not from the working directory; Scorecard still
@@ -197,7 +197,7 @@ class HP206(Rule):
         for unit in all_units:
             if unit.stage is not None:
                 by_stage.setdefault(unit.stage.index, []).append(unit)
-        from hardpin.rules.dockerfile_common import stage_image
+        from hardpin.analysis.dockerfile import stage_image
 
         for st in df.stages:
             parent, _ref = stage_image(df, st)
@@ -222,7 +222,7 @@ class HP206(Rule):
 
 def _run_cwds(df: Dockerfile) -> dict[int, str]:
     """The working directory of every RUN (by instruction offset), from WORKDIR instructions."""
-    from hardpin.rules.dockerfile_common import stage_image
+    from hardpin.analysis.dockerfile import stage_image
 
     out: dict[int, str] = {}
     final: dict[int, str] = {}

@@ -6,9 +6,9 @@ import re
 from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
+from hardpin.analysis.downloads import display_url
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.download_common import display_url
 
 if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Instruction

@@ -9,10 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
-from hardpin.model import Severity
-from hardpin.parsers.shell import Command, ShWord
-from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.download_common import (
+from hardpin.analysis.downloads import (
     CURL_LONG_VALUE,
     CURL_SHORT_VALUE,
     RESERVED,
@@ -24,7 +21,10 @@ from hardpin.rules.download_common import (
     split_options,
     words_of,
 )
-from hardpin.rules.shell_common import basename, pip_args, units
+from hardpin.analysis.shell import basename, pip_args, units
+from hardpin.model import Severity
+from hardpin.parsers.shell import Command, ShWord
+from hardpin.rules.base import Rule, RuleContext
 
 if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction
@@ -242,8 +242,8 @@ class HP208(Rule):
         """Heredocs that are data (a file written by COPY, or stdin of `cat > file`)."""
         scripts: set[int] = set()
         if ins.keyword == "RUN":
+            from hardpin.analysis.dockerfile import run_scripts
             from hardpin.parsers.shell import ShellSyntaxError
-            from hardpin.rules.dockerfile_common import run_scripts
 
             try:
                 for s in run_scripts(ctx.doc, ins):  # type: ignore[arg-type]

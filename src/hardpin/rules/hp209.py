@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
+from hardpin.analysis.packages import UNKNOWN, PkgCommand, parse_options, pkg_commands
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pkg_common import UNKNOWN, PkgCommand, parse_options, pkg_commands
 
 APT = frozenset({"apt-get", "apt", "aptitude"})
 APT_VALUE = frozenset(

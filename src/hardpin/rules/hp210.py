@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
-from hardpin.model import Severity
-from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pip_common import (
+from hardpin.analysis.pip import (
     UNKNOWN,
     PipCall,
     iter_assignments,
@@ -16,6 +14,8 @@ from hardpin.rules.pip_common import (
     resolve,
     simple_commands,
 )
+from hardpin.model import Severity
+from hardpin.rules.base import Rule, RuleContext
 
 _HTTP = lazy_re(r"^http://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)", re.IGNORECASE)
 _LOOPBACK = lazy_re(
@@ -202,7 +202,7 @@ class HP210(Rule):
                 self._check_value(ctx, role, key, value, kstart, vend)
 
     def _check_pip_config(self, ctx: RuleContext, words: list) -> None:
-        from hardpin.rules.pip_common import _tool_args
+        from hardpin.analysis.pip import _tool_args
 
         found = _tool_args(words)
         if found is None or found[0] != "pip":

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from hardpin.analysis.requirements import (
+    file_role,
+    index_urls,
+    parsed_related,
+    requirements_doc,
+    show,
+)
 from hardpin.model import FixAvailability, Pending, Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.req_common import file_role, index_urls, parsed_related, requirements_doc, show
 
 
 class HP301(Rule):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from hardpin.model import FixAvailability, Severity
-from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.req_common import (
+from hardpin.analysis.requirements import (
     file_role,
     hash_state,
     is_hashed,
@@ -12,6 +10,8 @@ from hardpin.rules.req_common import (
     requirements_doc,
     show,
 )
+from hardpin.model import FixAvailability, Severity
+from hardpin.rules.base import Rule, RuleContext
 
 
 class HP302(Rule):

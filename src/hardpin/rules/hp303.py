@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from hardpin.model import FixAvailability, Severity
-from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.req_common import (
+from hardpin.analysis.requirements import (
     closure,
     constraint_hashed,
     file_role,
@@ -16,6 +14,8 @@ from hardpin.rules.req_common import (
     root_relpath,
     show,
 )
+from hardpin.model import FixAvailability, Severity
+from hardpin.rules.base import Rule, RuleContext
 
 
 def _names(reqs: list, limit: int = 3) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from hardpin.analysis.pip import git_ref, url_problem, vcs_problem
+from hardpin.analysis.requirements import requirements_doc, show
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pip_common import git_ref, url_problem, vcs_problem
-from hardpin.rules.req_common import requirements_doc, show
 
 if TYPE_CHECKING:
     from hardpin.parsers.requirements import Requirement

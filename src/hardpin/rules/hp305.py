@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
+from hardpin.analysis.pip import redact
+from hardpin.analysis.requirements import requirements_doc
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.pip_common import redact
-from hardpin.rules.req_common import requirements_doc
 
 _USERINFO = lazy_re(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#@]*)@")
 _ONLY_VARS = lazy_re(r"^(?:\$\{[A-Za-z0-9_]+\})*$")

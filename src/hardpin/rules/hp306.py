@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
-from hardpin.model import Severity
-from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.req_common import (
+from hardpin.analysis.requirements import (
     UNSAFE_PACKAGES,
     canonical,
     closure,
@@ -16,6 +14,8 @@ from hardpin.rules.req_common import (
     is_hashed,
     requirements_doc,
 )
+from hardpin.model import Severity
+from hardpin.rules.base import Rule, RuleContext
 
 # pip-compile's headers of the block of packages it leaves out (old and new wording)
 _HEADER = lazy_re(

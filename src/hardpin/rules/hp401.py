@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from hardpin.analysis.dockerfile import is_windows_image, stage_image
 from hardpin.model import Severity
 from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage, expand, global_env, stage_env
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.dockerfile_common import is_windows_image, stage_image
 
 _ROOT = frozenset({"root", "0"})
 

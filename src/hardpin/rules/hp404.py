@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from hardpin.analysis.dockerfile import iter_runs, scripts_of
 from hardpin.model import Severity
 from hardpin.parsers.shell import strip_wrappers
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.dockerfile_common import iter_runs, scripts_of
 
 
 class HP404(Rule):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from hardpin._lazy import lazy_re
+from hardpin.analysis.dockerfile import is_posix_shell, iter_runs, scripts_of, shell_of
 from hardpin.model import Severity
 from hardpin.parsers.shell import Command
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.dockerfile_common import is_posix_shell, iter_runs, scripts_of, shell_of
 
 _OPT_O = lazy_re(r"^-[a-zA-Z]*o$")
 

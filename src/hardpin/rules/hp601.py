@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
+from hardpin.analysis.dockerfile import pinned_sites
 from hardpin.model import Pending, Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.hp101 import digest_span, sites
-
-
-def pinned_sites(ctx: RuleContext):
-    """(site, start, end of the digest in the source) for every reference pinned by a
-    well-formed digest whose text hardpin can rewrite."""
-    out = []
-    for site in sites(ctx):
-        ref = site.ref
-        if ref is None or not ref.digest_ok:
-            continue
-        span = digest_span(ctx, site)
-        if span is not None:
-            out.append((site, *span))
-    return out
 
 
 class HP601(Rule):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from hardpin.analysis.dockerfile import lookup_name, pinned_sites
 from hardpin.model import FixAvailability, Pending, Severity
 from hardpin.rules.base import Rule, RuleContext
-from hardpin.rules.hp101 import lookup_name
-from hardpin.rules.hp601 import pinned_sites
 
 
 class HP602(Rule):

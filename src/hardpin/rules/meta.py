@@ -119,7 +119,7 @@ class HP003(Rule):
     kinds = frozenset({"dockerfile"})
 
     def check(self, ctx: RuleContext) -> None:
-        from hardpin.rules.dockerfile_common import is_posix_shell, iter_runs, shell_name, shell_of
+        from hardpin.analysis.dockerfile import is_posix_shell, iter_runs, shell_name, shell_of
 
         for st, ins in iter_runs(ctx.doc):  # type: ignore[arg-type]
             if (ins.inner or ins).json_args is not None:

@@ -1,6 +1,6 @@
 """Shared analysis for the download and TLS rules (HP206 HP207 HP208).
 
-What the rules need beyond `shell_common`:
+What the rules need beyond `analysis.shell`:
 
 * `words_of(cmd)`: a command's argv without leading reserved words (`then`,
   `do`, `!`, …) and wrappers (`sudo`, `env`, `VAR=value`, …);
@@ -25,8 +25,8 @@ import re
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record
+from hardpin.analysis.shell import SHELL_NAMES, basename
 from hardpin.parsers.shell import Command, ShWord, strip_wrappers
-from hardpin.rules.shell_common import SHELL_NAMES, basename
 
 RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
 PATH_DIRS = frozenset(

@@ -7,7 +7,7 @@ command line, one word at a time. This module gives them
   wrappers stripped (`sudo`, `env`, `VAR=value`, and here also reserved
   words such as `then`/`do`, `gosu`/`su-exec USER`, `runuser … --`,
   `mono`), `su USER -c "…"` bodies parsed — from the POSIX shell units of
-  `shell_common`, and also from RUN instructions under a PowerShell or cmd
+  `analysis.shell`, and also from RUN instructions under a PowerShell or cmd
   `SHELL` (or a Windows base image), whose text is split into commands and
   words here because no POSIX parse happens for them;
 * a variable resolver (`PkgCommand.resolve`): `$VAR`, `${VAR}`,
@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record
+from hardpin.analysis.shell import SU_VALUE_OPTIONS as _SU_VALUE
 from hardpin.parsers.shell import Command, ShWord
-from hardpin.rules.shell_common import SU_VALUE_OPTIONS as _SU_VALUE
 
 if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
@@ -303,7 +303,7 @@ def pkg_commands(ctx: RuleContext) -> list[PkgCommand]:
 
 
 def _pkg_commands(ctx: RuleContext) -> list[PkgCommand]:
-    from hardpin.rules.shell_common import units
+    from hardpin.analysis.shell import units
 
     out: list[PkgCommand] = []
     df: Dockerfile | None = ctx.doc if ctx.kind == "dockerfile" else None  # type: ignore[assignment]
@@ -409,7 +409,7 @@ _RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"
 def _run_as(argv: list[ShWord]) -> list[ShWord] | None:
     """Commands run through another program: `gosu USER cmd…`, `su-exec USER cmd…`,
     `runuser -u USER -- cmd…`, `mono nuget.exe …` (the command's words). `su USER -c "…"`
-    bodies are not handled here: shell_common.expand_sh_c puts them into the unit."""
+    bodies are not handled here: analysis.shell.expand_sh_c puts them into the unit."""
     name = base(argv[0].value)
     if name in ("gosu", "su-exec") and len(argv) > 2:
         return argv[2:]
@@ -424,7 +424,7 @@ def _run_as(argv: list[ShWord]) -> list[ShWord] | None:
     while i < len(argv):
         v = argv[i].value
         if v in ("-c", "--command") or v.startswith("--command="):
-            return None  # the body is parsed into the unit by shell_common.expand_sh_c
+            return None  # the body is parsed into the unit by analysis.shell.expand_sh_c
         if v == "--":
             return argv[i + 1 :] or None
         if v in _SU_VALUE:
@@ -439,7 +439,7 @@ def _run_as(argv: list[ShWord]) -> list[ShWord] | None:
 
 
 def _windows_commands(ctx: RuleContext) -> list[PkgCommand]:
-    from hardpin.rules.dockerfile_common import is_posix_shell, iter_runs, shell_of
+    from hardpin.analysis.dockerfile import is_posix_shell, iter_runs, shell_of
 
     df: Dockerfile = ctx.doc  # type: ignore[assignment]
     out: list[PkgCommand] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from hardpin._lazy import lazy_re
 from hardpin._record import record
 from hardpin.parsers.dockerfile import (
     PLATFORM_ARGS,
@@ -331,3 +332,81 @@ def scripts_of(ctx: RuleContext, st: Stage, ins: Instruction) -> list[Script]:
             return []
 
     return ctx.cached(f"scripts:{ins.start}", compute)
+
+
+# -- image sites as rules see them (cached per document) -------------------------
+
+_SINGLE_VAR = lazy_re(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+def sites(ctx: RuleContext) -> list[ImageSite]:
+    return ctx.cached("image_sites", lambda: image_sites(ctx.doc))  # type: ignore[arg-type]
+
+
+def literal_span(ctx: RuleContext, site: ImageSite) -> tuple[int, int] | None:
+    """Source span of the text that spells the whole image reference, or None.
+
+    That is the site itself when it uses no ARG; for `FROM ${BASE}` (one ARG and
+    nothing else) it is the default of the ARG in effect (`ARG BASE=python:3.12`),
+    inside its quotes. References assembled from parts (`python:${V}-slim`) have none:
+    a digest there would silently override the ARG.
+    """
+    if not site.args_used:
+        return site.start, site.end
+    m = _SINGLE_VAR.fullmatch(site.raw)
+    if m is None:
+        return None
+    name = m.group(1) or m.group(2)
+    df = ctx.doc
+    cands = []
+    if site.kind != "from":
+        cands = [a for a in site.stage.args if a.name == name and a.name_start < site.start]
+    if not cands or cands[-1].value_start is None:
+        cands = [a for a in df.global_args if a.name == name]  # type: ignore[attr-defined]
+    if not cands:
+        return None
+    arg = cands[-1]
+    if arg.value_start is None or arg.value_end is None or arg.default != site.expanded:
+        return None
+    start, end = arg.value_start, arg.value_end
+    text = ctx.source.text[start:end]
+    if len(text) >= 2 and text[0] in "\"'" and text[-1] == text[0]:
+        start, end = start + 1, end - 1
+    if ctx.source.text[start:end] != site.expanded:
+        return None  # escapes or quotes inside: leave it to a person
+    return start, end
+
+
+def digest_span(ctx: RuleContext, site: ImageSite) -> tuple[int, int] | None:
+    """Source span of the digest (after `@`) in the text that spells the reference."""
+    span = literal_span(ctx, site)
+    if span is None:
+        return None
+    at = ctx.source.text.rfind("@", span[0], span[1])
+    return None if at == -1 else (at + 1, span[1])
+
+
+def lookup_name(ref: ImageRef) -> str:
+    """`registry/repository:tag` (tag `latest` when none is written): what a pin resolves."""
+    return f"{ref.registry}/{ref.repository}:{ref.tag or 'latest'}"
+
+
+def describe(site: ImageSite) -> str:
+    """`python:3.12`, or `python:3.12 (from ${BASE})` when ARGs were substituted."""
+    if site.args_used:
+        return f"{site.expanded} (from {site.raw})"
+    return site.expanded
+
+
+def pinned_sites(ctx: RuleContext):
+    """(site, start, end of the digest in the source) for every reference pinned by a
+    well-formed digest whose text hardpin can rewrite."""
+    out = []
+    for site in sites(ctx):
+        ref = site.ref
+        if ref is None or not ref.digest_ok:
+            continue
+        span = digest_span(ctx, site)
+        if span is not None:
+            out.append((site, *span))
+    return out

@@ -285,7 +285,7 @@ def canonical(name: str) -> str:
 
 def show(text: str) -> str:
     """Requirement text for messages: credentials removed, one line, not too long."""
-    from hardpin.rules.pip_common import redact
+    from hardpin.analysis.pip import redact
 
     t = " ".join(redact(text).split())
     return t if len(t) <= 100 else t[:97] + "…"

@@ -155,7 +155,7 @@ def _units(ctx: RuleContext) -> list[Unit]:
         doc: ShellScript = ctx.doc  # type: ignore[assignment]
         return [Unit(expand_sh_c(doc.commands))]
     if ctx.kind == "dockerfile":
-        from hardpin.rules.dockerfile_common import iter_runs, scripts_of
+        from hardpin.analysis.dockerfile import iter_runs, scripts_of
 
         out = []
         for st, ins in iter_runs(ctx.doc):  # type: ignore[arg-type]

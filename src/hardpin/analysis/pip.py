@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
+from hardpin.analysis.shell import Unit, basename, units
 from hardpin.parsers.requirements import (
     ARCHIVE_EXTENSIONS,
     RequirementsFile,
@@ -42,7 +43,6 @@ from hardpin.parsers.requirements import (
     url_scheme,
 )
 from hardpin.parsers.shell import Command, ShWord
-from hardpin.rules.shell_common import Unit, basename, units
 
 if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
@@ -634,7 +634,7 @@ def _mentions_pip(cmd: Command) -> bool:
 
 
 def simple_commands(ctx: RuleContext) -> Iterator[tuple[Unit, Command, list[ShWord]]]:
-    """(unit, command, argv) like `shell_common.iter_commands`, shell keywords (`then`, `do`, …)
+    """(unit, command, argv) like `analysis.shell.iter_commands`, shell keywords (`then`, `do`, …)
     and wrappers stripped."""
     from hardpin.parsers.shell import strip_wrappers
 
@@ -786,7 +786,7 @@ def _chdir(
 
 def _stage_chain(df: Dockerfile, st: Stage) -> list[Stage]:
     """The stage and the stages it is built on (FROM <stage>), root first."""
-    from hardpin.rules.dockerfile_common import stage_image
+    from hardpin.analysis.dockerfile import stage_image
 
     chain: list[Stage] = []
     cur: Stage | None = st
