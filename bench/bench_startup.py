@@ -46,8 +46,8 @@ DATA = ROOT / "bench" / "data"
 TARGET = 1.2
 
 # Run inside a child: count the regular expressions compiled by a one-file check
-# (re's own cache misses), each with the module that asked and whether it was at
-# import time. Prints one JSON object on stderr's last line.
+# (re's own cache misses), each with the module that asked (through a lazy_re or
+# not) and whether it was at import time. Prints one JSON list on stderr's last line.
 _REGEX_PROBE = r"""
 import json, os, re, sys, time
 import re._compiler as _rc
@@ -59,7 +59,10 @@ def _compile(p, flags=0):
     out = _orig(p, flags)
     dt = time.perf_counter() - t
     f = sys._getframe(1)
-    while f is not None and f.f_code.co_filename.startswith(_redir):
+    while f is not None and (
+        f.f_code.co_filename.startswith(_redir)
+        or f.f_globals.get("__name__") == "hardpin._lazy"
+    ):
         f = f.f_back
     caller = f.f_globals.get("__name__", "?") if f is not None else "?"
     at_import = False

@@ -3,7 +3,9 @@
 `dataclasses` imports `inspect` and costs about 0.5 ms per class at import;
 hardpin's start-up budget (a single-file check well under 70 ms) cannot pay
 that for every data type on the hot path. `@record` generates `__init__`,
-`__repr__` and `__eq__` from the class annotations with one small `exec`.
+`__repr__` and `__eq__` from the class annotations; `__init__` is compiled (one
+small `exec`) when the first instance is made, so a type a run never builds
+costs almost nothing.
 Instances are plain objects (no __slots__, not frozen by enforcement); treat
 them as immutable unless the type documents otherwise.
 """
@@ -112,9 +114,20 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
     if hasattr(cls, "__post_init__"):
         body.append("  self.__post_init__()")
     ns["_set"] = object.__setattr__
+    target: Any = cls  # the generated methods are set on the class
     src = f"def __init__(self, {', '.join(req + opt)}):\n" + ("\n".join(body) or "  pass") + "\n"
-    exec(src, ns)
-    cls.__init__ = ns["__init__"]  # type: ignore[misc]
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        # The first instance compiles the class's own __init__: a run defines many
+        # record types and instantiates some, and compiling is most of a type's cost.
+        exec(src, ns)
+        init = ns["__init__"]
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        target.__init__ = init
+        init(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    target.__init__ = __init__
 
     def __repr__(self: Any) -> str:
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
@@ -125,16 +138,16 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
             return NotImplemented
         return all(getattr(self, n) == getattr(other, n) for n in compared)
 
-    cls.__repr__ = __repr__  # type: ignore[assignment]
-    cls.__eq__ = __eq__  # type: ignore[assignment]
+    target.__repr__ = __repr__
+    target.__eq__ = __eq__
     if frozen:
 
         def __hash__(self: Any) -> int:
             return hash(tuple(getattr(self, n) for n in compared))
 
-        cls.__hash__ = __hash__  # type: ignore[assignment]
-        cls.__setattr__ = _frozen_setattr  # type: ignore[assignment]
+        target.__hash__ = __hash__
+        target.__setattr__ = _frozen_setattr
     else:
-        cls.__hash__ = None  # type: ignore[assignment]
-    cls.__match_args__ = tuple(names)  # type: ignore[attr-defined]
+        target.__hash__ = None
+    target.__match_args__ = tuple(names)  # type: ignore[misc]
     return cls
