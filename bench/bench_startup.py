@@ -1,7 +1,8 @@
 """Start-up of a one-file check: hardpin against hadolint, whole processes, alternately.
 
-    python bench/bench_startup.py [--rounds N] [--importtime-runs K] [--json]
+    python bench/bench_startup.py [--rounds N] [--importtime-runs K] [--json] [--valgrind]
                                   [--dockerfile FILE] [--large FILE] [--requirements FILE]
+                                  [--src DIR]
 
 Runs, in every round and in a rotating order (so no command always follows the
 same one), each of these as a new process with its output thrown away:
@@ -19,6 +20,8 @@ per-round ratios (target: a one-file check within 1.2x of hadolint). Then, from
 `python -X importtime` over K runs, the import time of the 30-line check summed
 per top-level module (hardpin's own per subpackage), biggest first, and the
 regular expressions compiled on that path (by the module that compiles them).
+With --valgrind, also the instructions of one run of each command, which a busy
+machine does not change (time does, by several times).
 
 The inputs are copied into a new temporary directory and every command runs
 there on relative names, as pre-commit runs it (so no config file of this
@@ -156,6 +159,26 @@ def time_commands(
     return walls, cpus
 
 
+def instructions(argv: list[str], env: dict[str, str], cwd: str) -> int | None:
+    """Instructions one run executes (valgrind's cachegrind): unlike time, the same on
+    a busy machine as on a quiet one, so a change can be measured exactly."""
+    vg = shutil.which("valgrind")
+    if vg is None:
+        return None
+    p = subprocess.run(
+        [vg, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *argv],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in p.stderr.splitlines():
+        if "I   refs:" in line or "I refs:" in line:
+            return int(line.rsplit(None, 1)[-1].replace(",", ""))
+    return None
+
+
 def median_ratio(a: list[float], b: list[float]) -> float:
     return statistics.median(x / y for x, y in zip(a, b))
 
@@ -244,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--large", type=Path, default=DATA / "Dockerfile.large")
     ap.add_argument("--requirements", type=Path, default=DATA / "requirements.txt")
     ap.add_argument("--src", type=Path, default=None, help="run hardpin from this source tree")
+    ap.add_argument(
+        "--valgrind",
+        action="store_true",
+        help="also count the instructions of one run of each command (cachegrind)",
+    )
     ap.add_argument("--json", action="store_true", help="machine-readable output")
     args = ap.parse_args(argv)
 
@@ -255,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     _compile_all(env)
     py = sys.executable
     with tempfile.TemporaryDirectory(prefix="hardpin-bench-startup-") as work:
+        # a cache directory of its own: the warm-up run fills the regex cache, as the
+        # first run on a user's machine does, and the timed runs read it
+        env["HARDPIN_CACHE_DIR"] = os.path.join(work, ".cache")
         return _run(args, hardpin, hadolint, env, py, work)
 
 
@@ -310,6 +341,9 @@ def _run(
         for a, b in pairs
         if a in cpus and b in cpus
     }
+    counts: dict[str, int | None] = {}
+    if args.valgrind:
+        counts = {name: instructions(argv, env, work) for name, argv in commands.items()}
     breakdown = import_breakdown([hardpin, "check", small], args.importtime_runs, env, work)
     regexes = regex_probe(small, env, work)
     result = {
@@ -325,6 +359,7 @@ def _run(
         "median_cpu_ms": cpu_med,
         "median_ratio": ratios,
         "median_cpu_ratio": cpu_ratios,
+        "instructions": counts,
         "target": TARGET,
         "meets_target": (
             ratios.get("hardpin dockerfile / hadolint dockerfile", float("inf")) <= TARGET
@@ -341,12 +376,17 @@ def _run(
         f"{lines['small']}-line and {lines['large']}-line Dockerfiles, "
         f"{lines['reqs']}-line requirements file\n"
     )
-    print(f"{'command':<32}{'wall ms':>10}{'cpu ms':>10}")
+    print(f"{'command':<32}{'wall ms':>10}{'cpu ms':>10}" + ("  instructions" if counts else ""))
     for name in commands:
-        print(f"{name:<32}{med[name]:>10.1f}{cpu_med[name]:>10.1f}")
+        n = counts.get(name)
+        extra = f"  {n / 1e6:>10.1f} M" if n else ""
+        print(f"{name:<32}{med[name]:>10.1f}{cpu_med[name]:>10.1f}{extra}")
     print(f"\n{'ratio (median of per-round ratios)':<60}{'wall':>6}{'cpu':>6}")
     for name, r in ratios.items():
         print(f"{name:<60}{r:>6.2f}{cpu_ratios[name]:>6.2f}")
+    a, b = counts.get("hardpin dockerfile"), counts.get("hadolint dockerfile")
+    if a and b:
+        print(f"{'instructions: hardpin dockerfile / hadolint dockerfile':<60}{a / b:>6.2f}")
     if hadolint:
         r = ratios["hardpin dockerfile / hadolint dockerfile"]
         verdict = "meets" if r <= TARGET else "MISSES"
