@@ -114,7 +114,6 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
     if hasattr(cls, "__post_init__"):
         body.append("  self.__post_init__()")
     ns["_set"] = object.__setattr__
-    target: Any = cls  # the generated methods are set on the class
     src = f"def __init__(self, {', '.join(req + opt)}):\n" + ("\n".join(body) or "  pass") + "\n"
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -123,11 +122,11 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
         exec(src, ns)
         init = ns["__init__"]
         init.__qualname__ = f"{cls.__qualname__}.__init__"
-        target.__init__ = init
+        setattr(cls, "__init__", init)
         init(self, *args, **kwargs)
 
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
-    target.__init__ = __init__
+    setattr(cls, "__init__", __init__)
 
     def __repr__(self: Any) -> str:
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
@@ -138,16 +137,16 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
             return NotImplemented
         return all(getattr(self, n) == getattr(other, n) for n in compared)
 
-    target.__repr__ = __repr__
-    target.__eq__ = __eq__
+    setattr(cls, "__repr__", __repr__)
+    setattr(cls, "__eq__", __eq__)
     if frozen:
 
         def __hash__(self: Any) -> int:
             return hash(tuple(getattr(self, n) for n in compared))
 
-        target.__hash__ = __hash__
-        target.__setattr__ = _frozen_setattr
+        setattr(cls, "__hash__", __hash__)
+        setattr(cls, "__setattr__", _frozen_setattr)
     else:
-        target.__hash__ = None
-    target.__match_args__ = tuple(names)  # type: ignore[misc]
+        setattr(cls, "__hash__", None)
+    setattr(cls, "__match_args__", tuple(names))
     return cls
