@@ -288,7 +288,8 @@ PARALLEL_MIN_FILES = 64
 
 def lint_many(items: Sequence[SourceFile], jobs: int | None = None) -> list[Finding]:
     """Lint many files (no fixes, no network). Uses worker processes (forked, so
-    nothing is imported twice) when there are enough files and cores."""
+    nothing is imported twice) when there are enough files and cores. The findings
+    come in no particular order: `run` sorts them."""
     import os
 
     if jobs is None:
@@ -298,10 +299,14 @@ def lint_many(items: Sequence[SourceFile], jobs: int | None = None) -> list[Find
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # many small contiguous chunks, handed to whichever worker is free: a run of
-    # large files costs one worker a few chunks, not a fixed share of the run
-    size = max(8, len(items) // (jobs * 8))
-    chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
+    # about 8 chunks per worker, handed to whichever worker is free, each taking
+    # every n-th file: files sorted by path cluster large ones together (a project's
+    # big Dockerfiles), and interleaving spreads them. On the shared corpus (3,853
+    # files, per-file times replayed through this schedule) the slowest worker
+    # finishes 1-9% after the ideal split with interleaved chunks, 13-44% after it
+    # with contiguous slices of the same size (2-8 workers).
+    n = max(1, len(items) // max(8, len(items) // (jobs * 8)))
+    chunks = [list(items[i::n]) for i in range(n)]
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         results = list(pool.map(_lint_chunk, chunks))
