@@ -365,3 +365,33 @@ def test_overrides_select_reaches_the_engine(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM alpine\nRUN sudo true\n")
     result = run(RunRequest(paths=(str(tmp_path),), overrides=Overrides(select=("HP404",))))
     assert [f.code for f in result.findings] == ["HP404"]
+
+
+def test_the_network_layer_is_imported_only_for_pending_items(tmp_path: Path) -> None:
+    import subprocess
+
+    from conftest import ROOT
+
+    pinned = f"FROM alpine:3.20@sha256:{'ab' * 32}\nADD a.py /x/\n"
+    code = (
+        "import sys; from hardpin.cli import main; rc = main(sys.argv[1:]); "
+        "print(sorted(m for m in sys.modules if m.startswith(('hardpin.online', 'rich'))))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HARDPIN_OFFLINE": "1"}
+    env["HARDPIN_CACHE_DIR"] = str(tmp_path / "cache")
+
+    def modules(text: str) -> str:
+        (tmp_path / "Dockerfile").write_text(text)
+        r = subprocess.run(
+            [sys.executable, "-c", code, "check", "--fix", "--exit-zero", "Dockerfile"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return r.stdout.strip().splitlines()[-1]
+
+    assert modules(pinned) == "[]"  # fixed offline, nothing asked
+    assert (tmp_path / "Dockerfile").read_text().startswith(pinned.splitlines()[0] + "\nCOPY")
+    assert "hardpin.online.resolve" in modules("FROM alpine:3.20\n")  # a pin to look up

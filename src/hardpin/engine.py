@@ -34,6 +34,8 @@ from hardpin.rules.base import Rule
 from hardpin.rules.meta import HP001, HP002
 
 if TYPE_CHECKING:
+    import os
+
     from hardpin.parsers.dockerfile import Dockerfile
     from hardpin.settings import Overrides, Settings
     from hardpin.suppress import Suppression
@@ -62,22 +64,26 @@ def _stamp(data: bytes, size: int, mtime_ns: int) -> FileStamp:
     return FileStamp(size, mtime_ns, hashlib.sha256(data).hexdigest())
 
 
-def read_file(path: str) -> tuple[str, FileStamp]:
-    """A file's text (invalid UTF-8 survives as surrogates) and its stamp."""
+def _read(path: str) -> tuple[bytes, os.stat_result]:
     import os
 
     try:
         with open(path, "rb") as fh:
             st = os.fstat(fh.fileno())
-            data = fh.read()
+            return fh.read(), st
     except OSError as exc:
         raise HardpinError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def read_file(path: str) -> tuple[str, FileStamp]:
+    """A file's text (invalid UTF-8 survives as surrogates) and its stamp."""
+    data, st = _read(path)
     return data.decode("utf-8", "surrogateescape"), _stamp(data, st.st_size, st.st_mtime_ns)
 
 
 def read_text(path: str) -> str:
     """Read a file as text without losing a byte: invalid UTF-8 survives as surrogates."""
-    return read_file(path)[0]
+    return _read(path)[0].decode("utf-8", "surrogateescape")
 
 
 def encode(text: str) -> bytes:
@@ -643,10 +649,13 @@ def run(request: RunRequest) -> RunResult:
 
     results: list[FileResult] = []
     for i, sf in enumerate(files):
+        stamp: FileStamp | None = None
         if request.stdin is not None:
-            text, stamp = request.stdin.text, None
+            text = request.stdin.text
+        elif request.fixing:
+            text, stamp = read_file(sf.path)  # a fix is written only over these bytes
         else:
-            text, stamp = read_file(sf.path)
+            text = read_text(sf.path)
         first = _lint_file(sf, text, online=online_rules)
         crashed = any(is_internal_error(f) for f in first)
         results.append(FileResult(sf, text, stamp, first, crashed=crashed))
