@@ -395,3 +395,29 @@ def test_the_network_layer_is_imported_only_for_pending_items(tmp_path: Path) ->
     assert modules(pinned) == "[]"  # fixed offline, nothing asked
     assert (tmp_path / "Dockerfile").read_text().startswith(pinned.splitlines()[0] + "\nCOPY")
     assert "hardpin.online.resolve" in modules("FROM alpine:3.20\n")  # a pin to look up
+
+
+def test_lock_does_not_overwrite_an_output_edited_while_the_resolver_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hardpin.online.lock as lock_mod
+
+    src = tmp_path / "requirements.in"
+    src.write_text("flask\n")
+    out = tmp_path / "requirements.txt"
+    out.write_text("flask==3.0.0\n")
+    edited = "flask==3.0.0\n# edited while locking\n"
+
+    def slow_lock(in_path: str, out_path: str, **kwargs: object) -> str:
+        Path(out_path).write_text(edited)  # the user saves meanwhile
+        return "flask==3.0.3\n"
+
+    monkeypatch.setattr(lock_mod, "lock", slow_lock)
+    monkeypatch.delenv("HARDPIN_OFFLINE", raising=False)
+    rc, _out, err = _main(capsys, "lock", str(src))
+    assert out.read_text() == edited
+    assert f"{out}: changed while hardpin was running; run again" in err and rc == 2
+    # unchanged meanwhile: written
+    monkeypatch.setattr(lock_mod, "lock", lambda *a, **k: "flask==3.0.3\n")
+    rc, _out, err = _main(capsys, "lock", str(src))
+    assert out.read_text() == "flask==3.0.3\n" and rc == 0

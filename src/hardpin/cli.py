@@ -379,8 +379,8 @@ def _update(args: argparse.Namespace) -> int:
 def _lock(args: argparse.Namespace) -> int:
     """`hardpin lock X.in`: resolve and hash with pip-compile or uv, write X.txt."""
     from hardpin.analysis.requirements import index_urls
-    from hardpin.engine import display_path, encode, read_text
-    from hardpin.fixer import unified_diff, write_atomic
+    from hardpin.engine import display_path, encode, read_file, read_text
+    from hardpin.fixer import WriteRefused, unified_diff, write_atomic
     from hardpin.online.lock import LockError, lock
     from hardpin.online.resolve import index_urls_of
     from hardpin.parsers.requirements import ParseError, parse
@@ -402,20 +402,26 @@ def _lock(args: argparse.Namespace) -> int:
         except ParseError as exc:
             raise HardpinError(f"{src}:{exc.line}: {exc}") from None
         urls = index_urls_of(index_urls(req) or (), os.environ, args.index_url)
+        # the resolver runs for seconds: what X.txt holds now is what may be replaced
+        old, stamp = read_file(out) if os.path.exists(out) else ("", None)
         try:
             new = lock(src, out, index_urls=urls, backend=args.backend)
         except LockError as exc:
             print(f"{src}: cannot lock: {exc}", file=sys.stderr)
             rc = EXIT_ERROR
             continue
-        old = read_text(out) if os.path.exists(out) else ""
         if new == old:
             print(f"hardpin: {out} is up to date", file=sys.stderr)
             continue
         if args.diff:
             sys.stdout.write(unified_diff(display_path(out), old, new))
             rc = max(rc, EXIT_FINDINGS)
-        else:
-            write_atomic(out, encode(new))
-            print(f"hardpin: wrote {out}", file=sys.stderr)
+            continue
+        try:
+            write_atomic(out, encode(new), expect=stamp)
+        except WriteRefused as exc:
+            print(f"hardpin: {exc}", file=sys.stderr)
+            rc = EXIT_ERROR
+            continue
+        print(f"hardpin: wrote {out}", file=sys.stderr)
     return rc
