@@ -253,6 +253,11 @@ def test_fix_writes_through_a_symlink(tmp_path: Path) -> None:
     assert link.is_symlink() and os.readlink(link) == os.path.join("real", "Dockerfile")
     assert real.read_text() == FIXED
     assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    # the link and its target in one run: written once, no "changed" error
+    real.write_text(DOCKERFILE)
+    result = run(RunRequest(paths=(str(link), str(real)), fix=True, network=_offline(tmp_path)))
+    assert real.read_text() == FIXED and link.is_symlink()
+    assert result.write_errors == [] and result.fixed == 1
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")

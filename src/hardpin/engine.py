@@ -676,8 +676,9 @@ def run(request: RunRequest) -> RunResult:
         answers, stats = _ask(request, settings_list, keys, progress)
 
     moves: list[DigestMove] = []
+    written: dict[str, bytes] = {}  # real path -> what this run wrote there
     for r in results:
-        _settle(request, r, answers, moves)
+        _settle(request, r, answers, moves, written)
 
     findings = [f for r in results for f in r.findings]
     # failed lookups, where they are now; one whose finding a fix turned into another
@@ -700,8 +701,16 @@ def run(request: RunRequest) -> RunResult:
     return _finish(request, result)
 
 
-def _settle(request: RunRequest, r: FileResult, answers: Answers, moves: list[DigestMove]) -> None:
-    """Complete one file's findings with the answers, fix it, write it."""
+def _settle(
+    request: RunRequest,
+    r: FileResult,
+    answers: Answers,
+    moves: list[DigestMove],
+    written: dict[str, bytes],
+) -> None:
+    """Complete one file's findings with the answers, fix it, write it (`written`: the
+    files this run wrote, by real path: a file reached twice, through a symlink and by
+    its own name, is written once)."""
     from hardpin.model import ImageUpdateKey
 
     sf = r.file
@@ -744,11 +753,18 @@ def _settle(request: RunRequest, r: FileResult, answers: Answers, moves: list[Di
 
         r.diff = unified_diff(sf.shown, r.text, new)
     elif request.stdin is None and request.write:
+        import os
+
         from hardpin.fixer import WriteRefused, write_atomic
 
+        data = encode(new)
+        target = os.path.realpath(sf.path)
+        if written.get(target) == data:
+            return  # the same file under another name, already fixed this way
         try:
-            write_atomic(sf.path, encode(new), expect=r.stamp, shown=sf.shown)
+            write_atomic(sf.path, data, expect=r.stamp, shown=sf.shown)
             r.written = True
+            written[target] = data
         except WriteRefused as exc:
             r.error = str(exc)
             r.findings = done  # what the file on disk still has
