@@ -355,7 +355,7 @@ def _update(args: argparse.Namespace) -> int:
         config=args.config,
         overrides=Overrides(select=("HP602",), extend_select=None, ignore=None, fail_on=None),
         update=True,
-        diff=args.diff,
+        diff=args.diff and not args.check,  # --check changes nothing, shows nothing
         write=not args.check,
         network=network,
     )
