@@ -426,3 +426,25 @@ def test_lock_does_not_overwrite_an_output_edited_while_the_resolver_ran(
     monkeypatch.setattr(lock_mod, "lock", lambda *a, **k: "flask==3.0.3\n")
     rc, _out, err = _main(capsys, "lock", str(src))
     assert out.read_text() == "flask==3.0.3\n" and rc == 0
+
+
+def test_a_crash_on_the_fixed_text_leaves_the_file_unwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hardpin.rules.hp404 import HP404
+
+    def failing_after_the_fix(self: HP404, ctx: object) -> None:
+        if "COPY" in ctx.source.text:  # type: ignore[attr-defined]
+            raise IndexError("injected")
+
+    monkeypatch.setattr(HP404, "check", failing_after_the_fix)
+    df = tmp_path / "Dockerfile"
+    df.write_text(DOCKERFILE)
+    result = run(RunRequest(paths=(str(df),), fix=True, network=_offline(tmp_path)))
+    assert df.read_text() == DOCKERFILE and result.fixed == 0
+    assert result.internal_errors == 1
+    # the findings of the file as it is on disk, and the crash
+    codes = [f.code for f in result.findings]
+    assert "HP402" in codes and [f.name for f in result.findings if f.code == "HP001"] == [
+        "internal-error"
+    ]
