@@ -310,6 +310,7 @@ def test_parse_html_details():
     assert files[1]["url"] == "https://files.example/abs/pkg-1.0-py3-none-any.whl"
     assert files[1]["yanked"] is True and files[1]["sha256"] is None
     assert files[2]["yanked"] is True and files[2]["sha256"] is None  # not a sha256 digest
+    assert files[2]["bad_sha256"] == "short" and "bad_sha256" not in files[1]
 
 
 def test_parse_json_details():
@@ -321,10 +322,9 @@ def test_parse_json_details():
     files = parse_json(body, "https://index.example/simple/pkg/")
     assert files[0]["url"] == "https://index.example/files/pkg-1.0.tar.gz"
     assert files[0]["sha256"] is None and files[0]["yanked"] is True
-    assert (
-        files[1]["filename"] == "pkg-1.0-py3-none-any.whl"
-        and files[1]["requires_python"] == ">=3.9"
-    )
+    # named by the URL, as pip names it: the `filename` field is not trusted
+    assert files[1]["filename"] == "p.whl" and files[1]["requires_python"] == ">=3.9"
+    assert files[1]["sha256"] is None and files[1]["bad_sha256"] == "ab"
     with pytest.raises(ValueError):
         parse_json(b"[]", "https://index.example/simple/pkg/")
 

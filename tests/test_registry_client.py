@@ -189,7 +189,7 @@ def test_invalid_references(tmp_path: Path) -> None:
     client = make_client(tmp_path)
     with pytest.raises(RegistryError, match="invalid image reference"):
         client.resolve("Bad Name:tag")
-    with pytest.raises(RegistryError, match="not a sha256 digest"):
+    with pytest.raises(RegistryError, match="is not a digest: a sha256 digest has 64 hex digits"):
         client.manifest("alpine", "sha256:abc")
 
 

@@ -211,7 +211,7 @@ def _platform_of(online: Online, ref, digest: str) -> dict | None:
         raw = _registry_call(lambda: reg.blob(ref, cdigest, 1 << 20))
         try:
             data = json.loads(raw)  # type: ignore[arg-type]
-        except ValueError:
+        except (ValueError, RecursionError):
             raise LookupFailed(f"{ref.familiar}: the image config is not JSON") from None
         cached = {k: data.get(k) for k in ("os", "architecture", "variant") if data.get(k)}
         online.cache.put("platforms", key, cached)
@@ -233,8 +233,10 @@ def _lookup_image_update(online: Online, key: tuple) -> Answer:
     _d, index = _registry_call(lambda: reg.manifest(ref, new_digest))  # type: ignore[misc]
     for m in index.get("manifests", []):
         p = m.get("platform") or {}
-        if all(p.get(k) == v for k, v in old_platform.items()) and isinstance(m.get("digest"), str):
-            return (m["digest"],)
+        if all(p.get(k) == v for k, v in old_platform.items()) and "digest" in m:
+            # fetched and hashed before it is written (Digest.parse refuses a malformed one)
+            child, _m = _registry_call(lambda d=m["digest"]: reg.manifest(ref, d))  # type: ignore[misc]
+            return (child.digest,)
     want = "/".join(old_platform.get(k, "") for k in ("os", "architecture", "variant")).rstrip("/")
     raise LookupFailed(
         f"{ref.familiar} is pinned to a single-platform image ({want}), and the tag's new index has no {want} image"
