@@ -389,11 +389,13 @@ def _online(args: argparse.Namespace, settings_list: Sequence, tag_ttl: float = 
 
     insecure: dict[str, None] = {}
     concurrency = args.concurrency
+    request_timeout = 0.0
     for st in settings_list:
         for host in st.get("insecure-registries", ()) or ():
             insecure[host] = None
         if concurrency is None and st.get("concurrency") is not None:
             concurrency = st.get("concurrency")
+        request_timeout = max(request_timeout, st.get("request-timeout") or 0.0)
     offline = _offline(args)
     opts = OnlineOptions(
         cache_dir=args.cache_dir,
@@ -403,6 +405,7 @@ def _online(args: argparse.Namespace, settings_list: Sequence, tag_ttl: float = 
         insecure_registries=tuple(insecure),
         index_url=getattr(args, "index_url", None),
         tag_ttl=tag_ttl,
+        request_timeout=request_timeout or 30.0,
     )
     return Online(opts)
 

@@ -393,9 +393,7 @@ def _download_hash(http: Any, index: _Index, url: str, filename: str, download_l
                 f"{filename}: {index.shown} publishes no sha256 for it and it is larger than "
                 f"{download_limit >> 20} MiB, too large to hash locally"
             ) from None
-        raise IndexLookupError(
-            f"cannot download {filename} from {index.shown}: {msg}"
-        ) from None
+        raise IndexLookupError(f"cannot download {filename} from {index.shown}: {msg}") from None
     if resp.status != 200:
         raise IndexLookupError(
             f"cannot download {filename} from {index.shown} (HTTP {resp.status}) to hash it: "

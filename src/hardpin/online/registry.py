@@ -187,6 +187,7 @@ class RegistryClient:
             log.debug("%s: %s is not in the cache; fetching the manifest", label, named)
             return None
         return held[0]
+
     def _remember_tag(self, key: str, desc: Descriptor) -> None:
         self.cache.put(
             "tags", key, {"digest": desc.digest, "media_type": desc.media_type, "size": desc.size}
@@ -251,8 +252,7 @@ class RegistryClient:
         got = Digest.of(resp.body)
         if got != digest:
             raise RegistryError(
-                f"{label}: the blob's content does not match its digest "
-                f"(got {got}); refusing it"
+                f"{label}: the blob's content does not match its digest (got {got}); refusing it"
             )
         data: bytes = resp.body
         return data

@@ -44,7 +44,9 @@ class OnlineOptions:
     concurrency: int = 16
     insecure_registries: tuple[str, ...] = ()
     index_url: str | None = None  # --index-url on the command line
-    timeout: float = 15.0
+    timeout: float = 15.0  # one connect or read
+    request_timeout: float = 30.0  # one request in all (setting `request-timeout`)
+    run_timeout: float = 600.0  # every request of the run
     retries: int = 3
     tag_ttl: float = 3600.0
     progress: bool | None = None  # None: on a terminal
@@ -59,6 +61,9 @@ class Online:
         self.opts = opts
         self.environ = dict(os.environ if environ is None else environ)
         self.cache = Cache(opts.cache_dir, refresh=opts.refresh, offline=opts.offline)
+        import time
+
+        self.run_deadline = time.monotonic() + opts.run_timeout
         self._registry = None
         self._index_http = None
         self._lock = threading.Lock()
@@ -76,6 +81,8 @@ class Online:
                     timeout=self.opts.timeout,
                     retries=self.opts.retries,
                     insecure_hosts=frozenset(self.opts.insecure_registries),
+                    request_timeout=self.opts.request_timeout,
+                    run_deadline=self.run_deadline,
                 )
                 self._registry = RegistryClient(
                     http,
@@ -93,7 +100,11 @@ class Online:
                 from hardpin.online.http import Http
 
                 self._index_http = Http(
-                    timeout=self.opts.timeout, retries=self.opts.retries, insecure_hosts=None
+                    timeout=self.opts.timeout,
+                    retries=self.opts.retries,
+                    insecure_hosts=None,
+                    request_timeout=self.opts.request_timeout,
+                    run_deadline=self.run_deadline,
                 )
             return self._index_http
 
