@@ -1176,3 +1176,17 @@ def test_a_registry_that_drips_its_answer_is_cut_off(
     with pytest.raises(RegistryError, match=r"within 0\.3 s"):  # ... but not the request's limit
         client.resolve(fault_proxy.ref(REPO, "docker"))
     assert time.monotonic() - t0 < 1.5
+
+
+def test_registry_tests_fail_under_ci_when_the_registry_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import registry_support
+
+    monkeypatch.setattr(registry_support, "REGISTRY_BIN", "/nonexistent/docker-registry")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        registry_support.require_registry()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        registry_support.require_registry()
