@@ -237,6 +237,8 @@ class Keychain:
         if raw is not None and raw.strip():
             try:
                 loaded = json.loads(raw)
+            except RecursionError:
+                raise CredentialError(f"{path} is JSON nested too deeply") from None
             except ValueError as exc:
                 line = getattr(exc, "lineno", "?")
                 raise CredentialError(f"{path} is not valid JSON (line {line})") from None
@@ -311,7 +313,7 @@ class Keychain:
             raise CredentialError(f"{exe_name} get failed (exit status {proc.returncode})")
         try:
             data = json.loads(proc.stdout)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise CredentialError(f"{exe_name} get printed something that is not JSON") from None
         if not isinstance(data, dict):
             raise CredentialError(f"{exe_name} get printed something that is not a JSON object")
@@ -641,7 +643,7 @@ class Authorizer:
             raise AuthError(f"the token server {_safe(realm)} answered HTTP {resp.status}")
         try:
             data = json.loads(resp.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise AuthError(f"the token server {_safe(realm)} did not answer JSON") from None
         token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:

@@ -26,6 +26,7 @@ hardpin needs is narrow. This client gives:
 from __future__ import annotations
 
 import http.client
+import os
 import random
 import socket
 import ssl
@@ -64,13 +65,15 @@ class _Watchdog:
         self._expired: set[int] = set()
         self._next = 0
         self._thread: threading.Thread | None = None
+        self._pid = 0  # the process that started the thread (a fork has no thread)
 
     def watch(self, deadline: float, conn: http.client.HTTPConnection) -> int:
         with self._cond:
             self._next += 1
             token = self._next
             self._items[token] = (deadline, conn)
-            if self._thread is None:
+            if self._thread is None or self._pid != os.getpid():
+                self._pid = os.getpid()
                 self._thread = threading.Thread(
                     target=self._run, name="hardpin-http-watchdog", daemon=True
                 )
