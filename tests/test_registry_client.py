@@ -152,6 +152,8 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Registry, Reg
 def test_resolve_gives_the_pushed_digest(setup: tuple[Registry, RegistryClient], kind: str) -> None:
     reg, client = setup
     pushed = images(reg)[kind]
+    scheme = "https" if reg.tls else "http"
+    assert client.api_base(parse_image(reg.ref(REPO))) == f"{scheme}://{reg.host}"
     desc = client.resolve(reg.ref(REPO, kind))
     # the index / manifest list digest, never a child's
     assert desc.digest == pushed["digest"]
