@@ -447,3 +447,27 @@ def test_a_registry_name_no_request_can_carry_is_a_clear_message(tmp_path: Path)
     assert "unexpected answer" not in fix.stderr and "Error" not in fix.stderr
     assert "the registry name 'rég.example' is not ASCII" in fix.stderr, fix.stderr
     assert "the registry name 'bad_host.example' is not a host name" in fix.stderr
+
+
+def test_the_request_timeout_setting_bounds_each_request(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
+    import time
+
+    push_image(registry_anon, "slow/app", "1", "docker")
+    fault_proxy.add("delay", seconds=3.0)
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".hardpin.toml").write_text(
+        f'insecure-registries = ["{fault_proxy.host}"]\nrequest-timeout = 0.5\n'
+    )
+    text = f"FROM {fault_proxy.ref('slow/app', '1')}\n"
+    (root / "Dockerfile").write_text(text)
+    t0 = time.monotonic()
+    fix = run_cli("check", "--fix", "--select", "HP101", cwd=root, env=_env(tmp_path))
+    assert time.monotonic() - t0 < 2.5
+    assert (root / "Dockerfile").read_text() == text
+    assert "no complete answer within 0.5 s" in fix.stderr, fix.stderr
+    (root / ".hardpin.toml").write_text("request-timeout = 0\n")
+    bad = run_cli("check", cwd=root, env=_env(tmp_path))
+    assert bad.returncode == 2 and "request-timeout" in bad.stderr, bad.stderr
