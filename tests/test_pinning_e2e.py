@@ -22,6 +22,7 @@ from registry_support import (
     move_tag,
     push_image,
     registry_anon,
+    registry_anon_tls,
     registry_basic,
 )
 
@@ -471,3 +472,25 @@ def test_the_request_timeout_setting_bounds_each_request(
     (root / ".hardpin.toml").write_text("request-timeout = 0\n")
     bad = run_cli("check", cwd=root, env=_env(tmp_path))
     assert bad.returncode == 2 and "request-timeout" in bad.stderr, bad.stderr
+
+
+def test_fix_over_tls_with_the_system_trust_store(
+    registry_anon_tls: Registry, tmp_path: Path
+) -> None:
+    from registry_support import shared_ca
+
+    pushed = push_image(registry_anon_tls, "tls/app", "1", "oci-index")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "Dockerfile").write_text(f"FROM {registry_anon_tls.ref('tls/app', '1')}\n")
+    # an unknown CA: refused, nothing written
+    fix = run_cli("check", "--fix", "--select", "HP101", cwd=root, env=_env(tmp_path))
+    assert "TLS certificate not trusted" in fix.stderr, fix.stderr
+    assert "@sha256:" not in (root / "Dockerfile").read_text()
+    # trusted as OpenSSL reads it (no insecure-registries needed): pinned
+    env = _env(tmp_path, SSL_CERT_FILE=shared_ca().cert_path)
+    fix = run_cli("check", "--fix", "--select", "HP101", cwd=root, env=env)
+    assert fix.returncode == 0, fix.stderr
+    assert (root / "Dockerfile").read_text() == (
+        f"FROM {registry_anon_tls.ref('tls/app', '1', pushed['digest'])}\n"
+    )
