@@ -989,6 +989,20 @@ def test_head_skips_the_get_only_for_verified_cached_bytes(
     third = _proxied(fault_proxy, tmp_path, cache=Cache(root), tag_ttl=0).resolve(ref)
     assert third.digest == pushed["digest"]
     assert [m for m, _p, _s in fault_proxy.log] == ["HEAD", "GET"]
+    # the right bytes, but not received from this repository (another repository's
+    # manifest, or another registry's): GET and hash
+    from registry_support import get_manifest
+
+    body = get_manifest(registry_anon, REPO, pushed["digest"]).body
+    other = Cache(str(tmp_path / "other"))
+    other.put(
+        "manifests", pushed["digest"], {"media_type": DOCKER_MANIFEST_LIST, "body": body.decode()}
+    )
+    other.put("received", f"{fault_proxy.host}/elsewhere@{pushed['digest']}", True)
+    fault_proxy.clear()
+    fourth = _proxied(fault_proxy, tmp_path, cache=other).resolve(ref)
+    assert fourth.digest == pushed["digest"]
+    assert [m for m, _p, _s in fault_proxy.log] == ["HEAD", "GET"]
 
 
 # ---------------------------------------------------------------------------

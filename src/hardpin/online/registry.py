@@ -12,7 +12,8 @@ answers kept in hardpin.online.cache:
   `head_registries` (Docker Hub by default, where a manifest GET counts against
   the pull limit and a HEAD does not) a `HEAD` by tag comes first, and its
   `Docker-Content-Digest` is used only when the cache already holds manifest
-  bytes that hash to it; otherwise the manifest is fetched and hashed as above.
+  bytes that hash to it, received from that repository; otherwise the manifest
+  is fetched and hashed as above.
   Either way the digest returned is the sha256 of manifest bytes received for
   that repository and tag, never a header alone. Schema 1 manifests are
   refused. Cached in "tags" for `tag_ttl` seconds.
@@ -162,7 +163,7 @@ class RegistryClient:
                 self._remember_tag(key, desc)
                 return desc
         desc, body = self._get_manifest(ref, label, tag, expected=None)
-        self._remember_manifest(desc, body)
+        self._remember_manifest(ref, desc, body)
         self._remember_tag(key, desc)
         return desc
 
@@ -183,8 +184,12 @@ class RegistryClient:
             log.debug("%s: HEAD gave no usable digest; fetching the manifest", label)
             return None
         held = self._cached_manifest(named)
-        if held is None:
-            log.debug("%s: %s is not in the cache; fetching the manifest", label, named)
+        if held is None or not self.cache.get("received", f"{ref.name}@{named}"):
+            log.debug(
+                "%s: no manifest %s received from this repository in the cache; fetching it",
+                label,
+                named,
+            )
             return None
         return held[0]
 
@@ -206,7 +211,7 @@ class RegistryClient:
                 pass
         self._online(label)
         desc, body = self._get_manifest(ref, label, digest, expected=digest)
-        self._remember_manifest(desc, body)
+        self._remember_manifest(ref, desc, body)
         return desc, _loads(body)
 
     def exists(self, ref: ImageRef | str, digest: str) -> bool:
@@ -357,7 +362,7 @@ class RegistryClient:
         if mt in MANIFEST_TYPES and length.isdigit() and (not got or got == digest):
             return Descriptor(digest=digest, media_type=mt, size=int(length))
         desc, body = self._get_manifest(ref, label, digest, expected=digest)
-        self._remember_manifest(desc, body)
+        self._remember_manifest(ref, desc, body)
         return desc
 
     def _get_manifest(
@@ -429,7 +434,9 @@ class RegistryClient:
             return None
         return Descriptor(digest=Digest.parse(digest), media_type=mt, size=len(body)), body
 
-    def _remember_manifest(self, desc: Descriptor, body: bytes) -> None:
+    def _remember_manifest(self, ref: ImageRef, desc: Descriptor, body: bytes) -> None:
+        """Cache a verified manifest by digest, and that `ref`'s repository served it."""
+        self.cache.put("received", f"{ref.name}@{desc.digest}", True)
         self.cache.put(
             "manifests",
             desc.digest,
