@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import os
+import re
 import stat
 import threading
 from pathlib import Path
@@ -1206,3 +1207,27 @@ def test_registry_tests_fail_under_ci_when_the_registry_is_missing(
     monkeypatch.setenv("CI", "")
     with pytest.raises(pytest.skip.Exception):
         registry_support.require_registry()
+
+
+@pytest.mark.parametrize(
+    "doc, problem",
+    [
+        ({"mediaType": OCI_INDEX, "manifests": [1]}, "an entry of `manifests` is not an object"),
+        (
+            {"mediaType": OCI_INDEX, "manifests": [{"digest": "x", "platform": "linux"}]},
+            "the `platform` of an entry is not an object",
+        ),
+        ({"mediaType": OCI_INDEX, "manifests": {}}, "an index without a `manifests` list"),
+        ({"mediaType": OCI_MANIFEST, "config": "x"}, "an image manifest without a `config` object"),
+    ],
+)
+def test_a_manifest_of_the_wrong_shape_is_a_clear_error(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path, doc: Any, problem: str
+) -> None:
+    images(registry_anon)
+    body = json.dumps({"schemaVersion": 2, **doc}).encode()
+    fault_proxy.add("body", path="/manifests/oci-index$", data=body)
+    fault_proxy.add("no_digest")
+    fault_proxy.add("header", name="Content-Type", value=doc["mediaType"])
+    with pytest.raises(RegistryError, match=f"the manifest is malformed: {re.escape(problem)}"):
+        make_client(tmp_path, fault_proxy.host).resolve(fault_proxy.ref(REPO, "oci-index"))

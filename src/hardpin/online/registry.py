@@ -392,6 +392,7 @@ class RegistryClient:
         return Descriptor(digest=actual, media_type=mt, size=len(body)), body
 
     def _manifest_type(self, label: str, content_type: str, body: bytes) -> str:
+        """The manifest's media type, once its JSON has the shape of that type."""
         if content_type in SCHEMA1_TYPES:
             raise RegistryError(_schema1(label, content_type))
         try:
@@ -409,19 +410,24 @@ class RegistryClient:
                     f"{label}: Content-Type {content_type} does not match the "
                     f"manifest's mediaType {declared}"
                 )
-            if declared in MANIFEST_TYPES:
-                return declared
-            raise RegistryError(f"{label}: unsupported manifest type {declared}")
-        if content_type in MANIFEST_TYPES:
-            return content_type
+            if declared not in MANIFEST_TYPES:
+                raise RegistryError(f"{label}: unsupported manifest type {_shown(declared)}")
+            found = declared
+        elif content_type in MANIFEST_TYPES:
+            found = content_type
         # OCI manifests may omit mediaType: tell them apart by shape
-        if isinstance(data.get("manifests"), list):
-            return OCI_INDEX
-        if isinstance(data.get("config"), dict):
-            return OCI_MANIFEST
-        raise RegistryError(
-            f"{label}: unsupported manifest (Content-Type {content_type or 'missing'})"
-        )
+        elif isinstance(data.get("manifests"), list):
+            found = OCI_INDEX
+        elif isinstance(data.get("config"), dict):
+            found = OCI_MANIFEST
+        else:
+            raise RegistryError(
+                f"{label}: unsupported manifest (Content-Type {content_type or 'missing'})"
+            )
+        problem = _shape_problem(found, data)
+        if problem is not None:
+            raise RegistryError(f"{label}: the manifest is malformed: {problem}")
+        return found
 
     def _cached_manifest(self, digest: str) -> tuple[Descriptor, bytes] | None:
         """The cached manifest with this digest, when its bytes still hash to it."""
@@ -477,6 +483,30 @@ def _descriptor(value: dict[str, Any]) -> Descriptor | None:
         return Descriptor(digest=Digest.parse(digest), media_type=mt, size=size)
     except InvalidDigest:
         return None
+
+
+def _shown(value: str) -> str:
+    text = repr(value[:80])
+    return text + ("..." if len(value) > 80 else "")
+
+
+def _shape_problem(media_type: str, data: dict[str, Any]) -> str | None:
+    """What makes `data` unusable as a manifest of `media_type`, or None: an index's
+    `manifests` must be a list of objects (each `platform` an object), a manifest's
+    `config` an object."""
+    if media_type in INDEX_TYPES:
+        entries = data.get("manifests")
+        if not isinstance(entries, list):
+            return "an index without a `manifests` list"
+        for entry in entries:
+            if not isinstance(entry, dict):
+                return "an entry of `manifests` is not an object"
+            if "platform" in entry and not isinstance(entry["platform"], dict):
+                return "the `platform` of an entry is not an object"
+        return None
+    if not isinstance(data.get("config"), dict):
+        return "an image manifest without a `config` object"
+    return None
 
 
 def _host_of(url: object, default: str) -> str:
