@@ -1231,3 +1231,12 @@ def test_a_manifest_of_the_wrong_shape_is_a_clear_error(
     fault_proxy.add("header", name="Content-Type", value=doc["mediaType"])
     with pytest.raises(RegistryError, match=f"the manifest is malformed: {re.escape(problem)}"):
         make_client(tmp_path, fault_proxy.host).resolve(fault_proxy.ref(REPO, "oci-index"))
+
+
+def test_a_deeply_nested_docker_config_is_a_clear_error(tmp_path: Path) -> None:
+    from hardpin.online.auth import CredentialError
+
+    path = tmp_path / "config.json"
+    path.write_text('{"auths": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(CredentialError, match="nested too deeply"):
+        Keychain(config_path=str(path)).get("registry.example")
