@@ -2,8 +2,6 @@
 
 What the rules need beyond `analysis.shell`:
 
-* `words_of(cmd)`: a command's argv without leading reserved words (`then`,
-  `do`, `!`, …) and wrappers (`sudo`, `env`, `VAR=value`, …);
 * `parse_download(words, redirects)`: what curl, wget, gsutil, `gcloud
   storage` and `aws s3` / `aws s3api get-object` fetch and where they write
   it (a file, or standard output);
@@ -25,21 +23,17 @@ import re
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record
-from hardpin.analysis.shell import SHELL_NAMES, basename
-from hardpin.parsers.shell import Command, ShWord, strip_wrappers
+from hardpin.analysis.options import OptionTable, parse
+from hardpin.analysis.shell import PYTHON_NAME, SHELL_NAMES, basename
+from hardpin.parsers.shell import Command, ShWord
 
-RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
 PATH_DIRS = frozenset(
     {"/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin"}
 )  # fmt: skip
 
 
-def words_of(cmd: Command) -> list[ShWord]:
-    """Normalised argv: reserved words, assignments and wrappers (sudo, env, exec, …) removed."""
-    return strip_wrappers(cmd.words)
-
-
 def command_start(cmd: Command) -> int:
+    """The source offset where the command starts (-1 when it has no words)."""
     if cmd.words:
         return cmd.words[0].start
     if cmd.heredoc_redirects:
@@ -48,6 +42,7 @@ def command_start(cmd: Command) -> int:
 
 
 def command_end(cmd: Command) -> int:
+    """The source offset where the command ends (-1 when it has no words)."""
     if cmd.words:
         return cmd.words[-1].end
     if cmd.heredoc_redirects:
@@ -139,7 +134,6 @@ class Redirect:
 
 
 _REDIR = lazy_re(r"(\d*|&)(>>|>\||>&|>|<)")
-_STOP = set(";&|)`\"'\n")
 
 
 def redirects(text: str, cmd: Command, dockerfile: bool) -> list[Redirect]:
@@ -159,14 +153,14 @@ def redirects(text: str, cmd: Command, dockerfile: bool) -> list[Redirect]:
         if e < s or (s == e and words[k].start == words[k + 1].start):
             return out if out else []
         if e > s:
-            _scan(text, s, e, dockerfile, out, tail=False)
+            _scan(text, s, e, dockerfile, out)
     last = words[-1]
     if last.end > last.start:
-        _scan(text, last.end, min(len(text), last.end + 2000), dockerfile, out, tail=True)
+        _scan(text, last.end, min(len(text), last.end + 2000), dockerfile, out)
     return out
 
 
-def _scan(text: str, i: int, end: int, dockerfile: bool, out: list[Redirect], tail: bool) -> None:
+def _scan(text: str, i: int, end: int, dockerfile: bool, out: list[Redirect]) -> None:
     while i < end:
         c = text[i]
         if c in " \t\r":
@@ -284,9 +278,16 @@ def url_basename(url: str) -> str:
     return name
 
 
-# curl options that take a value: short letters, and long names
-CURL_SHORT_VALUE = frozenset("AbcCdDeEFHKmoPQrtTuUwxXyYz")
-CURL_LONG_VALUE = frozenset(
+def _table(short: str, long: str) -> OptionTable:
+    """A GNU-style table from the short letters and the long names that take a value."""
+    return OptionTable(
+        values=frozenset(["-" + c for c in short] + ["--" + n for n in long.split()])
+    )
+
+
+# curl and wget options that take a value: short letters, and long names
+CURL = _table(
+    "AbcCdDeEFHKmoPQrtTuUwxXyYz",
     """abstract-unix-socket alt-svc aws-sigv4 cacert capath cert cert-type ciphers config
     connect-timeout connect-to continue-at cookie cookie-jar create-file-mode crlfile curves
     data data-ascii data-binary data-raw data-urlencode delegation dns-interface
@@ -305,10 +306,10 @@ CURL_LONG_VALUE = frozenset(
     service-name socks4 socks4a socks5 socks5-gssapi-service socks5-hostname speed-limit
     speed-time stderr telnet-option tftp-blksize time-cond tls-max tls13-ciphers tlsauthtype
     tlspassword tlsuser trace trace-ascii trace-config unix-socket upload-file url url-query
-    user user-agent variable vlan-priority write-out""".split()
+    user user-agent variable vlan-priority write-out""",
 )
-WGET_SHORT_VALUE = frozenset("OoaPtTwiIeUQlARDXBn")
-WGET_LONG_VALUE = frozenset(
+WGET = _table(
+    "OoaPtTwiIeUQlARDXBn",
     """output-document output-file append-output directory-prefix tries timeout wait input-file
     execute user-agent quota level accept reject domains exclude-domains include-directories
     exclude-directories base header user password http-user http-password ftp-user
@@ -319,68 +320,9 @@ WGET_LONG_VALUE = frozenset(
     cut-dirs local-encoding remote-encoding progress use-askpass ciphers crl-file
     pinnedpubkey random-file egd-file hsts-file warc-file warc-header warc-max-size
     warc-tempdir warc-cdx max-redirect retry-on-http-error config rejected-log report-speed
-    regex-type accept-regex reject-regex follow-tags ignore-tags prefer-family compression""".split()
+    regex-type accept-regex reject-regex follow-tags ignore-tags prefer-family compression""",
 )
-
-
-@record
-class Opt:
-    """One option occurrence: `name` is `-x` for short options, `--name` for long ones."""
-
-    name: str
-    value: str | None
-    word: ShWord
-
-
-def split_options(
-    args: list[ShWord],
-    short_value: frozenset[str],
-    long_value: frozenset[str],
-    *,
-    intermixed: bool = True,
-) -> tuple[list[Opt], list[ShWord]]:
-    """GNU-style option parsing: clusters (`-fsSLo f`), `--name=value`, `--name value`, `--`."""
-    opts: list[Opt] = []
-    operands: list[ShWord] = []
-    i = 0
-    n = len(args)
-    while i < n:
-        w = args[i]
-        v = w.value
-        i += 1
-        if v == "--":
-            operands.extend(args[i:])
-            break
-        if v.startswith("--") and len(v) > 2:
-            name, eq, val = v[2:].partition("=")
-            if eq:
-                opts.append(Opt("--" + name, val, w))
-            elif name in long_value and i < n:
-                opts.append(Opt("--" + name, args[i].value, w))
-                i += 1
-            else:
-                opts.append(Opt("--" + name, None, w))
-            continue
-        if v.startswith("-") and len(v) > 1:
-            letters = v[1:]
-            for k, ch in enumerate(letters):
-                if ch in short_value:
-                    rest = letters[k + 1 :]
-                    if rest:
-                        opts.append(Opt("-" + ch, rest, w))
-                    elif i < n:
-                        opts.append(Opt("-" + ch, args[i].value, w))
-                        i += 1
-                    else:
-                        opts.append(Opt("-" + ch, None, w))
-                    break
-                opts.append(Opt("-" + ch, None, w))
-            continue
-        operands.append(w)
-        if not intermixed:
-            operands.extend(args[i:])
-            break
-    return opts, operands
+GSUTIL = _table("hopDuz", "project header")
 
 
 def _is_dir_like(p: str) -> bool:
@@ -416,7 +358,8 @@ def parse_download(words: list[ShWord], reds: list[Redirect]) -> Download | None
 
 
 def _curl(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download:
-    opts, operands = split_options(args, CURL_SHORT_VALUE, CURL_LONG_VALUE)
+    parsed = parse(args, CURL)
+    opts, operands = parsed.options, parsed.operands
     urls = [u for u in operands if u.value != "-"]
     outputs: list[str] = []
     remote_name = False
@@ -446,7 +389,8 @@ def _curl(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download:
 
 
 def _wget(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download:
-    opts, operands = split_options(args, WGET_SHORT_VALUE, WGET_LONG_VALUE)
+    parsed = parse(args, WGET)
+    opts, operands = parsed.options, parsed.operands
     urls = [u for u in operands if u.value != "-"]
     document: str | None = None
     prefix = ""
@@ -481,7 +425,7 @@ def _wget(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download:
 
 
 def _gs(w0: ShWord, args: list[ShWord], redirected: list[str], tool: str) -> Download:
-    _opts, operands = split_options(args, frozenset("hopDuz"), frozenset({"project", "header"}))
+    operands = parse(args, GSUTIL).operands
     srcs = [o for o in operands if o.value.startswith("gs://")]
     outputs: list[str] = []
     to_stdout = False
@@ -608,7 +552,6 @@ class Interp:
     any_arg: bool = False  # java/dotnet: any argument may name the program (`-jar f`, `f.dll`)
 
 
-_PYTHON = lazy_re(r"^(?:python|python[23](?:\.\d+)?|pypy3?)(?:\.exe)?$")
 _STDIN_OPERANDS = frozenset({"-", "/dev/stdin", "/proc/self/fd/0", "/dev/fd/0"})
 
 
@@ -626,7 +569,7 @@ def interpreter(words: list[ShWord]) -> Interp | None:
         return _shell(w0, name, args)
     if name == "su":
         return _su(w0, args)
-    if _PYTHON.match(name):
+    if PYTHON_NAME.match(name):
         return _generic(
             w0, name, args, code_opts={"-c"}, stop_opts={"-m"}, value_opts={"-W", "-X", "-Q"}
         )

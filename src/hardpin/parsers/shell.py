@@ -248,32 +248,3 @@ class _Lexer:
             val.append(c)
             i += 1
         raise ShellSyntaxError("unterminated double quote", self._o(begin))
-
-
-_RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
-
-
-def strip_wrappers(words: list[ShWord]) -> list[ShWord]:
-    """Drop leading `VAR=value` assignments and `sudo`/`env`-style wrappers with their options."""
-    i = 0
-    n = len(words)
-    while i < n:
-        v = words[i].value
-        if v in _RESERVED and words[i].raw == v:
-            i += 1  # `if cmd`, `then cmd`, `do cmd`, `! cmd`, `{ cmd`: the command follows
-            continue
-        if "=" in v and v.split("=", 1)[0].replace("_", "").isalnum() and not v.startswith("-"):
-            i += 1
-            continue
-        if v in ("sudo", "env", "exec", "command", "time", "nice", "nohup"):
-            i += 1
-            while i < n and words[i].value.startswith("-"):
-                opt = words[i].value
-                i += 1
-                if v == "sudo" and opt in ("-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"):
-                    i += 1
-                elif v == "nice" and opt == "-n":
-                    i += 1
-            continue
-        break
-    return words[i:]

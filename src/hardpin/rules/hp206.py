@@ -25,9 +25,8 @@ from hardpin.analysis.downloads import (
     stdout_files,
     upstream,
     verification,
-    words_of,
 )
-from hardpin.analysis.shell import basename, units
+from hardpin.analysis.shell import argv, basename, units
 from hardpin.model import Severity
 from hardpin.parsers.shell import Command, ShWord
 from hardpin.rules.base import Rule, RuleContext
@@ -265,7 +264,7 @@ class _Analysis:
         self.state = state
         self.reported = reported
         self.persist_cwd = persist_cwd
-        self.words = [words_of(c) for c in self.cmds]
+        self.words = [argv(c) for c in self.cmds]
         self._reds: dict[int, list[Redirect]] = {}
         self.dls: list[Download | None] = [
             parse_download(w, self.reds(k)) if is_download_tool(w) else None

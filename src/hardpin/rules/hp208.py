@@ -9,19 +9,10 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
-from hardpin.analysis.downloads import (
-    CURL_LONG_VALUE,
-    CURL_SHORT_VALUE,
-    RESERVED,
-    WGET_LONG_VALUE,
-    WGET_SHORT_VALUE,
-    is_download_tool,
-    parse_download,
-    redirects,
-    split_options,
-    words_of,
-)
-from hardpin.analysis.shell import basename, pip_args, units
+from hardpin.analysis.downloads import CURL, WGET, is_download_tool, parse_download, redirects
+from hardpin.analysis.options import parse
+from hardpin.analysis.pip import pip_command
+from hardpin.analysis.shell import argv, assignments, basename, units
 from hardpin.model import Severity
 from hardpin.parsers.shell import Command, ShWord
 from hardpin.rules.base import Rule, RuleContext
@@ -30,9 +21,6 @@ if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction
 
 _FALSE = frozenset({"false", "0", "no", "off"})
-_ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
-_WRAPPERS = frozenset({"sudo", "env", "exec", "command", "time", "nice", "nohup"})
-_DECLARE = frozenset({"export", "declare", "typeset", "readonly", "local"})
 _YUM = frozenset({"yum", "dnf", "microdnf", "tdnf", "dnf5", "yum-config-manager"})
 _APT = frozenset({"apt-get", "apt", "aptitude"})
 
@@ -191,7 +179,7 @@ class HP208(Rule):
                 if not cache:
                     names: set[str] = set()
                     for c in cmds:
-                        w = words_of(c)
+                        w = argv(c)
                         if is_download_tool(w):
                             dl = parse_download(w, redirects(text, c, dockerfile))
                             if dl is not None:
@@ -289,7 +277,7 @@ def _command_problems(
     `downloaded()`: names of files that downloads in the same unit write.
     """
     yield from _assignments(cmd)
-    words = words_of(cmd)
+    words = argv(cmd)
     if not words:
         return
     name = basename(words[0].value).lower()
@@ -299,9 +287,9 @@ def _command_problems(
     check = _CHECKS.get(name)
     if check is not None:
         yield from check(words[0], args)
-    pargs = pip_args(words)
-    if pargs is not None:
-        yield from _pip(words[0], pargs)
+    pip = pip_command(words)
+    if pip is not None:
+        yield from _pip(words[0], pip[1])
     elif name == "uv":
         yield from _uv(words[0], args)
     if name in _CONFIG_WRITERS:
@@ -329,36 +317,10 @@ def _config_text(text: str) -> tuple[str, str] | None:
 
 def _assignments(cmd: Command) -> Iterator[tuple[int, int, str, str]]:
     """`VAR=value` before a command, after env/sudo, or as arguments of export/declare."""
-    words = cmd.words
-    i = 0
-    while i < len(words) and words[i].raw in RESERVED:
-        i += 1
-    declare = False
-    while i < len(words):
-        v = words[i].value
-        m = _ASSIGN.match(v)
-        if m and not v.startswith("-"):
-            problem = _env_problem(m.group(1), m.group(2))
-            if problem:
-                yield words[i].start, words[i].end, problem, m.group(1)
-            i += 1
-            continue
-        if declare:
-            i += 1
-            continue
-        if v in _WRAPPERS:
-            i += 1
-            while i < len(words) and words[i].value.startswith("-"):
-                opt = words[i].value
-                i += 1
-                if v == "sudo" and opt in ("-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"):
-                    i += 1
-            continue
-        if v in _DECLARE:
-            declare = True
-            i += 1
-            continue
-        break
+    for name, value, w in assignments(cmd.words):
+        problem = _env_problem(name, value)
+        if problem:
+            yield w.start, w.end, problem, name
 
 
 def _flag(w: ShWord, tool: str, opt: str, why: str) -> tuple[int, int, str, str]:
@@ -366,8 +328,7 @@ def _flag(w: ShWord, tool: str, opt: str, why: str) -> tuple[int, int, str, str]
 
 
 def _curl(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
-    opts, _ = split_options(args, CURL_SHORT_VALUE, CURL_LONG_VALUE)
-    for o in opts:
+    for o in parse(args, CURL).options:
         if o.name in ("-k", "--insecure"):
             yield _flag(o.word, "curl", o.name, "turns off TLS certificate checks")
         elif o.name in ("--proxy-insecure", "--doh-insecure"):
@@ -380,8 +341,7 @@ def _curl(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]
 
 
 def _wget(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
-    opts, _ = split_options(args, WGET_SHORT_VALUE, WGET_LONG_VALUE)
-    for o in opts:
+    for o in parse(args, WGET).options:
         if o.name.startswith("--no-check-c") and "--no-check-certificate".startswith(o.name):
             yield _flag(
                 o.word, "wget", "--no-check-certificate", "turns off TLS certificate checks"
