@@ -14,8 +14,11 @@ from hardpin.analysis.shell import (
     prologue,
     resolve,
     resolve_word,
+    su_script,
 )
+from hardpin.engine import lint_text
 from hardpin.parsers.shell import ShWord, parse_commands
+from hardpin.settings import Settings
 
 
 def words(text: str) -> list[ShWord]:
@@ -210,3 +213,45 @@ ENV: dict[str, str | None] = {"A": "gcc make", "V": "1.2.3", "E": "", "N": None,
 def test_resolve_and_resolve_word(value: str, text: str, whole: bool) -> None:
     assert resolve(value, ENV) == text
     assert resolve_word(value, ENV) == (text if whole else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("su app -c 'pip install x'", "pip install x"),
+        ("su -l -c 'make' app", "make"),
+        ("su -lc make app", "make"),
+        ("su --command=make app", "--command=make"),  # written inside the option word
+        ("runuser -u app -- make", None),  # a command, not a script
+        ("su -s /bin/sh app", None),
+    ],
+)
+def test_su_script(text: str, script: str | None) -> None:
+    got = su_script(words(text))
+    assert (got.value_word.value if got and got.value_word else None) == script
+
+
+# ---------------------------------------------------------------------------
+# the rules see through every wrapper the prologue walk knows
+
+
+@pytest.mark.parametrize(
+    ("script", "code", "column"),
+    [
+        ("time -p pip install flask\n", "HP201", 21),
+        ("env -u HOME pip install flask\n", "HP201", 25),
+        ("sudo --user root pip install flask\n", "HP201", 30),
+        ("A=1 time -f %e apt-get install curl\n", "HP209", 32),
+        ("export A=1 B PIP_INDEX_URL=http://pypi.example/simple\n", "HP210", 14),
+        ('"$PYTHON" -m pip install --trusted-host h flask==1\n', "HP208", 26),
+    ],
+)
+def test_rules_find_commands_behind_wrapper_options(script: str, code: str, column: int) -> None:
+    found = [f for f in lint_text("s.sh", "shell", script, Settings()) if f.code == code]
+    assert [(f.line, f.column) for f in found] == [(1, column)]
+
+
+@pytest.mark.parametrize("run", ["env -i sudo apt-get update", "nice -n 5 sudo make"])
+def test_hp404_finds_sudo_behind_a_wrapper_with_options(run: str) -> None:
+    found = [f for f in lint_text("Dockerfile", "dockerfile", f"FROM a\nRUN {run}\n", Settings())]
+    assert [f.subject.split()[0] for f in found if f.code == "HP404"] == ["sudo"]

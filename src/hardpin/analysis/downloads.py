@@ -24,7 +24,7 @@ import re
 from hardpin._lazy import lazy_re
 from hardpin._record import record
 from hardpin.analysis.options import OptionTable, parse
-from hardpin.analysis.shell import PYTHON_NAME, SHELL_NAMES, basename
+from hardpin.analysis.shell import PYTHON_NAME, SHELL_NAMES, basename, su_script
 from hardpin.parsers.shell import Command, ShWord
 
 PATH_DIRS = frozenset(
@@ -127,6 +127,8 @@ def pipes_into(cmds: list[Command], i: int) -> bool:
 
 @record
 class Redirect:
+    """A redirection of a command (`> f`, `2>> log`, `< in`)."""
+
     fd: str  # "" for the default descriptor, "&" for `&>`
     op: str  # ">", ">>", ">|", "<"
     target: str
@@ -217,10 +219,12 @@ def _read_word(text: str, i: int, end: int) -> tuple[str, int]:
 
 
 def stdout_files(reds: list[Redirect]) -> list[str]:
+    """The files a command's standard output is written to."""
     return [r.target for r in reds if r.op in (">", ">>", ">|") and r.fd in ("", "1", "&")]
 
 
 def stdin_files(reds: list[Redirect]) -> list[str]:
+    """The files a command's standard input is read from."""
     return [r.target for r in reds if r.op == "<" and r.fd in ("", "0")]
 
 
@@ -230,6 +234,8 @@ def stdin_files(reds: list[Redirect]) -> list[str]:
 
 @record
 class Download:
+    """What a download command fetches and where it writes it."""
+
     tool: str  # "curl", "wget", "gsutil", "gcloud storage", "aws s3", "aws s3api"
     cmd_word: ShWord
     urls: list[ShWord]
@@ -238,6 +244,7 @@ class Download:
 
     @property
     def url(self) -> str:
+        """The first URL ("" when none is known)."""
         return self.urls[0].value if self.urls else ""
 
     @property
@@ -270,6 +277,7 @@ def display_url(url: str) -> str:
 
 
 def url_basename(url: str) -> str:
+    """The last path segment of a URL (the name `curl -O` or wget saves it as), or ""."""
     path = url.split("#", 1)[0].split("?", 1)[0]
     if "://" in path:
         path = path.split("://", 1)[1]
@@ -568,7 +576,7 @@ def interpreter(words: list[ShWord]) -> Interp | None:
     if name in SHELL_NAMES and name != "busybox":
         return _shell(w0, name, args)
     if name == "su":
-        return _su(w0, args)
+        return _su(w0, words)
     if PYTHON_NAME.match(name):
         return _generic(
             w0, name, args, code_opts={"-c"}, stop_opts={"-m"}, value_opts={"-W", "-X", "-Q"}
@@ -650,17 +658,11 @@ def _shell(w0: ShWord, name: str, args: list[ShWord]) -> Interp:
     return Interp(w0, name, [], operand, False)
 
 
-def _su(w0: ShWord, args: list[ShWord]) -> Interp:
-    for k, a in enumerate(args):
-        v = a.value
-        if v.startswith("--command="):
-            return Interp(w0, "su", [a], None, False)
-        if (
-            v in ("-c", "--command")
-            or (v.startswith("-") and not v.startswith("--") and v.endswith("c"))
-        ) and k + 1 < len(args):
-            return Interp(w0, "su", [args[k + 1]], None, False)
-    return Interp(w0, "su", [], None, True)
+def _su(w0: ShWord, words: list[ShWord]) -> Interp:
+    script = su_script(words)
+    if script is None or script.value_word is None:
+        return Interp(w0, "su", [], None, True)
+    return Interp(w0, "su", [script.value_word], None, False)
 
 
 def _generic(

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
-from hardpin.analysis.options import OptionTable
+from hardpin.analysis.options import OptionTable, parse
 from hardpin.analysis.shell import (
     DECLARATIONS,
     SU,
@@ -40,6 +40,7 @@ from hardpin.analysis.shell import (
     exe_name,
     prologue,
     resolve_word,
+    su_script,
 )
 from hardpin.parsers.shell import Command, ShWord
 
@@ -400,17 +401,10 @@ def _run_as(argv: list[ShWord]) -> list[ShWord] | None:
         while rest and rest[0].value.startswith("-"):
             rest = rest[1:]
         return rest or None
-    if name not in ("su", "runuser"):
-        return None
-    i = 1
-    while i < len(argv):
-        v = argv[i].value
-        if v in ("-c", "--command") or v.startswith("--command="):
-            return None  # the body is parsed into the unit by analysis.shell.expand_sh_c
-        if v == "--":
-            return argv[i + 1 :] or None
-        i += 2 if SU.takes_value(v) else 1
-    return None
+    if name not in ("su", "runuser") or su_script(argv) is not None:
+        return None  # an `-c` script is parsed into the unit by analysis.shell.expand_sh_c
+    parsed = parse(argv[1:], SU)
+    return argv[1 + parsed.end :] if parsed.end < len(argv) - 1 else None  # after `--`
 
 
 # ---------------------------------------------------------------------------

@@ -4,8 +4,9 @@
 `pip3.12`, `/venv/bin/pip`, `python -m pip`, `python3.12 -m pip`,
 `"$PYTHON" -m pip`, `uv pip`, `pipx`, also behind `sudo`, `env`,
 `VAR=value` and `xargs` — in every shell unit (Dockerfile RUN in all its
-forms, shell scripts, `sh -c` bodies), and parses its command line the way
-pip's option parser does: options that take a value (`-r FILE`, `-rFILE`,
+forms, shell scripts, `sh -c` bodies; `pip_command` recognises the
+spelling), and parses its command line the way pip's option parser does
+(`analysis.options.parse` with the `PIP`, `UV` and `PIPX` tables): options that take a value (`-r FILE`, `-rFILE`,
 `--requirement=FILE`, `-i URL`, `--target DIR`, …), clustered short flags
 (`-qU`), unique prefixes of long options (`--extra-index`), global options
 before the subcommand (`pip --no-cache-dir install`), `--`, and
@@ -13,8 +14,9 @@ requirement arguments. Only `install` (and `download` / `wheel`, which fetch
 the same files from the same index; `pipx install` / `pipx inject`) count.
 
 Variables are substituted from the Dockerfile's ARG/ENV values in force at
-the RUN and from assignments earlier in the same unit; a value that cannot
-be known is kept as the `UNKNOWN` marker so that rules can stay silent
+the RUN and from assignments earlier in the same unit
+(`analysis.shell.resolve`); a value that cannot be known is kept as the
+`UNKNOWN` marker so that rules can stay silent
 about it instead of guessing. `-r`/`-c` files are found through the COPY /
 ADD (or `RUN --mount=type=bind`) that brought them into the image, resolved
 against the build context (the Dockerfile's directory, or the
@@ -176,6 +178,7 @@ class ReqArg:
 
     @property
     def exact(self) -> bool:
+        """Whether a named requirement is pinned to one exact version (`==` or `===`)."""
         return self.kind == "name" and exact_version(self.specifier) is not None
 
 
@@ -219,14 +222,17 @@ class PipCall:
 
     @property
     def help(self) -> bool:
+        """`--help` or `--version`: nothing is installed."""
         return self.has("--help", "--version")
 
     @property
     def no_deps(self) -> bool:
+        """Dependencies are not installed (`--no-deps`, `PIP_NO_DEPS`)."""
         return self.has("--no-deps") or self.env_true("PIP_NO_DEPS", "PIP_NO_DEPENDENCIES")
 
     @property
     def require_hashes(self) -> bool:
+        """pip checks hashes (`--require-hashes`, `PIP_REQUIRE_HASHES`, `UV_REQUIRE_HASHES`)."""
         return self.has("--require-hashes") or self.env_true(
             "PIP_REQUIRE_HASHES", "UV_REQUIRE_HASHES"
         )
@@ -290,6 +296,7 @@ def git_ref(url: str) -> str | None:
 
 
 def immutable_commit(ref: str | None) -> bool:
+    """Whether a VCS ref is a full commit hash (40 or 64 hex digits)."""
     return ref is not None and bool(_HEX40.match(ref))
 
 
@@ -706,14 +713,17 @@ class ReqFile:
 
     @property
     def found(self) -> bool:
+        """Whether the file was read."""
         return self.path is not None
 
     @property
     def requirements(self) -> list[Requirement]:
+        """The requirements of the file and of the files it includes."""
         return [r for _p, f in self.files for r in f.requirements]
 
     @property
     def require_hashes(self) -> bool:
+        """Whether one of the files says `--require-hashes`."""
         return any(f.require_hashes for _p, f in self.files)
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record
-from hardpin.analysis.options import OptionTable, parse
+from hardpin.analysis.options import Option, OptionTable, parse
 from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_commands
 
 if TYPE_CHECKING:
@@ -61,11 +61,11 @@ WRAPPERS = {
     "nice": OptionTable(values=frozenset({"-n", "--adjustment"})),
     "nohup": OptionTable(),
 }  # fmt: skip
-# su / runuser options that take a value (the value is not the user or the command)
+# su / runuser options that take a value
 SU = OptionTable(
     values=frozenset(
-        {"-s", "--shell", "-g", "--group", "-G", "--supp-group", "-u", "--user", "-w",
-         "--whitelist-environment"}
+        {"-c", "--command", "-s", "--shell", "-g", "--group", "-G", "--supp-group", "-u",
+         "--user", "-w", "--whitelist-environment"}
     )
 )  # fmt: skip
 _ASSIGNMENT = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
@@ -293,16 +293,17 @@ def _c_body(words: list[ShWord]) -> ShWord | None:
                 return None
         return None
     if name in ("su", "runuser"):
-        k = 1
-        while k < len(words) - 1:
-            v = words[k].value
-            if v in ("-c", "--command") or (
-                v.startswith("-") and not v.startswith("--") and v.endswith("c")
-            ):
-                return words[k + 1]
-            if v == "--":
-                return None
-            k += 2 if SU.takes_value(v) else 1
+        script = su_script(words)
+        if script is not None and script.value_word is not script.word:
+            return script.value_word
+    return None
+
+
+def su_script(words: list[ShWord]) -> Option | None:
+    """The `-c SCRIPT` / `--command=SCRIPT` option of an `su` or `runuser` argv, if any."""
+    for o in parse(words[1:], SU).options:
+        if o.name in ("-c", "--command"):
+            return o
     return None
 
 

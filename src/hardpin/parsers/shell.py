@@ -15,6 +15,8 @@ from hardpin._record import field, record
 
 
 class ShellSyntaxError(Exception):
+    """Shell text that does not lex (an unterminated quote or substitution), at a source offset."""
+
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.message = message
@@ -23,6 +25,8 @@ class ShellSyntaxError(Exception):
 
 @record
 class ShWord:
+    """One shell word with its source span."""
+
     raw: str
     value: str  # quotes removed; expansions kept as written
     start: int  # source offsets
@@ -31,6 +35,8 @@ class ShWord:
 
 @record
 class Command:
+    """One simple command: its words in source order and how it joins the previous one."""
+
     words: list[ShWord]
     # operator that connects this command to the previous one in its list:
     # "" (first), "&&", "||", ";", "&", "|", "|&", "\n"
@@ -41,6 +47,7 @@ class Command:
 
     @property
     def argv(self) -> list[str]:
+        """The values of the command's words (assignments and wrappers included)."""
         return [w.value for w in self.words]
 
 
