@@ -471,11 +471,7 @@ def _aws(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download | No
     service, op = args[i].value, args[i + 1].value
     rest = args[i + 2 :]
     if service == "s3" and op in ("cp", "mv"):
-        operands = [
-            a
-            for k, a in enumerate(rest)
-            if (a.value == "-" or not a.value.startswith("-")) and not _after_value_opt(rest, k)
-        ]
+        operands = parse(rest, AWS_S3).operands
         if len(operands) < 2 or not operands[0].value.startswith("s3://"):
             return None
         src, dest = operands[0], operands[-1].value
@@ -527,14 +523,6 @@ def _aws(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download | No
     return None
 
 
-def _after_value_opt(rest: list[ShWord], k: int) -> bool:
-    """True when rest[k] is the value of a preceding `--option value` (aws s3 cp options)."""
-    if k == 0:
-        return False
-    prev = rest[k - 1].value
-    return prev.startswith("--") and "=" not in prev and prev in _AWS_S3_VALUE_OPTS
-
-
 _AWS_S3_VALUE_OPTS = frozenset(
     {"--include", "--exclude", "--acl", "--grants", "--sse", "--sse-c", "--sse-c-key", "--sse-kms-key-id",
      "--storage-class", "--website-redirect", "--content-type", "--cache-control", "--content-disposition",
@@ -542,6 +530,7 @@ _AWS_S3_VALUE_OPTS = frozenset(
      "--expected-size", "--request-payer", "--region", "--profile", "--endpoint-url", "--source-region",
      "--checksum-algorithm", "--checksum-mode"}
 )  # fmt: skip
+AWS_S3 = OptionTable(values=_AWS_S3_VALUE_OPTS, clusters=False)  # `aws s3 cp` / `aws s3 mv`
 
 
 # ---------------------------------------------------------------------------

@@ -88,10 +88,6 @@ class Parsed:
         """Whether any of the options is given."""
         return bool(self._match(names))
 
-    def values(self, *names: str) -> list[Option]:
-        """Every occurrence of the options, in order."""
-        return self._match(names)
-
     def value(self, *names: str) -> str | None:
         """The value of the last occurrence ("" for a flag), or None when none is given."""
         found = self._match(names)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from hardpin._lazy import lazy_re
 from hardpin.analysis.downloads import CURL, WGET, is_download_tool, parse_download, redirects
 from hardpin.analysis.options import parse
+from hardpin.analysis.packages import APT, RPM
 from hardpin.analysis.pip import pip_command
 from hardpin.analysis.shell import argv, assignments, basename, units
 from hardpin.model import Severity
@@ -420,7 +421,8 @@ def _apk(
 
 def _apt(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
     tool = basename(w0.value)
-    for k, a in enumerate(args):
+    settings = {id(o.word): o for o in parse(args, APT).options if o.name in ("-o", "--option")}
+    for a in args:
         v = a.value
         if v == "--allow-unauthenticated":
             yield _flag(a, tool, v, "installs packages that fail signature checks")
@@ -429,14 +431,9 @@ def _apt(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
         elif v in ("--allow-insecure-repositories", "--allow-downgrade-to-insecure-repositories"):
             yield _flag(a, tool, v, "accepts repositories without a valid signature")
         else:
-            value = None
-            if v in ("-o", "--option") and k + 1 < len(args):
-                value, at = args[k + 1].value, args[k + 1]
-            elif v.startswith("-o") and len(v) > 2:
-                value, at = v[2:], a
-            elif v.startswith("--option="):
-                value, at = v.split("=", 1)[1], a
-            if value:
+            o = settings.get(id(a))
+            value, at = (o.value, o.value_word) if o is not None else (None, None)
+            if value and at is not None:
                 opt, _, val = value.partition("=")
                 low = opt.lower()
                 if low.endswith(
@@ -473,19 +470,17 @@ def _setopt_problem(value: str) -> str | None:
 
 def _yum(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
     tool = basename(w0.value)
+    setopts = {id(o.word): o for o in parse(args, RPM).options if o.name == "--setopt"}
     for k, a in enumerate(args):
         v = a.value
         if v in ("--nogpgcheck", "--no-gpgchecks"):
             yield _flag(a, tool, v, "installs packages without checking their signatures")
             continue
-        value = None
-        if v.startswith("--setopt="):
-            value, at = v.split("=", 1)[1], a
-        elif v == "--setopt" and k + 1 < len(args):
-            value, at = args[k + 1].value, args[k + 1]
-        elif k > 0 and args[k - 1].value == "setopt":  # dnf5 `config-manager setopt key=value`
+        o = setopts.get(id(a))
+        value, at = (o.value, o.value_word) if o is not None else (None, None)
+        if k > 0 and args[k - 1].value == "setopt":  # dnf5 `config-manager setopt key=value`
             value, at = v, a
-        if value:
+        if value and at is not None:
             why = _setopt_problem(value)
             if why:
                 yield _flag(at, tool, f"--setopt={value}", why)
