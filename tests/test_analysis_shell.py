@@ -14,6 +14,7 @@ from hardpin.analysis.shell import (
     prologue,
     resolve,
     resolve_word,
+    shell_call,
     su_script,
 )
 from hardpin.engine import lint_text
@@ -231,6 +232,25 @@ def test_su_script(text: str, script: str | None) -> None:
     assert (got.value_word.value if got and got.value_word else None) == script
 
 
+@pytest.mark.parametrize(
+    ("text", "command", "script", "stdin"),
+    [
+        ("sh -c 'make'", True, "make", False),
+        ("bash -o pipefail -c 'make'", True, "make", False),
+        ("bash -euxo pipefail -c 'make'", True, "make", False),
+        ("sh +x --login -ec 'make'", True, "make", False),
+        ("sh -n -c 'make'", False, None, False),  # a syntax check runs nothing
+        ("sh ./install.sh arg", False, "./install.sh", False),
+        ("sh -s -- arg", False, "arg", True),
+        ("bash", False, None, False),
+    ],
+)
+def test_shell_call(text: str, command: bool, script: str | None, stdin: bool) -> None:
+    call = shell_call(args(text))
+    assert call.command is command and call.stdin is stdin
+    assert (call.script.value if call.script else None) == script
+
+
 # ---------------------------------------------------------------------------
 # the rules see through every wrapper the prologue walk knows
 
@@ -244,6 +264,7 @@ def test_su_script(text: str, script: str | None) -> None:
         ("A=1 time -f %e apt-get install curl\n", "HP209", 32),
         ("export A=1 B PIP_INDEX_URL=http://pypi.example/simple\n", "HP210", 14),
         ('"$PYTHON" -m pip install --trusted-host h flask==1\n', "HP208", 26),
+        ('bash -o pipefail -c "pip install flask"\n', "HP201", 34),
     ],
 )
 def test_rules_find_commands_behind_wrapper_options(script: str, code: str, column: int) -> None:

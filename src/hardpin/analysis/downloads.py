@@ -24,7 +24,7 @@ import re
 from hardpin._lazy import lazy_re
 from hardpin._record import record
 from hardpin.analysis.options import OptionTable, parse
-from hardpin.analysis.shell import PYTHON_NAME, SHELL_NAMES, basename, su_script
+from hardpin.analysis.shell import PYTHON_NAME, SHELL_NAMES, basename, shell_call, su_script
 from hardpin.parsers.shell import Command, ShWord
 
 PATH_DIRS = frozenset(
@@ -615,34 +615,13 @@ def interpreter(words: list[ShWord]) -> Interp | None:
 
 
 def _shell(w0: ShWord, name: str, args: list[ShWord]) -> Interp:
-    i = 0
-    n = len(args)
-    stdin_flag = False
-    while i < n:
-        v = args[i].value
-        if v == "--" or v == "-":
-            i += 1 if v == "--" else 0
-            break
-        if v in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
-            i += 2
-            continue
-        if v.startswith("--"):
-            i += 1
-            continue
-        if len(v) > 1 and v[0] in "-+":
-            letters = v[1:]
-            if v[0] == "-" and "c" in letters:
-                code = [args[i + 1]] if i + 1 < n else []
-                return Interp(w0, name, code, None, False)
-            if v[0] == "-" and "n" in letters:
-                return Interp(w0, name, [], None, False)  # `sh -n f`: syntax check only
-            if "s" in letters:
-                stdin_flag = True
-            i += 2 if letters[-1] in "oO" else 1
-            continue
-        break
-    operand = args[i] if i < n else None
-    if stdin_flag or operand is None or operand.value in _STDIN_OPERANDS:
+    call = shell_call(args)
+    if call.command:
+        return Interp(w0, name, [call.script] if call.script is not None else [], None, False)
+    if call.check_only:
+        return Interp(w0, name, [], None, False)
+    operand = call.script
+    if call.stdin or operand is None or operand.value in _STDIN_OPERANDS:
         return Interp(w0, name, [], None, True)
     return Interp(w0, name, [], operand, False)
 

@@ -285,18 +285,55 @@ def _c_body(words: list[ShWord]) -> ShWord | None:
     """The script word of `sh -c BODY` (bash/dash/… too) or `su [user] -c BODY` / `runuser … -c`."""
     name = basename(words[0].value)
     if name in SHELL_NAMES:
-        for i in range(1, len(words) - 1):
-            opt = words[i].value
-            if opt.startswith("-") and not opt.startswith("--") and "c" in opt[1:]:
-                return words[i + 1]
-            if not opt.startswith("-"):
-                return None
-        return None
+        call = shell_call(words[1:])
+        return call.script if call.command else None
     if name in ("su", "runuser"):
         script = su_script(words)
         if script is not None and script.value_word is not script.word:
             return script.value_word
     return None
+
+
+@record
+class ShellCall:
+    """What a shell (`sh`, `bash`, …) runs, read from its arguments."""
+
+    command: bool  # `-c`: the commands are an argument
+    script: ShWord | None  # with `command` the commands' word, else the script file operand
+    stdin: bool = False  # `-s`: the commands come from standard input
+    check_only: bool = False  # `-n`: the commands are read, not run
+
+
+def shell_call(args: list[ShWord]) -> ShellCall:
+    """How `sh ARGS…` (bash, dash, … too) is invoked: `-c SCRIPT` (also in a cluster such as
+    `-ec`), a script file, `-s`, `-n`; `-o`/`+o`/`-O`/`+O`/`--rcfile`/`--init-file` take a
+    value, `--` or `-` ends the options."""
+    i = 0
+    n = len(args)
+    stdin = False
+    while i < n:
+        v = args[i].value
+        if v == "--" or v == "-":
+            i += 1 if v == "--" else 0
+            break
+        if v in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
+            i += 2
+            continue
+        if v.startswith("--"):
+            i += 1
+            continue
+        if len(v) > 1 and v[0] in "-+":
+            letters = v[1:]
+            if v[0] == "-" and "c" in letters:
+                return ShellCall(True, args[i + 1] if i + 1 < n else None)
+            if v[0] == "-" and "n" in letters:
+                return ShellCall(False, None, check_only=True)  # `sh -n f`: syntax check only
+            if "s" in letters:
+                stdin = True
+            i += 2 if letters[-1] in "oO" else 1
+            continue
+        break
+    return ShellCall(False, args[i] if i < n else None, stdin)
 
 
 def su_script(words: list[ShWord]) -> Option | None:
