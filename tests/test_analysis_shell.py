@@ -265,6 +265,7 @@ def test_shell_call(text: str, command: bool, script: str | None, stdin: bool) -
         ("export A=1 B PIP_INDEX_URL=http://pypi.example/simple\n", "HP210", 14),
         ('"$PYTHON" -m pip install --trusted-host h flask==1\n', "HP208", 26),
         ('bash -o pipefail -c "pip install flask"\n', "HP201", 34),
+        ('python3 -uc "$(curl -fsSL https://x.example/i.py)"\n', "HP206", 1),
     ],
 )
 def test_rules_find_commands_behind_wrapper_options(script: str, code: str, column: int) -> None:

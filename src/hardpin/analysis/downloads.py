@@ -567,28 +567,11 @@ def interpreter(words: list[ShWord]) -> Interp | None:
     if name == "su":
         return _su(w0, words)
     if PYTHON_NAME.match(name):
-        return _generic(
-            w0, name, args, code_opts={"-c"}, stop_opts={"-m"}, value_opts={"-W", "-X", "-Q"}
-        )
-    if name == "perl":
-        return _generic(
-            w0, name, args, code_opts={"-e", "-E"}, value_opts={"-x"}, cluster_code="eE"
-        )
-    if name == "ruby":
-        return _generic(
-            w0, name, args, code_opts={"-e"}, value_opts={"-r", "-I", "-C", "-E"}, cluster_code="e"
-        )
-    if name in ("node", "nodejs"):
-        return _generic(
-            w0, name, args, code_opts={"-e", "--eval", "-p", "--print"},
-            value_opts={"-r", "--require", "--import", "--loader", "--input-type", "-C", "--conditions"},
-        )  # fmt: skip
-    if name == "php":
-        return _generic(
-            w0, name, args, code_opts={"-r"}, file_opts={"-f"}, value_opts={"-d", "-c", "-z"}
-        )
-    if name in ("lua", "tclsh", "Rscript"):
-        return _generic(w0, name, args, code_opts={"-e"}, value_opts={"-l"})
+        return _generic(w0, name, args, _LANGUAGES["python"])
+    if name in ("nodejs", "tclsh", "Rscript"):
+        return _generic(w0, name, args, _LANGUAGES[{"nodejs": "node"}.get(name, "lua")])
+    if name in _LANGUAGES:
+        return _generic(w0, name, args, _LANGUAGES[name])
     if name in ("source", "."):
         if not args:
             return None
@@ -633,47 +616,46 @@ def _su(w0: ShWord, words: list[ShWord]) -> Interp:
     return Interp(w0, "su", [script.value_word], None, False)
 
 
-def _generic(
-    w0: ShWord,
-    name: str,
-    args: list[ShWord],
-    *,
-    code_opts: frozenset[str] | set[str],
-    stop_opts: frozenset[str] | set[str] = frozenset(),
-    value_opts: frozenset[str] | set[str] = frozenset(),
-    file_opts: frozenset[str] | set[str] = frozenset(),
-    cluster_code: str = "",
-) -> Interp | None:
-    i = 0
-    n = len(args)
-    while i < n:
-        v = args[i].value
-        if v == "--":
-            i += 1
-            break
-        if v == "-":
-            break
-        if not v.startswith("-"):
-            break
-        if v in code_opts:
-            return Interp(w0, name, args[i + 1 : i + 2], None, False)
-        if v in stop_opts:
+@record(frozen=True)
+class _Language:
+    """How an interpreter is told what to run: options whose value is code, a script file, or
+    that hand the decision to the program (`python -m`)."""
+
+    options: OptionTable
+    code: frozenset[str]
+    stop: frozenset[str] = frozenset()
+    file: frozenset[str] = frozenset()
+
+
+def _language(code: str, values: str, stop: str = "", file: str = "") -> _Language:
+    """An interpreter's options from space-separated names."""
+    sets = [frozenset(s.split()) for s in (code, stop, file)]
+    table = OptionTable(values=frozenset(values.split()).union(*sets))
+    return _Language(table, *sets)
+
+
+_LANGUAGES = {
+    "python": _language("-c", "-W -X -Q", stop="-m"),
+    "perl": _language("-e -E", "-x -M -m"),
+    "ruby": _language("-e", "-r -I -C -E"),
+    "node": _language(
+        "-e --eval -p --print", "-r --require --import --loader --input-type -C --conditions"
+    ),
+    "php": _language("-r", "-d -c -z", file="-f"),
+    "lua": _language("-e", "-l"),  # also tclsh and Rscript
+}
+
+
+def _generic(w0: ShWord, name: str, args: list[ShWord], language: _Language) -> Interp | None:
+    parsed = parse(args, language.options, stop_at_operand=True)
+    for o in parsed.options:
+        if o.name in language.code:
+            return Interp(w0, name, [o.value_word] if o.value_word is not None else [], None, False)
+        if o.name in language.stop:
             return None  # `python -m module`: the module decides what runs
-        if v in file_opts:
-            return Interp(w0, name, [], args[i + 1] if i + 1 < n else None, False)
-        if v in value_opts:
-            i += 2
-            continue
-        flag = v.split("=", 1)[0]
-        if flag in code_opts:
-            return Interp(w0, name, [args[i]], None, False)
-        if not v.startswith("--") and len(v) > 2:
-            if v[:2] in code_opts and v[2:3] != "-":
-                return Interp(w0, name, [args[i]], None, False)  # `-cCODE`
-            if cluster_code and any(c in v[1:] for c in cluster_code):
-                return Interp(w0, name, args[i + 1 : i + 2], None, False)  # `perl -pe CODE`
-        i += 1
-    operand = args[i] if i < n else None
+        if o.name in language.file:
+            return Interp(w0, name, [], o.value_word, False)
+    operand = parsed.operands[0] if parsed.operands else None
     if operand is None or operand.value in _STDIN_OPERANDS:
         return Interp(w0, name, [], None, True)
     return Interp(w0, name, [], operand, False)
