@@ -45,7 +45,7 @@ def words(text: str):
     return parse_commands(text)[0].words[1:]
 
 
-def test_parse_options_value_options_clusters_and_double_dash() -> None:
+def test_option_tables_value_options_clusters_and_double_dash() -> None:
     p = parse(
         words("apt-get -qqo Dpkg::Options=x install -t bookworm curl -- -weird"),
         OptionTable(values=frozenset({"-o", "-t"}), numbers=True),
