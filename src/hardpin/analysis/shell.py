@@ -42,7 +42,8 @@ SHELL_NAMES = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "bus
 PYTHON_NAME = lazy_re(r"^(?:python|python[23](?:\.\d+)?|pypy3?(?:\.\d+)?)(?:\.exe)?$")
 PIP_NAME = lazy_re(r"^pip(?:[23](?:\.\d+)?)?(?:\.exe)?$")
 
-# reserved words that can start a simple command's word list (`if [ … ]; then apt-get …`)
+# reserved words that can start a simple command's word list (`if [ … ]; then apt-get …`);
+# the reserved word `time` is read as a wrapper, with its `-p`
 RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
 # builtins whose `NAME=value` arguments are assignments
 DECLARATIONS = frozenset({"export", "local", "readonly", "declare", "typeset"})
