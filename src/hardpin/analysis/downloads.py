@@ -331,6 +331,14 @@ WGET = _table(
     regex-type accept-regex reject-regex follow-tags ignore-tags prefer-family compression""",
 )
 GSUTIL = _table("hopDuz", "project header")
+# commands that copy or move a (downloaded) file: cp SRC… DEST, cp -t DIR SRC…
+_COPY = "tS", "target-directory suffix"
+FILE_COPIERS = {
+    "cp": _table(*_COPY),
+    "mv": _table(*_COPY),
+    "ln": _table(*_COPY),
+    "install": _table(_COPY[0] + "mogS", _COPY[1] + " mode owner group strip-program"),
+}
 
 
 def _is_dir_like(p: str) -> bool:
