@@ -705,17 +705,11 @@ def verification(words: list[ShWord], in_substitution: bool, piped: bool) -> Che
     args = words[1:]
     vals = [a.value for a in args]
     if name in _SUM_TOOLS or name == "shasum":
-        if name == "shasum":
-            algo = _shasum_algo(vals)
-            if algo in ("", "1"):
-                return None  # SHA-1 (the default) does not count
-        check = any(
-            v in ("-c", "--check")
-            or (v.startswith("-") and not v.startswith("--") and "c" in v[1:])
-            for v in vals
-        )
-        files = _operands(vals, {"-a", "--algorithm", "-l", "--length"}, keep_values=False)
-        if check:
+        parsed = parse(args, _SUM)
+        if name == "shasum" and parsed.value("-a", "--algorithm") in (None, "", "1"):
+            return None  # SHA-1 (the default) does not count
+        files = [w.value for w in parsed.operands]
+        if parsed.has("-c", "--check"):
             real = [f for f in files if f != "-"]
             return Check(real, not real, name, lists=True)
         if files and (in_substitution or piped):
@@ -723,91 +717,71 @@ def verification(words: list[ShWord], in_substitution: bool, piped: bool) -> Che
         return None
     if name in ("gpg", "gpg2", "gpgv", "gpgv2"):
         if name.startswith("gpgv") or "--verify" in vals or "--verify-files" in vals:
-            return Check(
-                _operands(vals, {"--keyring", "--homedir", "--status-fd", "--output", "-o"}),
-                False,
-                name,
-            )
+            return Check(_operands(args, _GPG), False, name)
         return None
     if name == "cosign" and vals and vals[0] in ("verify-blob", "verify-blob-attestation"):
-        return Check(_operands(vals[1:], _COSIGN_VALUE), False, "cosign")
-    if name == "minisign" and any(
-        v.startswith("-V") or (v.startswith("-") and "V" in v[1:]) for v in vals
-    ):
-        names = [
-            vals[k + 1]
-            for k, v in enumerate(vals[:-1])
-            if v in ("-m", "-x") or (v.startswith("-") and v.endswith("m"))
-        ]
-        return Check(names or _operands(vals, set()), False, "minisign")
+        return Check(_operands(args[1:], _COSIGN), False, "cosign")
+    if name == "minisign":
+        parsed = parse(args, _MINISIGN)
+        if not parsed.has("-V"):
+            return None
+        names = [o.value for o in parsed.options if o.name in ("-m", "-x") and o.value]
+        return Check(names or _operands(args, _MINISIGN), False, "minisign")
     if name == "openssl" and vals and vals[0] in ("dgst", "sha256", "sha512", "sha384"):
         if "-verify" in vals or "-prverify" in vals or "-signature" in vals:
-            return Check(
-                _operands(vals[1:], {"-verify", "-prverify", "-signature", "-keyform", "-sigopt"}),
-                False,
-                "openssl",
-            )
+            return Check(_operands(args[1:], _OPENSSL), False, "openssl")
         if in_substitution or piped:
-            return Check(_operands(vals[1:], set()), False, "openssl")
+            return Check(_operands(args[1:], _OPENSSL), False, "openssl")
         return None
     if name == "slsa-verifier" and vals[:1] == ["verify-artifact"]:
-        return Check(_operands(vals[1:], _SLSA_VALUE), False, "slsa-verifier")
+        return Check(_operands(args[1:], _SLSA), False, "slsa-verifier")
     if name == "gh" and vals[:2] == ["attestation", "verify"]:
-        return Check(
-            _operands(
-                vals[2:], {"--owner", "--repo", "-o", "-R", "--signer-workflow", "--signer-repo"}
-            ),
-            False,
-            "gh",
-        )
+        return Check(_operands(args[2:], _GH_ATTESTATION), False, "gh")
     if name == "ssh-keygen" and "-Y" in vals and "verify" in vals:
         return Check([], True, "ssh-keygen")
     return None
 
 
-_COSIGN_VALUE = frozenset(
-    {"--key", "--signature", "--certificate", "--certificate-identity", "--certificate-oidc-issuer",
-     "--certificate-identity-regexp", "--certificate-oidc-issuer-regexp", "--bundle", "--cert",
-     "--certificate-chain", "--rekor-url", "--type", "--trusted-root"}
+# the options of the checking tools that take a value
+_SUM = OptionTable(values=frozenset({"-a", "--algorithm", "-l", "--length"}))
+_GPG = OptionTable(
+    values=frozenset({"--keyring", "--homedir", "--status-fd", "--output", "-o"}), clusters=False
+)
+_MINISIGN = OptionTable(values=frozenset({"-m", "-x"}))
+_OPENSSL = OptionTable(
+    values=frozenset({"-verify", "-prverify", "-signature", "-keyform", "-sigopt"}), clusters=False
+)
+_GH_ATTESTATION = OptionTable(
+    values=frozenset({"--owner", "--repo", "-o", "-R", "--signer-workflow", "--signer-repo"}),
+    clusters=False,
+)
+_COSIGN = OptionTable(
+    values=frozenset(
+        {"--key", "--signature", "--certificate", "--certificate-identity",
+         "--certificate-oidc-issuer", "--certificate-identity-regexp",
+         "--certificate-oidc-issuer-regexp", "--bundle", "--cert", "--certificate-chain",
+         "--rekor-url", "--type", "--trusted-root"}
+    ),
+    clusters=False,
 )  # fmt: skip
-_SLSA_VALUE = frozenset(
-    {"--provenance-path", "--source-uri", "--source-tag", "--source-branch", "--builder-id",
-     "--source-versioned-tag", "--print-provenance"}
+_SLSA = OptionTable(
+    values=frozenset(
+        {"--provenance-path", "--source-uri", "--source-tag", "--source-branch", "--builder-id",
+         "--source-versioned-tag", "--print-provenance"}
+    ),
+    clusters=False,
 )  # fmt: skip
 
 
-def _shasum_algo(vals: list[str]) -> str:
-    for k, v in enumerate(vals):
-        if v in ("-a", "--algorithm") and k + 1 < len(vals):
-            return vals[k + 1]
-        if v.startswith("-a") and len(v) > 2 and v[2:].isdigit():
-            return v[2:]
-        if v.startswith("--algorithm="):
-            return v.split("=", 1)[1]
-    return ""
-
-
-def _operands(
-    vals: list[str], value_opts: set[str] | frozenset[str], keep_values: bool = True
-) -> list[str]:
-    """Operands; with `keep_values`, option values too (`--signature f.sig`, `-m f` name files)."""
-    out: list[str] = []
-    skip = False
-    for v in vals:
-        if skip:
-            skip = False
-            if keep_values:
-                out.append(v)
-            continue
-        if v in value_opts:
-            skip = True
-            continue
-        if v.startswith("-") and v != "-":
-            if "=" in v:
-                out.append(v.split("=", 1)[1])
-            continue
-        out.append(v)
-    return out
+def _operands(args: list[ShWord], table: OptionTable) -> list[str]:
+    """Operands and option values (`--signature f.sig`, `-m f` name files), in order."""
+    parsed = parse(args, table)
+    at = {id(w): k for k, w in enumerate(args)}
+    found = [(at[id(w)], w.value) for w in parsed.operands]
+    for o in parsed.options:
+        if o.value is not None:
+            found.append((at[id(o.value_word or o.word)], o.value))
+    return [v for _k, v in sorted(found)]
 
 
 def names_checked(check_names: list[str], lists: bool = False) -> list[str]:
