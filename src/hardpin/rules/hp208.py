@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from hardpin._lazy import lazy_re
 from hardpin.analysis.downloads import CURL, WGET, is_download_tool, parse_download, redirects
 from hardpin.analysis.options import parse
-from hardpin.analysis.packages import APT, RPM
+from hardpin.analysis.packages import APK, APT, RPM, ZYPPER
 from hardpin.analysis.pip import pip_command
 from hardpin.analysis.shell import argv, assignments, basename, units
 from hardpin.model import Severity
@@ -406,7 +406,7 @@ def _apk(
     flag = next((a for a in args if a.value == "--allow-untrusted"), None)
     if flag is None:
         return
-    operands = [a.value for a in args if not a.value.startswith("-")]
+    operands = [w.value for w in parse(args, APK).operands]
     sub = operands[0] if operands else ""
     if sub in ("index", "verify", "fetch", "del", "info"):
         return  # indexes local packages, or installs nothing
@@ -487,7 +487,8 @@ def _yum(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
 
 
 def _zypper(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
-    sub = next((a.value for a in args if not a.value.startswith("-")), "")
+    operands = parse(args, ZYPPER).operands
+    sub = operands[0].value if operands else ""
     for a in args:
         v = a.value
         if v in ("--no-gpg-checks", "--no-gpg-check"):

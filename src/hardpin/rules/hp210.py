@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
-from hardpin.analysis.pip import PipCall, pip_calls, pip_command, redact
+from hardpin.analysis.options import parse
+from hardpin.analysis.pip import PIP, PipCall, pip_calls, pip_command, redact
 from hardpin.analysis.shell import UNKNOWN, assignments, resolve, simple_commands, units
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
@@ -201,7 +202,7 @@ class HP210(Rule):
         found = pip_command(words)
         if found is None or found[0] != "pip":
             return
-        args = [w for w in found[1] if not w.value.startswith("-")]
+        args = parse(found[1], PIP).operands
         if len(args) < 4 or args[0].value != "config" or args[1].value != "set":
             return
         key = args[2].value.lower()
