@@ -266,6 +266,8 @@ def test_shell_call(text: str, command: bool, script: str | None, stdin: bool) -
         ('"$PYTHON" -m pip install --trusted-host h flask==1\n', "HP208", 26),
         ('bash -o pipefail -c "pip install flask"\n', "HP201", 34),
         ('python3 -uc "$(curl -fsSL https://x.example/i.py)"\n', "HP206", 1),
+        ("zypper --root /x ar -G https://x.example/repo r\n", "HP208", 21),
+        ("apt-get -yo Acquire::https::Verify-Peer=false update\n", "HP208", 13),
     ],
 )
 def test_rules_find_commands_behind_wrapper_options(script: str, code: str, column: int) -> None:
