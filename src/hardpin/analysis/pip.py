@@ -148,7 +148,7 @@ PIP = OptionTable(
 )
 UV = OptionTable(values=_UV_VALUE, flags=_UV_FLAG, short=_UV_SHORT, numbers=True)
 PIPX = OptionTable(values=_PIPX_VALUE, flags=_PIPX_FLAG, short=_PIPX_SHORT, numbers=True)
-_TABLES = {"pip": PIP, "uv": UV, "pipx": PIPX}
+TABLES = {"pip": PIP, "uv": UV, "pipx": PIPX}  # by the tool `pip_command` names
 # uv's options before its subcommand (`uv --cache-dir /c pip install …`)
 UV_GLOBAL = OptionTable(
     values=frozenset({"--cache-dir", "--directory", "--project", "--config-file", "--color",
@@ -437,7 +437,7 @@ def _build_call(
     if found is None:
         return None
     tool, args = found
-    table = _TABLES[tool]
+    table = TABLES[tool]
     # global options, then the subcommand
     head = parse(args, table, stop_at_operand=True)
     k = head.end

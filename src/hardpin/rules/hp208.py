@@ -12,7 +12,7 @@ from hardpin._lazy import lazy_re
 from hardpin.analysis.downloads import CURL, WGET, is_download_tool, parse_download, redirects
 from hardpin.analysis.options import parse
 from hardpin.analysis.packages import APK, APT, RPM, ZYPPER
-from hardpin.analysis.pip import pip_command
+from hardpin.analysis.pip import TABLES, pip_command
 from hardpin.analysis.shell import argv, assignments, basename, units
 from hardpin.model import Severity
 from hardpin.parsers.shell import Command, ShWord
@@ -290,7 +290,7 @@ def _command_problems(
         yield from check(words[0], args)
     pip = pip_command(words)
     if pip is not None:
-        yield from _pip(words[0], pip[1])
+        yield from _pip(*pip)
     elif name == "uv":
         yield from _uv(words[0], args)
     if name in _CONFIG_WRITERS:
@@ -363,17 +363,16 @@ def _aria2c(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str
             yield _flag(a, "aria2c", a.value, "turns off TLS certificate checks")
 
 
-def _pip(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
+def _pip(tool: str, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
     vals = [a.value for a in args]
-    for a in args:
-        v = a.value
-        if v == "--trusted-host" or v.startswith("--trusted-host="):
+    for o in parse(args, TABLES[tool]).options:
+        if o.name == "--trusted-host":
             yield _flag(
-                a, "pip", "--trusted-host", "turns off TLS certificate checks for that host"
+                o.word, "pip", "--trusted-host", "turns off TLS certificate checks for that host"
             )
-        elif v in ("--allow-insecure-host",) or v.startswith("--allow-insecure-host="):
+        elif o.name == "--allow-insecure-host":
             yield _flag(
-                a,
+                o.word,
                 "uv pip",
                 "--allow-insecure-host",
                 "turns off TLS certificate checks for that host",
