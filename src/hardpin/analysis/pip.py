@@ -521,16 +521,15 @@ def _path_key(cwd: str | None, written: str) -> str | None:
     return posixpath.normpath(posixpath.join(cwd, written)) if cwd else posixpath.normpath(written)
 
 
+# where uv export / uv pip compile / pip-compile / poetry export / pdm export write
+_LOCKER_OUTPUT = OptionTable(values=frozenset({"-o", "--output-file", "--output"}))
+
+
 def _hashed_output(argv: list[ShWord], env: Env) -> tuple[str, str] | None:
     """(output file, command) when `argv` writes a requirements file with hashes."""
     vals = [w.value for w in argv]
     name = basename(vals[0])
-    out: str | None = None
-    for i, v in enumerate(vals):
-        if v in ("-o", "--output-file", "--output") and i + 1 < len(vals):
-            out = vals[i + 1]
-        elif v.startswith(("--output-file=", "--output=")):
-            out = v.split("=", 1)[1]
+    out = parse(argv[1:], _LOCKER_OUTPUT).value("-o", "--output-file", "--output") or None
     if name == "uv" and len(vals) > 1 and vals[1] == "export":
         ok = "--no-hashes" not in vals
         what = "uv export"
