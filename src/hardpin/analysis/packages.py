@@ -45,8 +45,8 @@ from hardpin.analysis.shell import (
 from hardpin.parsers.shell import Command, ShWord
 
 if TYPE_CHECKING:
+    from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
-    from hardpin.rules.base import RuleContext
 
 
 # POSIX special built-ins: assignments written before them stay in the shell's environment

@@ -59,9 +59,9 @@ from hardpin.parsers.requirements import (
 from hardpin.parsers.shell import Command, ShWord
 
 if TYPE_CHECKING:
+    from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
     from hardpin.parsers.requirements import Requirement
-    from hardpin.rules.base import RuleContext
 
 SUBCOMMANDS = frozenset({"install", "download", "wheel"})
 

@@ -31,8 +31,8 @@ from hardpin.analysis.options import Option, OptionTable, parse
 from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_commands
 
 if TYPE_CHECKING:
+    from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Instruction, Stage
-    from hardpin.rules.base import RuleContext
 
 Env = dict[str, str | None]  # variable -> value (None: declared, but the value cannot be known)
 
