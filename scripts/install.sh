@@ -27,4 +27,8 @@ rm -rf .venv
 "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+# Wheels of hardpin's runtime dependencies and build backend in .venv/wheels: the packaging
+# tests install hardpin into fresh environments from there, without asking an index.
+.venv/bin/python -c 'import tomllib; d = tomllib.load(open("pyproject.toml", "rb")); print("\n".join(d["project"]["dependencies"] + d["build-system"]["requires"]))' > .venv/wheel-requirements.txt
+.venv/bin/python -m pip download -q --disable-pip-version-check --only-binary=:all: -d .venv/wheels -r .venv/wheel-requirements.txt
 echo "hardpin installed in .venv: $(.venv/bin/hardpin --version)" >&2
