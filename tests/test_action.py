@@ -60,7 +60,7 @@ def test_inputs_reach_scripts_through_the_environment_and_quoted() -> None:
         # the arrays, expanded only in the quoted forms (the `+` form keeps an empty array
         # from tripping `set -u` on old bash)
         rest = re.sub(r'\$\{(\w+)\[@\]\+"\$\{\1\[@\]\}"\}|"\$\{\w+\[@\]\}"', "", script)
-        assert not re.search(r"\$\{?(args|paths|pip)\b", rest), rest
+        assert not re.search(r"\$\{?(args|paths|arg_list|path_list|pip)\b", rest), rest
 
 
 def test_the_jobs_python_is_left_alone() -> None:
