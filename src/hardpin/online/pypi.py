@@ -45,6 +45,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+from hardpin.model import HardpinError
+
 DEFAULT_INDEX_URL = "https://pypi.org/simple/"
 PAGE_TTL = 600.0  # seconds an index page is reused
 DOWNLOAD_LIMIT = 128 << 20  # largest file hashed locally when the index gives no sha256
@@ -57,7 +59,7 @@ _ARCHIVES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".txz", "
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 
-class IndexLookupError(Exception):
+class IndexLookupError(HardpinError):
     """A one-line reason the hashes could not be found; never contains credentials."""
 
 
@@ -265,7 +267,7 @@ class _Index:
         return h
 
 
-class _NotFound(Exception):
+class _NotFound(HardpinError):
     pass
 
 
