@@ -1113,6 +1113,10 @@ def test_credentials_go_to_the_registry_host_and_docker_hubs_token_service() -> 
     assert not credentials_may_go_to("ghcr.io", "ghcr.io", "auth.docker.io")
     assert not credentials_may_go_to("127.0.0.1:5000", "127.0.0.1:5000", "localhost:5000")
     assert not credentials_may_go_to("r.example", "r.example", "r.example.evil.test")
+    # a listed token service, and only for its own registry
+    assert credentials_may_go_to("registry.gitlab.com", "registry.gitlab.com", "gitlab.com")
+    assert not credentials_may_go_to("gitlab.com", "gitlab.com", "registry.gitlab.com.evil.test")
+    assert not credentials_may_go_to("registry.example.com", "registry.example.com", "gitlab.com")
 
 
 def test_an_https_registry_needs_an_https_token_realm(

@@ -413,6 +413,8 @@ def _hostname(hostport: str) -> str:
 # token service auth.docker.io). Any other realm on another host gets no credentials.
 TOKEN_SERVICES: dict[str, frozenset[str]] = {
     "docker.io": frozenset({"auth.docker.io"}),
+    # GitLab.com's registry hands out tokens from the main site
+    "registry.gitlab.com": frozenset({"gitlab.com"}),
 }
 
 
