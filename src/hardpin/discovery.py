@@ -12,7 +12,6 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from hardpin._lazy import compile_cached
 from hardpin.model import HardpinError
 
 if TYPE_CHECKING:
@@ -326,7 +325,7 @@ def parse_gitignore(text: str, base: str = "") -> list[IgnorePattern]:
             p = p[1:]
         out.append(
             IgnorePattern(
-                regex=compile_cached(_translate(p), re.S),  # kept between runs
+                regex=re.compile(_translate(p), re.S),
                 negated=negated,
                 dir_only=dir_only,
                 basename=basename,
