@@ -28,7 +28,7 @@ def modules_of_check(tmp_path: Path, *names: str) -> list[str]:
         "assert rc == 0 and 'Found' in out.getvalue(), out.getvalue()\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HARDPIN_REGEX_CACHE": "0"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     p = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
     )
