@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -13,14 +12,17 @@ from hardpin._record import replace
 from hardpin.model import HardpinError, Severity
 
 if TYPE_CHECKING:
+    # argparse (and the help formatter it brings) is imported only when the full
+    # parser is built: `hardpin check PATH ...` is read by hardpin._fastcli
+    import argparse
+    from types import SimpleNamespace
+
     from hardpin.engine import NetworkOptions, RunRequest, RunResult
+    from hardpin.rules.base import Rule
+
+    Args = argparse.Namespace | SimpleNamespace
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise HardpinError(f"usage: {message} (see `hardpin {self.prog.split()[-1]} --help`)")
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -31,10 +33,18 @@ def _severity(value: str) -> Severity:
     try:
         return Severity(value.lower())
     except ValueError:
+        import argparse
+
         raise argparse.ArgumentTypeError("expected error, warning or info") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise HardpinError(f"usage: {message} (see `hardpin {self.prog.split()[-1]} --help`)")
+
     p = _Parser(
         prog="hardpin", description="Pin and verify the supply-chain inputs of a repository."
     )
@@ -154,7 +164,11 @@ def _network_flags(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        from hardpin._fastcli import parse_check
+
+        args: Args | None = parse_check(sys.argv[1:] if argv is None else argv)
+        if args is None:
+            args = build_parser().parse_args(argv)
         if args.command == "check":
             return _check(args)
         if args.command == "update":
@@ -219,7 +233,7 @@ def _rules(fmt: str) -> int:
     return EXIT_OK
 
 
-def _network(args: argparse.Namespace, tag_ttl: float = 3600.0) -> NetworkOptions:
+def _network(args: Args, tag_ttl: float = 3600.0) -> NetworkOptions:
     """The network options from the flags (checked when the network is asked)."""
     from hardpin.engine import NetworkOptions
 
@@ -246,7 +260,7 @@ def _run(request: RunRequest) -> RunResult:
         progress.close()
 
 
-def _report_run_errors(args: argparse.Namespace, result: RunResult) -> None:
+def _report_run_errors(args: Args, result: RunResult) -> None:
     """stderr lines: network statistics (--verbose), failed lookups, files not written."""
     if getattr(args, "verbose", False) and result.stats is not None:
         st = result.stats
@@ -261,7 +275,7 @@ def _report_run_errors(args: argparse.Namespace, result: RunResult) -> None:
         print(f"hardpin: {msg}", file=sys.stderr)
 
 
-def _check(args: argparse.Namespace) -> int:
+def _check(args: Args) -> int:
     from hardpin.engine import RunRequest, StdinInput
     from hardpin.settings import Overrides
 
@@ -323,11 +337,16 @@ def _check(args: argparse.Namespace) -> int:
 
     out = sys.stderr if (stdin is not None and fixing) else sys.stdout
     color = None if args.color == "auto" else args.color == "always"
+    rules: list[type[Rule]] = []
+    if args.format == "sarif":  # only SARIF lists the rules: import their classes for it
+        from hardpin.registry import rule_class
+
+        rules = [rule_class(code) for code in result.rules]
     render(
         args.format,
         result.findings,
         stream=out,
-        rules=result.rules,
+        rules=rules,
         color=color,
         root=os.getcwd(),
         files_checked=result.files_checked,
@@ -342,7 +361,7 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.failing() else EXIT_OK
 
 
-def _update(args: argparse.Namespace) -> int:
+def _update(args: Args) -> int:
     """Re-resolve the tag of every pinned `name:tag@sha256:…` and move stale digests."""
     from hardpin.engine import RunRequest
     from hardpin.settings import Overrides
@@ -376,7 +395,7 @@ def _update(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.moves and (args.check or args.diff) else EXIT_OK
 
 
-def _lock(args: argparse.Namespace) -> int:
+def _lock(args: Args) -> int:
     """`hardpin lock X.in`: resolve and hash with pip-compile or uv, write X.txt."""
     from hardpin.analysis.requirements import index_urls
     from hardpin.engine import display_path, encode, read_file, read_text
