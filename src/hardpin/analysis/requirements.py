@@ -328,12 +328,10 @@ def pending_hashes(ctx: RuleContext, req: Requirement) -> Pending | None:
     urls = index_urls([f.parsed for f in closure(ctx).files])
     if urls is None:
         return None
-    from packaging.utils import canonicalize_name
-
     nl = ctx.source.newline
     sep = f" \\{nl}    --hash="
     return Pending(
-        PipHashesKey(urls, str(canonicalize_name(req.name)), version),
+        PipHashesKey(urls, canonical(req.name), version),
         req.end,
         req.end,
         prefix=sep,
