@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hardpin._record import record
@@ -50,6 +49,34 @@ Answer = tuple[str, ...]
 
 class LookupFailed(HardpinError):
     """A per-item failure with a one-line message fit for the user."""
+
+
+class _NeedsNetwork(BaseException):
+    # raised by a _LazyHttp used while `Online.answer` answers from the cache alone: the
+    # key goes to the worker threads. A BaseException, so that no `except Exception` on
+    # the way turns it into an answer.
+    pass
+
+
+class _LazyHttp:
+    """The HTTP client of one service, created when a request is first made through it
+    (importing http.client and ssl only then). While its `Online` answers from the cache
+    alone, any use of it raises _NeedsNetwork instead."""
+
+    __slots__ = ("_factory", "_online", "real")
+
+    def __init__(self, online: Online, factory: Callable[[], Http]) -> None:
+        self._online = online
+        self._factory = factory
+        self.real: Http | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._online._cache_only:
+            raise _NeedsNetwork
+        with self._online._lock:
+            if self.real is None:
+                self.real = self._factory()
+        return getattr(self.real, name)
 
 
 @record
@@ -81,7 +108,27 @@ class Online:
         self.run_deadline = time.monotonic() + opts.run_timeout
         self._registry: RegistryClient | None = None
         self._index_http: Http | None = None
+        self._https: list[_LazyHttp] = []  # every service's client, created or not
+        self._cache_only = False  # answering from the cache alone (see `answer`)
         self._lock = threading.Lock()
+
+    def _http(self, insecure_hosts: frozenset[str] | None) -> Http:
+        """A client for one service, created on first use (see _LazyHttp)."""
+
+        def make() -> Http:
+            from hardpin.online.http import Http
+
+            return Http(
+                timeout=self.opts.timeout,
+                retries=self.opts.retries,
+                insecure_hosts=insecure_hosts,
+                request_timeout=self.opts.request_timeout,
+                run_deadline=self.run_deadline,
+            )
+
+        lazy = _LazyHttp(self, make)
+        self._https.append(lazy)
+        return lazy  # type: ignore[return-value]  # stands in for the Http it creates
 
     # -- services (created on first use) ------------------------------------
     @property
@@ -89,16 +136,9 @@ class Online:
         with self._lock:
             if self._registry is None:
                 from hardpin.online.auth import Keychain
-                from hardpin.online.http import Http
                 from hardpin.online.registry import RegistryClient
 
-                http = Http(
-                    timeout=self.opts.timeout,
-                    retries=self.opts.retries,
-                    insecure_hosts=frozenset(self.opts.insecure_registries),
-                    request_timeout=self.opts.request_timeout,
-                    run_deadline=self.run_deadline,
-                )
+                http = self._http(frozenset(self.opts.insecure_registries))
                 self._registry = RegistryClient(
                     http,
                     self.cache,
@@ -112,31 +152,18 @@ class Online:
     def index_http(self) -> Http:
         with self._lock:
             if self._index_http is None:
-                from hardpin.online.http import Http
-
-                self._index_http = Http(
-                    timeout=self.opts.timeout,
-                    retries=self.opts.retries,
-                    insecure_hosts=None,
-                    request_timeout=self.opts.request_timeout,
-                    run_deadline=self.run_deadline,
-                )
+                self._index_http = self._http(None)
             return self._index_http
 
     def close(self) -> None:
-        for http in (self._registry.http if self._registry is not None else None, self._index_http):
-            if http is not None:
-                http.close()
+        for lazy in self._https:
+            if lazy.real is not None:
+                lazy.real.close()
 
     @property
     def requests(self) -> int:
         """Network requests made so far (registry and index)."""
-        n = 0
-        if self._registry is not None:
-            n += self._registry.http.requests
-        if self._index_http is not None:
-            n += self._index_http.requests
-        return n
+        return sum(lazy.real.requests for lazy in self._https if lazy.real is not None)
 
     # -- answering ------------------------------------------------------------
     def answer(
@@ -157,30 +184,59 @@ class Online:
         if on_answer is not None:
             on_answer(0, len(todo))
 
-        def one(key: PendingKey) -> tuple[PendingKey, Answer | str]:
-            nonlocal done
+        def attempt(key: PendingKey) -> Answer | str:
             try:
-                return key, self._lookup(key)
+                return self._lookup(key)
             except LookupFailed as exc:
-                return key, str(exc)
+                return str(exc)
             except Exception as exc:
-                return key, f"unexpected answer ({type(exc).__name__}: {exc})"
-            finally:
-                if on_answer is not None:
-                    with lock:
-                        done += 1
-                        on_answer(done, len(todo))
+                return f"unexpected answer ({type(exc).__name__}: {exc})"
 
-        workers = max(1, min(self.opts.concurrency, len(todo)))
+        def answered() -> None:
+            nonlocal done
+            if on_answer is not None:
+                with lock:
+                    done += 1
+                    on_answer(done, len(todo))
+
+        def one(key: PendingKey) -> tuple[PendingKey, Answer | str]:
+            try:
+                return key, attempt(key)
+            finally:
+                answered()
+
         try:
+            # first here, from the cache alone; only the keys that need a request go to
+            # worker threads, so a run the cache answers starts no thread and imports no
+            # HTTP client
+            misses = todo if self.opts.refresh else []
+            if not self.opts.refresh:
+                cache = self.cache
+                self._cache_only = True
+                try:
+                    for key in todo:
+                        counts = (cache.hits, cache.misses, cache.rejected)
+                        try:
+                            results[key] = attempt(key)
+                        except _NeedsNetwork:
+                            # asked again by a worker: count its cache reads once
+                            cache.hits, cache.misses, cache.rejected = counts
+                            misses.append(key)
+                        else:
+                            answered()
+                finally:
+                    self._cache_only = False
+            workers = max(1, min(self.opts.concurrency, len(misses)))
             if workers == 1:
-                results.update(one(k) for k in todo)
+                results.update(one(k) for k in misses)
             else:
+                from concurrent.futures import ThreadPoolExecutor
+
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    results.update(pool.map(one, todo))
+                    results.update(pool.map(one, misses))
         finally:
             self.close()
-        return results
+        return {k: results[k] for k in todo}  # in the order of `keys`
 
     def _lookup(self, key: PendingKey) -> Answer:
         if isinstance(key, ImageKey):
