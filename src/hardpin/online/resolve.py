@@ -22,6 +22,7 @@ is the command line's business.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -265,13 +266,19 @@ def _image_ref(text: str) -> ImageRef:
 
 
 def _registry_call(fn: Callable[[], T]) -> T:
-    from hardpin.online.http import HttpError
     from hardpin.online.registry import RegistryError
 
     try:
         return fn()
-    except (RegistryError, HttpError) as exc:
+    except RegistryError as exc:
         raise LookupFailed(str(exc)) from None
+    except Exception as exc:
+        # an HttpError comes only from a client that was created, so its module is
+        # loaded: an answer from the cache does not import it (nor http.client, ssl)
+        http = sys.modules.get("hardpin.online.http")
+        if http is not None and isinstance(exc, http.HttpError):
+            raise LookupFailed(str(exc)) from None
+        raise
 
 
 def _lookup_image(online: Online, key: ImageKey) -> Answer:
