@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from hardpin import __version__
 from hardpin._record import replace
 from hardpin.model import HardpinError, Severity
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     # argparse (and the help formatter it brings) is imported only when the full
     # parser is built: `hardpin check PATH ...` is read by hardpin._fastcli

@@ -14,7 +14,6 @@ the request, supplies a progress callback, renders the result and picks the exit
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from hardpin import registry
 from hardpin._record import field, record, replace
@@ -32,6 +31,7 @@ from hardpin.model import (
 )
 from hardpin.rules.meta import HP001, HP002
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     import os
 

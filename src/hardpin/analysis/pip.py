@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
@@ -58,6 +57,7 @@ from hardpin.parsers.requirements import (
 )
 from hardpin.parsers.shell import Command, ShWord
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
