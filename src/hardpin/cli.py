@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().print_help(sys.stderr)
         return EXIT_ERROR
     except HardpinError as exc:
-        print(f"hardpin: error: {exc}", file=sys.stderr)
+        _note(f"hardpin: error: {exc}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
@@ -222,8 +222,28 @@ def _display_path(path: str) -> str:
     return path if rel.startswith("..") else rel.replace(os.sep, "/")
 
 
+def _note(message: str) -> None:
+    """One line on stderr; control characters from files and servers are escaped."""
+    from hardpin.output.text import one_line
+
+    sys.stderr.write(one_line(message) + "\n")
+
+
+def _read_or_skip(path: str, settings: object) -> str | None:
+    """The file's text, or None (with a note on stderr) for a file that is not a regular
+    file or is larger than `max-file-size`."""
+    from hardpin.engine import read_text
+    from hardpin.files import SkippedFile, max_file_size
+
+    try:
+        return read_text(path, max_file_size(settings))
+    except SkippedFile as exc:
+        _note(str(exc))
+        return None
+
+
 def _check(args: argparse.Namespace) -> int:
-    from hardpin.engine import encode, lint_text, read_text
+    from hardpin.engine import encode, lint_text
     from hardpin.settings import Overrides, settings_for
 
     overrides = Overrides(
@@ -271,7 +291,10 @@ def _check(args: argparse.Namespace) -> int:
     if not fixing and not online_checks and args.stdin_filename is None and len(files) >= 2:
         from hardpin.engine import lint_many
 
-        findings = lint_many([(p, _display_path(p), k, s) for p, k, s in files], args.jobs)
+        skipped: list[str] = []
+        findings = lint_many([(p, _display_path(p), k, s) for p, k, s in files], args.jobs, skipped)
+        for note in skipped:
+            _note(note)
         files_to_walk: list = []
         if fail_on is None and files:
             fail_on = files[0][2].fail_on
@@ -282,7 +305,9 @@ def _check(args: argparse.Namespace) -> int:
     prepared = []
     for path, kind, settings in files_to_walk:
         shown = _display_path(path) if args.stdin_filename is None else path
-        text = texts[path] if path in texts else read_text(path)
+        text = texts[path] if path in texts else _read_or_skip(path, settings)
+        if text is None:
+            continue
         if fail_on is None:
             fail_on = settings.fail_on
         prepared.append(
@@ -487,7 +512,7 @@ def _report_lookup_errors(
                 what = (
                     "cannot check" if p.kind in ("image-exists", "image-update") else "cannot fix"
                 )
-                print(f"{f.path}:{f.line}:{f.column}: {f.code} {what}: {ans}", file=sys.stderr)
+                _note(f"{f.path}:{f.line}:{f.column}: {f.code} {what}: {ans}")
                 now.add((f.path, p.kind, p.key))
                 n += 1
         shown |= now
@@ -499,7 +524,7 @@ def _update(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from hardpin.discovery import discover
-    from hardpin.engine import encode, lint_text, read_text
+    from hardpin.engine import encode, lint_text
     from hardpin.fixer import converge, unified_diff, write_atomic
     from hardpin.settings import Overrides, settings_for
 
@@ -512,7 +537,9 @@ def _update(args: argparse.Namespace) -> int:
     found = [(str(p), k, sf(p)) for p, k in discover(args.paths or ["."], settings_for=sf)]
     prepared = []
     for path, kind, settings in found:
-        text = read_text(path)
+        text = _read_or_skip(path, settings)
+        if text is None:
+            continue
         shown = _display_path(path)
         prepared.append(
             (path, shown, kind, settings, text, lint_text(shown, kind, text, settings, online=True))

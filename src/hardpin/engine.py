@@ -14,14 +14,14 @@ if TYPE_CHECKING:
     from hardpin.suppress import Suppression
 
 
-def read_text(path: str) -> str:
-    """Read a file as text without losing a byte: invalid UTF-8 survives as surrogates."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise HardpinError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return data.decode("utf-8", "surrogateescape")
+def read_text(path: str, max_bytes: int | None = None) -> str:
+    """Read a file as text without losing a byte: invalid UTF-8 survives as surrogates.
+
+    Only regular files up to `max_bytes` (the `max-file-size` setting) are read; others
+    raise `hardpin.files.SkippedFile` (see `hardpin.files.read_source`)."""
+    from hardpin.files import DEFAULT_MAX_FILE_SIZE, read_source
+
+    return read_source(path, DEFAULT_MAX_FILE_SIZE if max_bytes is None else max_bytes)
 
 
 def encode(text: str) -> bytes:
@@ -145,27 +145,43 @@ def lint_text(
     return findings
 
 
-def _lint_chunk(items: list[tuple[str, str, str, Settings]]) -> list[Finding]:
+def _lint_chunk(items: list[tuple[str, str, str, Settings]]) -> tuple[list[Finding], list[str]]:
+    """Findings of the files, and a note for each file skipped (not regular, too large)."""
+    from hardpin.files import SkippedFile, max_file_size
+
     out: list[Finding] = []
+    notes: list[str] = []
     for path, shown, kind, settings in items:
-        out.extend(lint_text(shown, kind, read_text(path), settings))
-    return out
+        try:
+            text = read_text(path, max_file_size(settings))
+        except SkippedFile as exc:
+            notes.append(str(exc))
+            continue
+        out.extend(lint_text(shown, kind, text, settings))
+    return out, notes
 
 
 PARALLEL_MIN_FILES = 64
 
 
 def lint_many(
-    items: list[tuple[str, str, str, Settings]], jobs: int | None = None
+    items: list[tuple[str, str, str, Settings]],
+    jobs: int | None = None,
+    notes: list[str] | None = None,
 ) -> list[Finding]:
     """Lint many files: (path, shown path, kind, settings) each. Uses worker processes
-    (forked, so nothing is imported twice) when there are enough files and cores."""
+    (forked, so nothing is imported twice) when there are enough files and cores.
+    A note for each skipped file (not a regular file, too large) goes to `notes`."""
     import os
 
+    if notes is None:
+        notes = []
     if jobs is None:
         jobs = min(os.cpu_count() or 1, 8)
     if jobs <= 1 or len(items) < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
-        return _lint_chunk(items)
+        found, skipped = _lint_chunk(items)
+        notes.extend(skipped)
+        return found
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -175,4 +191,6 @@ def lint_many(
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         results = list(pool.map(_lint_chunk, chunks))
-    return [f for r in results for f in r]
+    for _, skipped in results:
+        notes.extend(skipped)
+    return [f for r, _ in results for f in r]

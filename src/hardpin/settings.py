@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record, replace
+from hardpin.files import parse_size
 from hardpin.model import HardpinError, Severity
 
 if TYPE_CHECKING:
@@ -158,6 +159,8 @@ KNOWN_KEYS: dict[str, Validator] = {
     "insecure-registries": str_list,
     # concurrent network lookups (registry, package index)
     "concurrency": positive_int,
+    # larger files are skipped with a note (bytes, or "4 MiB"; see hardpin.files)
+    "max-file-size": parse_size,
 }
 
 _FIELDS: dict[str, str] = {

@@ -59,7 +59,7 @@ def dockerfile_suppressions(
     if not found:
         return []
     starts = {first: last for first, last in instruction_lines}
-    covered = set()
+    covered: set[int] = set()
     for first, last in instruction_lines:
         covered.update(range(first + 1, last + 1))
     sups = []

@@ -11,9 +11,13 @@ rules can report (and fixes can edit) exact spans.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from hardpin._record import field, record
 from hardpin.model import Source
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 INSTRUCTIONS = frozenset(
     {
@@ -36,6 +40,9 @@ PLATFORM_ARGS = frozenset(
 _DIRECTIVE_RE = re.compile(r"[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
 _KEYWORD_RE = re.compile(r"[ \t]*([A-Za-z]+)(?=[ \t]|$)")
 _HEREDOC_RE = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_.][A-Za-z0-9_.\-]*)\2")
+# Go's unicode.IsSpace: BuildKit trims these from the left of every line, so a line
+# holding only them (a form feed, a non-breaking space) is a blank line
+_BLANK_RE = re.compile("[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*")
 
 
 class ParseError(Exception):
@@ -232,7 +239,7 @@ def dequote(raw: str) -> str:
     """Remove shell-style quotes from a value, as Docker does for ENV/ARG/LABEL."""
     if not any(c in raw for c in "\"'\\"):
         return raw
-    from dockerfile_parse.util import WordSplitter
+    from dockerfile_parse.util import WordSplitter  # type: ignore[import-untyped]
 
     return str(WordSplitter(raw).dequote())
 
@@ -273,6 +280,8 @@ def key_values(ins: Instruction) -> list[tuple[str, str | None, int, int | None,
 _VAR_RE = re.compile(
     r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
 )
+# the `$NAME` alternative of _VAR_RE alone, with the same group numbers
+_PLAIN_VAR_RE = re.compile(r"\$(?:(?!)(x)(x)(x)|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 def expand(text: str, env: dict[str, str | None]) -> tuple[str, list[str]]:
@@ -317,8 +326,23 @@ def expand(text: str, env: dict[str, str | None]) -> tuple[str, list[str]]:
 
     # `\$` is a literal dollar sign
     parts = text.split("\\$")
-    out = [_VAR_RE.sub(sub, p) for p in parts]
+    out = [_sub_vars(sub, p) for p in parts]
     return "$".join(out), missing
+
+
+def _sub_vars(sub: Callable[[re.Match[str]], str], text: str) -> str:
+    """`_VAR_RE.sub(sub, text)` in linear time.
+
+    A `${NAME:-word` with no `}` after it makes the regex scan to the end of the text
+    from every `$`, so past the last `}` only the `$NAME` form can match: that part is
+    substituted on its own (a match never spans the last `}`).
+    """
+    last = text.rfind("}")
+    if last == -1:
+        return _PLAIN_VAR_RE.sub(sub, text) if "$" in text else text
+    head = _VAR_RE.sub(sub, text[: last + 1])
+    tail = text[last + 1 :]
+    return head + (_PLAIN_VAR_RE.sub(sub, tail) if "$" in tail else tail)
 
 
 # ---------------------------------------------------------------------------
@@ -371,7 +395,7 @@ def parse(source: Source) -> Dockerfile:
     while pos < n:
         line, line_end, nxt = next_line(pos)
         stripped = line.lstrip(" \t")
-        if not stripped or stripped.startswith("#"):
+        if not stripped or stripped.startswith("#") or _BLANK_RE.fullmatch(stripped):
             pos = nxt
             line_no += 1
             continue
@@ -383,7 +407,8 @@ def parse(source: Source) -> Dockerfile:
             m2 = re.match(r"[ \t]*([A-Za-z]+)" + re.escape(escape) + r"[ \t]*$", line)
             m = _KEYWORD_RE.match(line[: m2.end(1)], indent) if m2 else None
         if not m:
-            raise ParseError(f"expected an instruction, found {stripped.split()[0]!r}", start)
+            found = stripped.split(None, 1)[0][:40] if stripped.split() else stripped[:1]
+            raise ParseError(f"expected an instruction, found {found!r}", start)
         raw_kw = m.group(1)
         kw = raw_kw.upper()
         if kw not in INSTRUCTIONS:
@@ -416,7 +441,7 @@ def parse(source: Source) -> Dockerfile:
             while pos < n:
                 cl, ce, cn = next_line(pos)
                 cs = cl.lstrip(" \t")
-                if cs.startswith("#") or not cs:
+                if cs.startswith("#") or not cs or _BLANK_RE.fullmatch(cs):
                     pos = cn
                     line_no += 1
                     continue

@@ -323,6 +323,10 @@ def _logical_lines(text: str) -> list[_Logical]:
     return out
 
 
+def _first(item: tuple[int, int]) -> int:
+    return item[0]
+
+
 def _strip_comment(lg: _Logical) -> tuple[str, list[int]]:
     """The logical line without its comment and surrounding whitespace, with its offsets."""
     t, offs = lg.text, lg.offs
@@ -337,11 +341,12 @@ def _strip_comment(lg: _Logical) -> tuple[str, list[int]]:
 
 
 def _line_of(lg: _Logical, offset: int) -> int:
-    line = lg.line
-    for o, n in lg.line_starts:
-        if o <= offset:
-            line = n
-    return line
+    """The physical line of a source offset within the logical line (binary search: a
+    requirement may have tens of thousands of `--hash` continuation lines)."""
+    from bisect import bisect_right
+
+    i = bisect_right(lg.line_starts, offset, key=_first)
+    return lg.line_starts[i - 1][1] if i else lg.line
 
 
 # ---------------------------------------------------------------------------

@@ -48,6 +48,9 @@ _OPS = ("&&", "||", ";;", "|&", "|", ";", "&", "\n", "(", ")")
 _REDIR_START = "<>"
 _OP_CHARS = frozenset("&|;\n()")
 _PLAIN = re.compile(r"[^\s;&|<>()\\'\"`$]+")
+# `$(…)`, `(…)`, backquotes and `<(…)` deeper than this are a syntax error (HP001), not a
+# RecursionError: no real script comes near it
+MAX_NESTING = 100
 
 
 def parse_commands(text: str, offsets: list[int] | None = None) -> list[Command]:
@@ -69,6 +72,11 @@ class _Lexer:
         return self.off[i] if i < len(self.off) else (self.off[-1] if self.off else 0)
 
     def run(self, i: int, end: int, depth: int) -> int:
+        if depth > MAX_NESTING:
+            raise ShellSyntaxError(
+                f"command substitutions and subshells nested more than {MAX_NESTING} deep",
+                self._o(i - 1 if i else 0),
+            )
         t = self.text
         words: list[ShWord] = []
         heredocs: list[ShWord] = []
