@@ -11,13 +11,14 @@ rules can report (and fixes can edit) exact spans.
 from __future__ import annotations
 
 import re
+from array import array
 from typing import TYPE_CHECKING
 
 from hardpin._record import field, record
 from hardpin.model import Source
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
 INSTRUCTIONS = frozenset(
     {
@@ -94,7 +95,9 @@ class Instruction:
     line: int
     end_line: int
     args: str  # logical argument text: continuations joined, comment lines dropped
-    offsets: list[int]  # source offset of each character of args, plus one past the end
+    # source offset of each character of args, plus one past the end (an array of 8-byte
+    # integers: a list would cost 36 bytes a character)
+    offsets: array[int]
     heredocs: list[Heredoc] = field(default_factory=list)
     json_args: list[str] | None = None  # exec form
     inner: Instruction | None = None  # the instruction that ONBUILD wraps
@@ -192,7 +195,7 @@ class Dockerfile:
 # word splitting and quoting
 
 
-def split_words(text: str, offsets: list[int], flags_only: bool = False) -> list[Word]:
+def split_words(text: str, offsets: Sequence[int], flags_only: bool = False) -> list[Word]:
     """Split on unquoted whitespace; a backslash escapes outside single quotes.
 
     With `flags_only`, stop after the first word that does not start with `--`.
@@ -416,7 +419,7 @@ def parse(source: Source) -> Dockerfile:
         first_line = line_no
         # Assemble the logical line.
         chars: list[str] = []
-        offs: list[int] = []
+        offs: array[int] = array("q")
         seg_start = pos + m.end()
         cur_line, cur_end, cur_nxt = line, line_end, nxt
         seg_off = m.end()

@@ -10,8 +10,12 @@ a Dockerfile RUN spread over continuation lines or a heredoc body.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from hardpin._record import field, record
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class ShellSyntaxError(Exception):
@@ -53,17 +57,20 @@ _PLAIN = re.compile(r"[^\s;&|<>()\\'\"`$]+")
 MAX_NESTING = 100
 
 
-def parse_commands(text: str, offsets: list[int] | None = None) -> list[Command]:
-    """Split `text` into simple commands, in source order, nested ones included."""
+def parse_commands(text: str, offsets: Sequence[int] | None = None) -> list[Command]:
+    """Split `text` into simple commands, in source order, nested ones included.
+
+    `offsets`: the source offset of each character of `text`, plus one past the end
+    (a list, an array or a range); by default the text's own positions."""
     if offsets is None:
-        offsets = list(range(len(text) + 1))
+        offsets = range(len(text) + 1)
     lexer = _Lexer(text, offsets)
     lexer.run(0, len(text), 0)
     return lexer.commands
 
 
 class _Lexer:
-    def __init__(self, text: str, offsets: list[int]) -> None:
+    def __init__(self, text: str, offsets: Sequence[int]) -> None:
         self.text = text
         self.off = offsets
         self.commands: list[Command] = []
