@@ -57,6 +57,8 @@ class ParseError(Exception):
 class Word:
     """A whitespace-separated word of an instruction's arguments."""
 
+    __slots__ = ("raw", "value", "start", "end", "index")  # many in a large file
+
     raw: str  # as written (quotes kept), continuations removed
     value: str  # quotes and escapes removed
     start: int  # source offsets

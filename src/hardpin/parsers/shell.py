@@ -27,6 +27,8 @@ class ShellSyntaxError(Exception):
 
 @record
 class ShWord:
+    __slots__ = ("raw", "value", "start", "end")  # millions of them in a large script
+
     raw: str
     value: str  # quotes removed; expansions kept as written
     start: int  # source offsets
@@ -228,7 +230,11 @@ class _Lexer:
             i += 1
         if i == start:
             return None, i + 1
-        return ShWord(t[start:i], "".join(val), self._o(start), self._o(i - 1) + 1), i
+        raw = t[start:i]
+        value = "".join(val)
+        if value == raw:  # a plain word: one string, not two
+            value = raw
+        return ShWord(raw, value, self._o(start), self._o(i - 1) + 1), i
 
     def _dquote(self, i: int, end: int, depth: int, val: list[str]) -> int:
         t = self.text
