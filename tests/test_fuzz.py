@@ -54,7 +54,16 @@ def _read(path: Path) -> str:
 def _nesting(rng: random.Random) -> str:
     depth = rng.choice([50, 99, 101, 150, 600])
     opener, closer = rng.choice(
-        [("$(", ")"), ("(", ")"), ('"$(', ')"'), ("${A:-", "}"), ("`", "`"), ("<(", ")")]
+        [
+            ("$(", ")"),
+            ("(", ")"),
+            ('"$(', ')"'),
+            ("${A:-", "}"),
+            ("`", "`"),
+            ("<(", ")"),
+            ("[", "]"),
+            ('["', '"]'),
+        ]  # fmt: skip
     )
     return "echo " + opener * depth + "x" + closer * depth
 
@@ -85,7 +94,7 @@ def mutate(text: str, donors: list[str], rng: random.Random) -> str:
             k = rng.randint(0, len(line))
             lines[i] = line[:k] + rng.choice(SPECIALS) * rng.choice([1, 1, 2, 7]) + line[k:]
         else:  # deep nesting, in a RUN or a FROM
-            prefix = rng.choice(["RUN ", "FROM ", "ARG A=", "", "RUN <<EOF\n"])
+            prefix = rng.choice(["RUN ", "FROM ", "ARG A=", "", "RUN <<EOF\n", "SHELL ", "CMD "])
             lines[i:i] = [prefix + _nesting(rng) + "\n"]
         text = "".join(lines)
     return text

@@ -84,6 +84,14 @@ def test_deep_nesting_in_run_is_hp001(opener: str, closer: str) -> None:
     assert f"nested more than {MAX_NESTING} deep" in f.message
 
 
+@pytest.mark.parametrize("keyword", ["RUN", "CMD", "SHELL"])
+def test_deeply_nested_json_is_not_a_crash(keyword: str) -> None:
+    # json.loads raises RecursionError (not ValueError) on `[[[[…`
+    text = f"FROM {PINNED}\n{keyword} " + "[" * 100000 + "]" * 100000 + "\nUSER app\n"
+    found = codes(lint_text("Dockerfile", "dockerfile", text, Settings()))
+    assert found == ([("HP001", 2)] if keyword == "SHELL" else [])
+
+
 def test_nesting_up_to_the_limit_is_parsed() -> None:
     ok = "$(" * MAX_NESTING + "curl x" + ")" * MAX_NESTING
     cmds = parse_commands(f"echo {ok}")

@@ -599,7 +599,7 @@ def _json_args(ins: Instruction) -> list[str] | None:
 
     try:
         val = json.loads(a)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: `[[[[…` nested too deep
         val = None
     if isinstance(val, list) and all(isinstance(x, str) for x in val):
         return val
