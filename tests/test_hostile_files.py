@@ -232,6 +232,14 @@ def test_control_characters_are_escaped_in_text_output(tmp_path: Path) -> None:
     assert "x\\x1b]0;.Dockerfile:1:6: HP102" in r.stdout
 
 
+def test_control_characters_are_escaped_in_github_annotations(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM ubuntu:latest\x1b]8;;http://x\x07\x9b\n")
+    r = run_cli("check", "--format", "github", ".", cwd=tmp_path)
+    assert r.returncode == 1 and "::error" in r.stdout, r.stderr
+    assert not any(c in r.stdout for c in "\x1b\x07\x9b")
+    assert "::FROM ubuntu:latest\\x1b]8;;http://x\\x07\\u009b is not a valid" in r.stdout
+
+
 def test_one_line_escapes_c0_c1_but_keeps_tab_and_text() -> None:
     assert one_line("a\tb é ✓") == "a\tb é ✓"
     assert one_line("a\nb\rc\x1bd\x07\x85\udcff") == "a\\nb\\rc\\x1bd\\x07\\u0085\ufffd"

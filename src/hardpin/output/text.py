@@ -69,7 +69,17 @@ def one_line(s: str) -> str:
     return escaped
 
 
+def escape_controls(s: str) -> str:
+    """As `one_line`, but line breaks stay (for formats that encode them themselves)."""
+    s = clean(s)
+    if _CONTROL_NOT_BREAKS.search(s) is None:
+        return s
+    escaped: str = _CONTROL_NOT_BREAKS.sub(_escape, s)
+    return escaped
+
+
 _CONTROL = lazy_re("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_CONTROL_NOT_BREAKS = lazy_re("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NAMED = {"\n": "\\n", "\r": "\\r"}
 
 
