@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from hardpin.model import Severity
-from hardpin.output import clean, relative_path
+from hardpin.output import relative_path
 
 if TYPE_CHECKING:
     from hardpin.model import Finding
