@@ -44,6 +44,13 @@ def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> bytes:
     `max_bytes`, HardpinError when the file cannot be opened or read (a NUL byte in
     the path included).
     """
+    return read_bytes_stat(path, max_bytes)[0]
+
+
+def read_bytes_stat(
+    path: str, max_bytes: int = DEFAULT_MAX_FILE_SIZE
+) -> tuple[bytes, os.stat_result]:
+    """`read_bytes`, and the `fstat` of the file that was read."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
@@ -69,7 +76,7 @@ def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> bytes:
         data = b"".join(chunks)
         if len(data) > max_bytes:
             raise SkippedFile(_too_large(path, len(data), max_bytes))
-        return data
+        return data, st
     except OSError as exc:
         raise HardpinError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     finally:

@@ -92,18 +92,18 @@ def severity_value(value: object) -> Severity:
     return sev
 
 
-def bool_value(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {_describe(value)}")
-    return value
-
-
 def positive_int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number of at least 1, got {_describe(value)}")
     if value < 1:
         raise ValueError(f"expected a whole number of at least 1, got {value}")
     return value
+
+
+def positive_seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"expected a number of seconds above 0, got {_describe(value)}")
+    return float(value)
 
 
 def str_value(value: object) -> str:
@@ -159,6 +159,8 @@ KNOWN_KEYS: dict[str, Validator] = {
     "insecure-registries": str_list,
     # concurrent network lookups (registry, package index)
     "concurrency": positive_int,
+    # seconds one network request may take in all (retries, redirects, the body)
+    "request-timeout": positive_seconds,
     # larger files are skipped with a note (bytes, or "4 MiB"; see hardpin.files)
     "max-file-size": parse_size,
 }

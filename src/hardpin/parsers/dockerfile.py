@@ -15,7 +15,7 @@ from array import array
 from typing import TYPE_CHECKING
 
 from hardpin._record import field, record
-from hardpin.model import Source
+from hardpin.model import HardpinError, Source
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -46,7 +46,7 @@ _HEREDOC_RE = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_.][A-Za-z0-9_.\-]*)\2")
 _BLANK_RE = re.compile("[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*")
 
 
-class ParseError(Exception):
+class ParseError(HardpinError):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.message = message
@@ -185,13 +185,6 @@ class Dockerfile:
     stages: list[Stage]
     _genv: dict[str, str | None] | None = None
 
-    def stage_by_name(self, name: str) -> Stage | None:
-        low = name.lower()
-        for st in self.stages:
-            if st.name == low:
-                return st
-        return None
-
 
 # ---------------------------------------------------------------------------
 # word splitting and quoting
@@ -287,6 +280,11 @@ _VAR_RE = re.compile(
 )
 # the `$NAME` alternative of _VAR_RE alone, with the same group numbers
 _PLAIN_VAR_RE = re.compile(r"\$(?:(?!)(x)(x)(x)|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def variable_names(text: str) -> list[str]:
+    """The names of the variables `text` refers to (`$V`, `${V}`, `${V:-d}`, …), in order."""
+    return [m.group(1) or m.group(4) for m in _VAR_RE.finditer(text)]
 
 
 def expand(text: str, env: dict[str, str | None]) -> tuple[str, list[str]]:

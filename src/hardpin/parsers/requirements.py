@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
+from hardpin.model import HardpinError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -92,7 +93,7 @@ REQUIREMENT_OPTIONS = frozenset(
 )
 
 
-class ParseError(Exception):
+class ParseError(HardpinError):
     """A malformed line; `str()` gives `line N: message`."""
 
     def __init__(self, message: str, line: int, offset: int) -> None:
