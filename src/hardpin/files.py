@@ -48,9 +48,10 @@ def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> bytes:
 
 
 def read_bytes_stat(
-    path: str, max_bytes: int = DEFAULT_MAX_FILE_SIZE
+    path: str, max_bytes: int = DEFAULT_MAX_FILE_SIZE, *, partial: bool = False
 ) -> tuple[bytes, os.stat_result]:
-    """`read_bytes`, and the `fstat` of the file that was read."""
+    """`read_bytes`, and the `fstat` of the file that was read. With `partial`, a larger
+    file gives its first `max_bytes` bytes instead of SkippedFile."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
@@ -63,10 +64,11 @@ def read_bytes_stat(
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise SkippedFile(f"{path}: skipped: {_kind(st.st_mode)}, not a regular file")
-        if st.st_size > max_bytes:
+        if st.st_size > max_bytes and not partial:
             raise SkippedFile(_too_large(path, st.st_size, max_bytes))
         chunks: list[bytes] = []
-        left = max_bytes + 1  # one byte more tells a file that grew past the cap
+        # one byte more tells a file that grew past the cap
+        left = max_bytes if partial else max_bytes + 1
         while left > 0:
             chunk = os.read(fd, min(left, 1024 * 1024))
             if not chunk:
@@ -81,6 +83,15 @@ def read_bytes_stat(
         raise HardpinError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     finally:
         os.close(fd)
+
+
+def read_head(path: str, n: int) -> bytes | None:
+    """The first `n` bytes of the regular file `path`, or None (not a regular file, not
+    readable): for sniffing a file's kind without blocking on a FIFO."""
+    try:
+        return read_bytes_stat(path, n, partial=True)[0]
+    except HardpinError:
+        return None
 
 
 def read_source(path: str, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> str:
