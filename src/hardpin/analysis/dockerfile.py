@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
@@ -228,7 +228,7 @@ def is_posix_shell(shell: tuple[str, ...]) -> bool:
 @record
 class Script:
     text: str
-    offsets: list[int]
+    offsets: Sequence[int]  # a list, or the instruction's offset array
     commands: list[Command]
     from_heredoc: bool
 
