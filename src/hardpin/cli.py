@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().print_help(sys.stderr)
         return EXIT_ERROR
     except HardpinError as exc:
-        print(f"hardpin: error: {exc}", file=sys.stderr)
+        _note(f"hardpin: error: {exc}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
@@ -269,10 +269,19 @@ def _report_run_errors(args: Args, result: RunResult) -> None:
             f"{st.cache_hits} cache hits",
             file=sys.stderr,
         )
+    for note in result.skipped:
+        _note(note)
     for e in result.lookup_failures:
-        print(f"{e.path}:{e.line}:{e.column}: {e.code} {e.verb}: {e.message}", file=sys.stderr)
+        _note(f"{e.path}:{e.line}:{e.column}: {e.code} {e.verb}: {e.message}")
     for msg in result.write_errors:
-        print(f"hardpin: {msg}", file=sys.stderr)
+        _note(f"hardpin: {msg}")
+
+
+def _note(message: str) -> None:
+    """One line on stderr; control characters from files and servers are escaped."""
+    from hardpin.output.text import one_line
+
+    sys.stderr.write(one_line(message) + "\n")
 
 
 def _check(args: Args) -> int:

@@ -66,10 +66,14 @@ class RuleContext:
         path = os.path.normpath(os.path.join(self.base_dir, relpath))
 
         def load() -> str | None:
+            # regular files only, never blocking on a FIFO, up to max-file-size; a path
+            # that cannot be read (missing, a NUL byte, too large) counts as not found
+            from hardpin.files import max_file_size, read_source
+            from hardpin.model import HardpinError
+
             try:
-                with open(path, "rb") as fh:
-                    return fh.read(4 * 1024 * 1024).decode("utf-8", "surrogateescape")
-            except OSError:
+                return read_source(path, max_file_size(self.settings))
+            except HardpinError:
                 return None
 
         return self.cached(f"file:{path}", load)

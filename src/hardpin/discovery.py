@@ -95,12 +95,10 @@ _SHEBANG_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "mksh"})
 
 def sniff_kind(path: str) -> str | None:
     """Kind from content, for files without an extension: a shell shebang makes a script."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(128)
-    except OSError:
-        return None
-    if not head.startswith(b"#!"):
+    from hardpin.files import read_head
+
+    head = read_head(path, 128)  # regular files only: a FIFO would block the run
+    if head is None or not head.startswith(b"#!"):
         return None
     words = head[2:].split(b"\n", 1)[0].decode("latin-1").split()
     if not words:

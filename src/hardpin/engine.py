@@ -64,26 +64,23 @@ def _stamp(data: bytes, size: int, mtime_ns: int) -> FileStamp:
     return FileStamp(size, mtime_ns, hashlib.sha256(data).hexdigest())
 
 
-def _read(path: str) -> tuple[bytes, os.stat_result]:
-    import os
+def _read(path: str, max_bytes: int | None = None) -> tuple[bytes, os.stat_result]:
+    """Only a regular file of at most `max_bytes` (the `max-file-size` setting) is read;
+    anything else raises `hardpin.files.SkippedFile` (see `hardpin.files`)."""
+    from hardpin.files import DEFAULT_MAX_FILE_SIZE, read_bytes_stat
 
-    try:
-        with open(path, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            return fh.read(), st
-    except OSError as exc:
-        raise HardpinError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return read_bytes_stat(path, DEFAULT_MAX_FILE_SIZE if max_bytes is None else max_bytes)
 
 
-def read_file(path: str) -> tuple[str, FileStamp]:
+def read_file(path: str, max_bytes: int | None = None) -> tuple[str, FileStamp]:
     """A file's text (invalid UTF-8 survives as surrogates) and its stamp."""
-    data, st = _read(path)
+    data, st = _read(path, max_bytes)
     return data.decode("utf-8", "surrogateescape"), _stamp(data, st.st_size, st.st_mtime_ns)
 
 
-def read_text(path: str) -> str:
+def read_text(path: str, max_bytes: int | None = None) -> str:
     """Read a file as text without losing a byte: invalid UTF-8 survives as surrogates."""
-    return _read(path)[0].decode("utf-8", "surrogateescape")
+    return _read(path, max_bytes)[0].decode("utf-8", "surrogateescape")
 
 
 def encode(text: str) -> bytes:
@@ -171,6 +168,32 @@ def _suppressions(kind: str, source: Source, doc: object | None) -> list[Suppres
 
 
 def lint_text(
+    path: str,
+    kind: str,
+    text: str,
+    settings: Settings,
+    *,
+    base_dir: str | None = None,
+    online: bool = False,
+) -> list[Finding]:
+    """All findings for one document, suppressions applied, sorted (see `_lint_text`).
+
+    The cyclic garbage collector is paused meanwhile: parsing a large file creates
+    millions of objects and no cycles, and the collector's passes over them made time
+    grow faster than the file (reference counting still frees everything).
+    """
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _lint_text(path, kind, text, settings, base_dir=base_dir, online=online)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _lint_text(
     path: str,
     kind: str,
     text: str,
@@ -275,26 +298,43 @@ def _lint_file(
         return [internal_error(sf.shown, exc)]
 
 
-def _lint_chunk(items: list[SourceFile]) -> list[Finding]:
+def _lint_chunk(items: list[SourceFile]) -> tuple[list[Finding], list[str]]:
+    """Findings of the files, and a note for each file skipped (not a regular file, or
+    larger than `max-file-size`)."""
+    from hardpin.files import SkippedFile, max_file_size
+
     out: list[Finding] = []
+    skipped: list[str] = []
     for sf in items:
-        out.extend(_lint_file(sf, read_text(sf.path)))
-    return out
+        try:
+            text = read_text(sf.path, max_file_size(sf.settings))
+        except SkippedFile as exc:
+            skipped.append(str(exc))
+            continue
+        out.extend(_lint_file(sf, text))
+    return out, skipped
 
 
 PARALLEL_MIN_FILES = 64
 
 
-def lint_many(items: Sequence[SourceFile], jobs: int | None = None) -> list[Finding]:
+def lint_many(
+    items: Sequence[SourceFile], jobs: int | None = None, skipped: list[str] | None = None
+) -> list[Finding]:
     """Lint many files (no fixes, no network). Uses worker processes (forked, so
     nothing is imported twice) when there are enough files and cores. The findings
-    come in no particular order: `run` sorts them."""
+    come in no particular order: `run` sorts them. A note for each file skipped (not
+    a regular file, too large) goes to `skipped`."""
     import os
 
+    if skipped is None:
+        skipped = []
     if jobs is None:
         jobs = min(os.cpu_count() or 1, 8)
     if jobs <= 1 or len(items) < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
-        return _lint_chunk(list(items))
+        found, notes = _lint_chunk(list(items))
+        skipped.extend(notes)
+        return found
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -309,7 +349,9 @@ def lint_many(items: Sequence[SourceFile], jobs: int | None = None) -> list[Find
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         results = list(pool.map(_lint_chunk, chunks))
-    return [f for r in results for f in r]
+    for _, notes in results:
+        skipped.extend(notes)
+    return [f for r, _ in results for f in r]
 
 
 # -- the network round ------------------------------------------------------------
@@ -563,6 +605,7 @@ class RunResult:
     stats: RunStats | None = None  # when the network was asked
     baseline_written: int | None = None  # findings recorded with write_baseline
     fail_on: dict[str, Severity] = field(default_factory=dict)  # shown path -> settings
+    skipped: list[str] = field(default_factory=list)  # a note for each file not read
 
     @property
     def fixed(self) -> int:
@@ -638,20 +681,29 @@ def run(request: RunRequest) -> RunResult:
     rules = enabled or list(registry.CODES)
     online_rules = request.online or request.update
 
+    skipped: list[str] = []  # files not read: not regular files, or too large
     if not request.fixing and not online_rules and request.stdin is None and len(files) >= 2:
-        findings = lint_many(files, request.jobs)
-        result = RunResult([], findings, rules, len(files), fail_on=fail_on)
+        findings = lint_many(files, request.jobs, skipped)
+        checked = len(files) - len(skipped)
+        result = RunResult([], findings, rules, checked, fail_on=fail_on, skipped=skipped)
         return _finish(request, result)
+
+    from hardpin.files import SkippedFile, max_file_size
 
     results: list[FileResult] = []
     for i, sf in enumerate(files):
         stamp: FileStamp | None = None
-        if request.stdin is not None:
-            text = request.stdin.text
-        elif request.fixing:
-            text, stamp = read_file(sf.path)  # a fix is written only over these bytes
-        else:
-            text = read_text(sf.path)
+        try:
+            if request.stdin is not None:
+                text = request.stdin.text
+            elif request.fixing:
+                # a fix is written only over these bytes
+                text, stamp = read_file(sf.path, max_file_size(sf.settings))
+            else:
+                text = read_text(sf.path, max_file_size(sf.settings))
+        except SkippedFile as exc:
+            skipped.append(str(exc))
+            continue
         first = _lint_file(sf, text, online=online_rules)
         crashed = any(is_internal_error(f) for f in first)
         results.append(FileResult(sf, text, stamp, first, crashed=crashed))
@@ -688,11 +740,12 @@ def run(request: RunRequest) -> RunResult:
         results,
         findings,
         rules,
-        len(files),
+        len(files) - len(skipped),
         lookup_failures=failures,
         moves=moves,
         stats=stats,
         fail_on=fail_on,
+        skipped=skipped,
     )
     return _finish(request, result)
 

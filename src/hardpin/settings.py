@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record, replace
+from hardpin.files import parse_size
 from hardpin.model import HardpinError, Severity
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
@@ -160,6 +161,8 @@ KNOWN_KEYS: dict[str, Validator] = {
     "concurrency": positive_int,
     # seconds one network request may take in all (retries, redirects, the body)
     "request-timeout": positive_seconds,
+    # larger files are skipped with a note (bytes, or "4 MiB"; see hardpin.files)
+    "max-file-size": parse_size,
 }
 
 _FIELDS: dict[str, str] = {

@@ -58,7 +58,7 @@ def dockerfile_suppressions(
     if not found:
         return []
     starts = {first: last for first, last in instruction_lines}
-    covered = set()
+    covered: set[int] = set()
     for first, last in instruction_lines:
         covered.update(range(first + 1, last + 1))
     sups = []
@@ -161,10 +161,20 @@ def apply(findings: list[Finding], sups: list[Suppression]) -> list[Finding]:
     """Drop suppressed findings, recording which suppression codes were used."""
     if not sups:
         return findings
+    # suppressions by the lines they cover, so that a file with many findings and many
+    # suppressions costs findings + covered lines, not findings x suppressions
+    wide: list[Suppression] = []  # ignore-file, and anything covering many lines
+    by_line: dict[int, list[Suppression]] = {}
+    for s in sups:
+        if s.last_line - s.first_line > 1000:
+            wide.append(s)
+            continue
+        for line in range(s.first_line, s.last_line + 1):
+            by_line.setdefault(line, []).append(s)
     kept = []
     for f in findings:
         hit = False
-        for s in sups:
+        for s in (*by_line.get(f.line, ()), *wide):
             if f.code in s.codes and s.first_line <= f.line <= s.last_line:
                 s.used.add(f.code)
                 hit = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record
@@ -74,6 +74,7 @@ def image_sites(df: Dockerfile) -> list[ImageSite]:
     sites: list[ImageSite] = []
     genv = global_env(df)
     seen_stages: set[str] = set()
+    all_names = _all_names(df)  # once: per COPY it made the file quadratic in its stages
     for st in df.stages:
         img = st.image
         if img is not None:
@@ -98,7 +99,7 @@ def image_sites(df: Dockerfile) -> list[ImageSite]:
             env = {**genv, **stage_env(df, st, ins)}
             for kind, value, s, e in cands:
                 expanded, missing = expand(value, env)
-                if expanded.isdigit() or _is_stage(expanded, seen_stages | _all_names(df)):
+                if expanded.isdigit() or _is_stage(expanded, all_names):
                     continue
                 if expanded.lower() == "scratch":
                     continue
@@ -151,9 +152,16 @@ def _stage_image(df: Dockerfile, st: Stage) -> tuple[Stage | None, ImageRef | No
     if st.image is None:
         return None, None
     expanded, missing = expand(st.image.value, global_env(df))
-    for prev in df.stages[: st.index]:
-        if prev.name and prev.name == expanded.lower():
-            return prev, None
+    # the first stage of that name, when it comes before this one (a map built once)
+    first = df.__dict__.get("_first_stage")
+    if first is None:
+        first = df.__dict__["_first_stage"] = {}
+        for other in df.stages:
+            if other.name:
+                first.setdefault(other.name, other)
+    prev = first.get(expanded.lower())
+    if prev is not None and prev.index < st.index:
+        return prev, None
     if missing:
         return None, None
     try:
@@ -167,24 +175,44 @@ def _stage_image(df: Dockerfile, st: Stage) -> tuple[Stage | None, ImageRef | No
 
 
 def shell_of(df: Dockerfile, st: Stage, upto: Instruction) -> tuple[str, ...]:
-    """The SHELL in force for `upto` (inherited through FROM <stage>)."""
+    """The SHELL in force for `upto` (inherited through FROM <stage>).
+
+    Each stage's shells are computed once (a walk per RUN made a file quadratic in its
+    instructions): the shell before each instruction, and after the last (key -1)."""
+    memo: dict[int, dict[int, tuple[str, ...]]] = df.__dict__.setdefault("_shells", {})
+    before = memo.get(st.index)
+    if before is None:
+        before = _stage_shells(df, st, memo)
+    return before.get(id(upto), before[-1])
+
+
+def _stage_shells(
+    df: Dockerfile, st: Stage, memo: dict[int, dict[int, tuple[str, ...]]]
+) -> dict[int, tuple[str, ...]]:
     chain: list[Stage] = []
+    seen: set[int] = set()
     cur: Stage | None = st
-    while cur is not None and cur not in chain:
+    while cur is not None and cur.index not in seen and cur.index not in memo:
         chain.append(cur)
+        seen.add(cur.index)
         cur, _ = stage_image(df, cur)
     shell: tuple[str, ...] = DEFAULT_SHELL
-    _parent, root_ref = stage_image(df, chain[-1])
-    if df.escape == "`" or (root_ref is not None and is_windows_image(str(root_ref))):
-        shell = WINDOWS_SHELL
+    if cur is not None and cur.index in memo:
+        shell = memo[cur.index][-1]
+    else:
+        _parent, root_ref = stage_image(df, chain[-1])
+        if df.escape == "`" or (root_ref is not None and is_windows_image(str(root_ref))):
+            shell = WINDOWS_SHELL
     for s in reversed(chain):
+        before: dict[int, tuple[str, ...]] = {}
         for ins in s.instructions:
-            if s is st and ins is upto:
-                break
+            before[id(ins)] = shell
             target = ins.inner if ins.inner is not None and ins.inner.keyword == "SHELL" else None
             if ins.keyword == "SHELL" and target is None and ins.json_args:
                 shell = tuple(ins.json_args)
-    return shell
+        before[-1] = shell
+        memo[s.index] = before
+    return memo[st.index]
 
 
 def shell_name(shell: tuple[str, ...]) -> str:
@@ -200,7 +228,7 @@ def is_posix_shell(shell: tuple[str, ...]) -> bool:
 @record
 class Script:
     text: str
-    offsets: list[int]
+    offsets: Sequence[int]  # a list, or the instruction's offset array
     commands: list[Command]
     from_heredoc: bool
 

@@ -25,7 +25,7 @@ command line, one word at a time. This module gives them
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
@@ -501,7 +501,7 @@ def _shell_body_index(words: list[ShWord]) -> int | None:
 _WIN_SEPARATORS = ";|&{}()\n"
 
 
-def split_windows(text: str, offsets: list[int], start: int, end: int) -> list[list[ShWord]]:
+def split_windows(text: str, offsets: Sequence[int], start: int, end: int) -> list[list[ShWord]]:
     """Split PowerShell/cmd text[start:end] into commands of words (a tokenizer, not a parser).
 
     Commands end at `;`, `|`, `&` (and `&&`, `||`), braces, parentheses and

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hardpin.model import Severity
-from hardpin.output import clean, relative_path
+from hardpin.output import relative_path
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ def command(f: Finding, root: str) -> str:
     path = relative_path(f.path, root)
     if path is None:
         path = f.path.replace("\\", "/")
-    props = [("file", clean(path)), ("line", str(f.line))]
+    from hardpin.output.text import escape_controls  # ESC, OSC, BEL: not for the log viewer
+
+    props = [("file", escape_controls(path)), ("line", str(f.line))]
     if f.end_line == f.line:
         props += [
             ("col", str(f.column)),
@@ -46,7 +48,7 @@ def command(f: Finding, root: str) -> str:
         props.append(("endLine", str(max(f.end_line, f.line))))
     props.append(("title", f"{f.code} {f.name}"))
     joined = ",".join(f"{k}={escape_property(v)}" for k, v in props)
-    return f"::{COMMAND[f.severity]} {joined}::{escape_data(clean(f.message))}"
+    return f"::{COMMAND[f.severity]} {joined}::{escape_data(escape_controls(f.message))}"
 
 
 def render(findings: Sequence[Finding], *, stream: TextIO, root: str) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from hardpin._lazy import lazy_re
 from hardpin.model import FixAvailability, Severity
 from hardpin.output import clean
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    import re
     from typing import TextIO
 
     from hardpin.model import Finding
@@ -55,15 +57,37 @@ def finding_parts(f: Finding) -> tuple[str, str, str, str]:
     """(location, code, message, fix suffix) of one line; joined they are the line."""
     avail = f.fix_availability
     fix = "" if avail is FixAvailability.NONE else f" [fix: {avail}]"
-    return f"{_one_line(f.path)}:{f.line}:{f.column}:", f.code, _one_line(f.message), fix
+    return f"{one_line(f.path)}:{f.line}:{f.column}:", f.code, one_line(f.message), fix
 
 
-def _one_line(s: str) -> str:
-    """Keep one finding on one line: line breaks are shown as \\r and \\n."""
+def one_line(s: str) -> str:
+    """Text from files and servers made safe for one line of a terminal: line breaks shown
+    as \\r and \\n, other control characters (C0 but tab, DEL, C1: ESC sequences, OSC,
+    BEL) as \\xNN or \\u00NN, undecodable bytes as U+FFFD."""
     s = clean(s)
-    if "\n" in s or "\r" in s:
-        s = s.replace("\r", "\\r").replace("\n", "\\n")
-    return s
+    if _CONTROL.search(s) is None:
+        return s
+    escaped: str = _CONTROL.sub(_escape, s)
+    return escaped
+
+
+def escape_controls(s: str) -> str:
+    """As `one_line`, but line breaks stay (for formats that encode them themselves)."""
+    s = clean(s)
+    if _CONTROL_NOT_BREAKS.search(s) is None:
+        return s
+    escaped: str = _CONTROL_NOT_BREAKS.sub(_escape, s)
+    return escaped
+
+
+_CONTROL = lazy_re("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_CONTROL_NOT_BREAKS = lazy_re("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = m.group()
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x80 else f"\\u{ord(c):04x}")
 
 
 def finding_line(f: Finding) -> str:

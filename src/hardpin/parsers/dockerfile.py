@@ -11,10 +11,15 @@ rules can report (and fixes can edit) exact spans.
 from __future__ import annotations
 
 import re
+from array import array
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 from hardpin.model import HardpinError, Source
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 INSTRUCTIONS = frozenset(
     {
@@ -37,6 +42,9 @@ PLATFORM_ARGS = frozenset(
 _DIRECTIVE_RE = re.compile(r"[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
 _KEYWORD_RE = re.compile(r"[ \t]*([A-Za-z]+)(?=[ \t]|$)")
 _HEREDOC_RE = lazy_re(r"<<(-?)([\"']?)([A-Za-z0-9_.][A-Za-z0-9_.\-]*)\2")  # rarely needed
+# Go's unicode.IsSpace: BuildKit trims these from the left of every line, so a line
+# holding only them (a form feed, a non-breaking space) is a blank line
+_BLANK_RE = re.compile("[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*")
 
 
 class ParseError(HardpinError):
@@ -49,6 +57,8 @@ class ParseError(HardpinError):
 @record
 class Word:
     """A whitespace-separated word of an instruction's arguments."""
+
+    __slots__ = ("raw", "value", "start", "end", "index")  # many in a large file
 
     raw: str  # as written (quotes kept), continuations removed
     value: str  # quotes and escapes removed
@@ -88,7 +98,9 @@ class Instruction:
     line: int
     end_line: int
     args: str  # logical argument text: continuations joined, comment lines dropped
-    offsets: list[int]  # source offset of each character of args, plus one past the end
+    # source offset of each character of args, plus one past the end (an array of 8-byte
+    # integers: a list would cost 36 bytes a character)
+    offsets: array[int]
     heredocs: list[Heredoc] = field(default_factory=list)
     json_args: list[str] | None = None  # exec form
     inner: Instruction | None = None  # the instruction that ONBUILD wraps
@@ -179,7 +191,7 @@ class Dockerfile:
 # word splitting and quoting
 
 
-def split_words(text: str, offsets: list[int], flags_only: bool = False) -> list[Word]:
+def split_words(text: str, offsets: Sequence[int], flags_only: bool = False) -> list[Word]:
     """Split on unquoted whitespace; a backslash escapes outside single quotes.
 
     With `flags_only`, stop after the first word that does not start with `--`.
@@ -290,6 +302,8 @@ def key_values(ins: Instruction) -> list[tuple[str, str | None, int, int | None,
 _VAR_RE = re.compile(
     r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
 )
+# the `$NAME` alternative of _VAR_RE alone, with the same group numbers
+_PLAIN_VAR_RE = re.compile(r"\$(?:(?!)(x)(x)(x)|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 def variable_names(text: str) -> list[str]:
@@ -339,8 +353,23 @@ def expand(text: str, env: dict[str, str | None]) -> tuple[str, list[str]]:
 
     # `\$` is a literal dollar sign
     parts = text.split("\\$")
-    out = [_VAR_RE.sub(sub, p) for p in parts]
+    out = [_sub_vars(sub, p) for p in parts]
     return "$".join(out), missing
+
+
+def _sub_vars(sub: Callable[[re.Match[str]], str], text: str) -> str:
+    """`_VAR_RE.sub(sub, text)` in linear time.
+
+    A `${NAME:-word` with no `}` after it makes the regex scan to the end of the text
+    from every `$`, so past the last `}` only the `$NAME` form can match: that part is
+    substituted on its own (a match never spans the last `}`).
+    """
+    last = text.rfind("}")
+    if last == -1:
+        return _PLAIN_VAR_RE.sub(sub, text) if "$" in text else text
+    head = _VAR_RE.sub(sub, text[: last + 1])
+    tail = text[last + 1 :]
+    return head + (_PLAIN_VAR_RE.sub(sub, tail) if "$" in tail else tail)
 
 
 # ---------------------------------------------------------------------------
@@ -393,7 +422,7 @@ def parse(source: Source) -> Dockerfile:
     while pos < n:
         line, line_end, nxt = next_line(pos)
         stripped = line.lstrip(" \t")
-        if not stripped or stripped.startswith("#"):
+        if not stripped or stripped.startswith("#") or _BLANK_RE.fullmatch(stripped):
             pos = nxt
             line_no += 1
             continue
@@ -405,7 +434,8 @@ def parse(source: Source) -> Dockerfile:
             m2 = re.match(r"[ \t]*([A-Za-z]+)" + re.escape(escape) + r"[ \t]*$", line)
             m = _KEYWORD_RE.match(line[: m2.end(1)], indent) if m2 else None
         if not m:
-            raise ParseError(f"expected an instruction, found {stripped.split()[0]!r}", start)
+            found = stripped.split(None, 1)[0][:40] if stripped.split() else stripped[:1]
+            raise ParseError(f"expected an instruction, found {found!r}", start)
         raw_kw = m.group(1)
         kw = raw_kw.upper()
         if kw not in INSTRUCTIONS:
@@ -413,7 +443,7 @@ def parse(source: Source) -> Dockerfile:
         first_line = line_no
         # Assemble the logical line.
         chars: list[str] = []
-        offs: list[int] = []
+        offs: array[int] = array("q")
         seg_start = pos + m.end()
         cur_line, cur_end, cur_nxt = line, line_end, nxt
         seg_off = m.end()
@@ -438,7 +468,7 @@ def parse(source: Source) -> Dockerfile:
             while pos < n:
                 cl, ce, cn = next_line(pos)
                 cs = cl.lstrip(" \t")
-                if cs.startswith("#") or not cs:
+                if cs.startswith("#") or not cs or _BLANK_RE.fullmatch(cs):
                     pos = cn
                     line_no += 1
                     continue
@@ -630,7 +660,7 @@ def _json_string_array(text: str) -> list[str] | None:
 
     try:
         val = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: `[[[[…` nested too deep
         return None
     if isinstance(val, list) and all(isinstance(x, str) for x in val):
         return val

@@ -37,10 +37,15 @@ plain `name==version` line (`simple_pin`) is read without it.
 from __future__ import annotations
 
 import re
+from array import array
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 from hardpin.model import HardpinError
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
 
 STRONG_HASHES = ("sha256", "sha384", "sha512")
 HASH_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
@@ -262,30 +267,30 @@ def egg_name(url: str) -> str | None:
 @record
 class _Logical:
     text: str
-    offs: list[int]  # source offset of each character of text, plus one past the end
+    # source offset of each character of text, plus one past the end (8-byte integers:
+    # a list would cost 36 bytes a character)
+    offs: array[int]
     line: int  # physical line of the first character
     end_line: int
     line_starts: list[tuple[int, int]]  # (source offset, line number) of each physical line
 
 
-def _physical_lines(text: str) -> list[tuple[str, int]]:
+def _physical_lines(text: str) -> Iterator[tuple[str, int]]:
     """(content without its line break, source offset), like str.splitlines."""
-    out: list[tuple[str, int]] = []
     pos = 0
     for raw in text.splitlines(keepends=True):
-        content = raw.splitlines()[0] if raw.splitlines() else ""
-        out.append((content, pos))
+        parts = raw.splitlines()
+        yield (parts[0] if parts else ""), pos
         pos += len(raw)
-    return out
 
 
 # a segment of a logical line: (text, source offset of each character, line number, line offset)
-_Seg = tuple[str, list[int], int, int]
+_Seg = tuple[str, "Sequence[int]", int, int]
 
 
 def _emit(segs: list[_Seg]) -> _Logical:
     text = "".join(s[0] for s in segs)
-    offs: list[int] = []
+    offs: array[int] = array("q")
     for s in segs:
         offs.extend(s[1])
     last = segs[-1]
@@ -293,8 +298,8 @@ def _emit(segs: list[_Seg]) -> _Logical:
     return _Logical(text, offs, segs[0][2], last[2], [(s[3], s[2]) for s in segs])
 
 
-def _logical_lines(text: str) -> list[_Logical]:
-    out: list[_Logical] = []
+def _logical_lines(text: str) -> Iterator[_Logical]:
+    """The logical lines one by one (only one line's offset map is alive at a time)."""
     pending: list[_Seg] = []
     for idx, (content, off) in enumerate(_physical_lines(text)):
         lineno = idx + 1
@@ -305,27 +310,27 @@ def _logical_lines(text: str) -> list[_Logical]:
         if not content.endswith("\\") or is_comment:
             if is_comment:
                 # pip prefixes a space so that the comment is always recognised later
-                seg: _Seg = (
-                    " " + content,
-                    [off] + list(range(off, off + len(content))),
-                    lineno,
-                    off,
-                )
+                offs = array("q", [off])
+                offs.extend(range(off, off + len(content)))
+                seg: _Seg = (" " + content, offs, lineno, off)
             else:
-                seg = (content, list(range(off, off + len(content))), lineno, off)
+                seg = (content, range(off, off + len(content)), lineno, off)
             pending.append(seg)
-            out.append(_emit(pending))
+            yield _emit(pending)
             pending = []
         else:
             lead = len(content) - len(content.lstrip("\\"))
             body = content.strip("\\")
-            pending.append((body, list(range(off + lead, off + lead + len(body))), lineno, off))
+            pending.append((body, range(off + lead, off + lead + len(body)), lineno, off))
     if pending:
-        out.append(_emit(pending))
-    return out
+        yield _emit(pending)
 
 
-def _strip_comment(lg: _Logical) -> tuple[str, list[int]]:
+def _first(item: tuple[int, int]) -> int:
+    return item[0]
+
+
+def _strip_comment(lg: _Logical) -> tuple[str, array[int]]:
     """The logical line without its comment and surrounding whitespace, with its offsets."""
     t, offs = lg.text, lg.offs
     m = _COMMENT.search(t)
@@ -339,11 +344,12 @@ def _strip_comment(lg: _Logical) -> tuple[str, list[int]]:
 
 
 def _line_of(lg: _Logical, offset: int) -> int:
-    line = lg.line
-    for o, n in lg.line_starts:
-        if o <= offset:
-            line = n
-    return line
+    """The physical line of a source offset within the logical line (binary search: a
+    requirement may have tens of thousands of `--hash` continuation lines)."""
+    from bisect import bisect_right
+
+    i = bisect_right(lg.line_starts, offset, key=_first)
+    return lg.line_starts[i - 1][1] if i else lg.line
 
 
 # ---------------------------------------------------------------------------

@@ -14,6 +14,10 @@ import re
 from hardpin._record import field, record
 from hardpin.model import HardpinError
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 class ShellSyntaxError(HardpinError):
     """Shell text that does not lex (an unterminated quote or substitution), at a source offset."""
@@ -27,6 +31,8 @@ class ShellSyntaxError(HardpinError):
 @record
 class ShWord:
     """One shell word with its source span."""
+
+    __slots__ = ("raw", "value", "start", "end")  # millions of them in a large script
 
     raw: str
     value: str  # quotes removed; expansions kept as written
@@ -56,19 +62,25 @@ _OPS = ("&&", "||", ";;", "|&", "|", ";", "&", "\n", "(", ")")
 _REDIR_START = "<>"
 _OP_CHARS = frozenset("&|;\n()")
 _PLAIN = re.compile(r"[^\s;&|<>()\\'\"`$]+")
+# `$(…)`, `(…)`, backquotes and `<(…)` deeper than this are a syntax error (HP001), not a
+# RecursionError: no real script comes near it
+MAX_NESTING = 100
 
 
-def parse_commands(text: str, offsets: list[int] | None = None) -> list[Command]:
-    """Split `text` into simple commands, in source order, nested ones included."""
+def parse_commands(text: str, offsets: Sequence[int] | None = None) -> list[Command]:
+    """Split `text` into simple commands, in source order, nested ones included.
+
+    `offsets`: the source offset of each character of `text`, plus one past the end
+    (a list, an array or a range); by default the text's own positions."""
     if offsets is None:
-        offsets = list(range(len(text) + 1))
+        offsets = range(len(text) + 1)
     lexer = _Lexer(text, offsets)
     lexer.run(0, len(text), 0)
     return lexer.commands
 
 
 class _Lexer:
-    def __init__(self, text: str, offsets: list[int]) -> None:
+    def __init__(self, text: str, offsets: Sequence[int]) -> None:
         self.text = text
         self.off = offsets
         self.commands: list[Command] = []
@@ -77,6 +89,11 @@ class _Lexer:
         return self.off[i] if i < len(self.off) else (self.off[-1] if self.off else 0)
 
     def run(self, i: int, end: int, depth: int) -> int:
+        if depth > MAX_NESTING:
+            raise ShellSyntaxError(
+                f"command substitutions and subshells nested more than {MAX_NESTING} deep",
+                self._o(i - 1 if i else 0),
+            )
         t = self.text
         words: list[ShWord] = []
         heredocs: list[ShWord] = []
@@ -221,7 +238,11 @@ class _Lexer:
             i += 1
         if i == start:
             return None, i + 1
-        return ShWord(t[start:i], "".join(val), self._o(start), self._o(i - 1) + 1), i
+        raw = t[start:i]
+        value = "".join(val)
+        if value == raw:  # a plain word: one string, not two
+            value = raw
+        return ShWord(raw, value, self._o(start), self._o(i - 1) + 1), i
 
     def _dquote(self, i: int, end: int, depth: int, val: list[str]) -> int:
         t = self.text
