@@ -43,6 +43,7 @@ from hardpin.parsers.requirements import (
     url_scheme,
 )
 from hardpin.parsers.shell import Command, ShWord
+from hardpin.urls import canonical_name, redact, redact_text
 
 if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
@@ -246,18 +247,9 @@ class PipCall:
 # helpers
 
 
-def canonical_name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def redact(url: str) -> str:
-    """A URL without credentials: `https://user:token@host/` -> `https://***@host/`."""
-    return re.sub(r"(://)(?!git@)[^/\s]*@", r"\1***@", url)
-
-
 def show(text: str) -> str:
     """A resolved value for messages: unknown parts as `…`, credentials removed."""
-    return redact(text.replace(UNKNOWN, "…"))
+    return redact_text(text.replace(UNKNOWN, "…"))
 
 
 def resolve(value: str, env: dict[str, str | None]) -> str:

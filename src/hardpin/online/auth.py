@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from hardpin._record import record
+from hardpin.urls import display_url
 
 log = logging.getLogger("hardpin.online.auth")
 
@@ -383,11 +384,6 @@ class StaticKeychain:
 # ---------------------------------------------------------------------------
 
 
-def _safe(url: str) -> str:
-    p = urlsplit(url)
-    return f"{p.scheme}://{p.netloc.rpartition('@')[2]}{p.path}"
-
-
 def _hostport(url: str) -> str:
     p = urlsplit(url)
     host = p.hostname or ""
@@ -534,7 +530,7 @@ class Authorizer:
             raise AuthError("the Bearer challenge names no realm")
         p = urlsplit(realm)
         if p.scheme not in ("http", "https") or not p.hostname:
-            raise AuthError(f"unusable token realm {_safe(realm)}")
+            raise AuthError(f"unusable token realm {display_url(realm)}")
         if p.scheme == "http":
             hp = _hostport(realm)
             if hp not in self.insecure_hosts and p.hostname not in self.insecure_hosts:
@@ -548,7 +544,7 @@ class Authorizer:
         if service:
             params["service"] = service
         how = f"with credentials from {creds.source}" if creds else "anonymously"
-        log.debug("fetching a token from %s for %s %s", _safe(realm), scope, how)
+        log.debug("fetching a token from %s for %s %s", display_url(realm), scope, how)
         try:
             if creds is not None and creds.identity_token:
                 form = {
@@ -576,7 +572,7 @@ class Authorizer:
             raise AuthError(f"token request failed: {exc}") from None
         if resp.status in (401, 403):
             raise AuthError(
-                f"the token server {_safe(realm)} rejected "
+                f"the token server {display_url(realm)} rejected "
                 + (
                     f"the credentials for {registry} from {creds.source}"
                     if creds
@@ -585,14 +581,14 @@ class Authorizer:
                 + f" (HTTP {resp.status})"
             )
         if resp.status != 200:
-            raise AuthError(f"the token server {_safe(realm)} answered HTTP {resp.status}")
+            raise AuthError(f"the token server {display_url(realm)} answered HTTP {resp.status}")
         try:
             data = json.loads(resp.body)
         except ValueError:
-            raise AuthError(f"the token server {_safe(realm)} did not answer JSON") from None
+            raise AuthError(f"the token server {display_url(realm)} did not answer JSON") from None
         token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
-            raise AuthError(f"the token server {_safe(realm)} answered without a token")
+            raise AuthError(f"the token server {display_url(realm)} answered without a token")
         expires = data.get("expires_in")
         try:
             expires_in = float(expires) if expires is not None else self.default_expires_in

@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 from hardpin import __version__
 from hardpin._record import record
+from hardpin.urls import display_url
 
 USER_AGENT = f"hardpin/{__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -50,23 +51,6 @@ class Response:
     headers: dict  # lower-case names
     body: bytes
     url: str
-
-
-def safe_url(url: str) -> str:
-    """`url` without user info, query or fragment: fit for messages and logs."""
-    try:
-        p = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    host = p.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = p.port
-    except ValueError:
-        port = None
-    netloc = f"{host}:{port}" if port else host
-    return f"{p.scheme}://{netloc}{p.path}"
 
 
 def host_port(url: str) -> str:
@@ -156,17 +140,20 @@ class Http:
 
     # -- requests ----------------------------------------------------------
     def _check_scheme(self, url: str) -> tuple[str, str, int, str]:
-        p = urlsplit(url)
-        scheme = p.scheme.lower()
+        try:
+            p = urlsplit(url)
+            scheme = p.scheme.lower()
+            port = p.port or (443 if scheme == "https" else 80)
+        except ValueError:  # a port that is no number (a password holding `/`, say)
+            raise HttpError(f"invalid URL {display_url(url)}") from None
         if scheme not in ("http", "https") or not p.hostname:
-            raise HttpError(f"unsupported URL {safe_url(url)}")
+            raise HttpError(f"unsupported URL {display_url(url)}")
         if scheme == "http" and self.insecure_hosts is not None:
             hp = host_port(url)
             if hp not in self.insecure_hosts and (p.hostname or "") not in self.insecure_hosts:
                 raise HttpError(
                     f"refusing plain HTTP to {hp}: list it in `insecure-registries` to allow it"
                 )
-        port = p.port or (443 if scheme == "https" else 80)
         target = p.path or "/"
         if p.query:
             target += "?" + p.query
@@ -211,12 +198,12 @@ class Http:
             ):
                 self._drop(scheme, host, port)
                 raise HttpError(
-                    f"{safe_url(url)}: response of {int(length)} bytes is over the {max_body}-byte limit"
+                    f"{display_url(url)}: response of {int(length)} bytes is over the {max_body}-byte limit"
                 )
             data = resp.read(max_body + 1) if method != "HEAD" else resp.read()
             if len(data) > max_body:
                 self._drop(scheme, host, port)
-                raise HttpError(f"{safe_url(url)}: response is over the {max_body}-byte limit")
+                raise HttpError(f"{display_url(url)}: response is over the {max_body}-byte limit")
             if resp.will_close:
                 self._drop(scheme, host, port)
         except HttpError:
@@ -255,7 +242,7 @@ class Http:
                 old_p, new_p = urlsplit(url), urlsplit(new)
                 if old_p.scheme == "https" and new_p.scheme != "https":
                     raise HttpError(
-                        f"{safe_url(url)}: refusing a redirect from https to {safe_url(new)}"
+                        f"{display_url(url)}: refusing a redirect from https to {display_url(new)}"
                     )
                 if new_p.netloc != old_p.netloc:
                     hdrs = {k: v for k, v in hdrs.items() if k.lower() != "authorization"}
@@ -263,15 +250,15 @@ class Http:
                         # a 307/308 re-sends the body: never a request body (a refresh
                         # token, say) to another host
                         raise HttpError(
-                            f"{safe_url(url)}: refusing to re-send a request body "
-                            f"to another host ({safe_url(new)})"
+                            f"{display_url(url)}: refusing to re-send a request body "
+                            f"to another host ({display_url(new)})"
                         )
                 if resp.status in (301, 302, 303) and method != "HEAD":
                     method, body = "GET", None  # as browsers and requests do
                 url = new
                 continue
             return resp
-        raise HttpError(f"{safe_url(url)}: too many redirects")
+        raise HttpError(f"{display_url(url)}: too many redirects")
 
     def _with_retries(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, limit: int
@@ -284,7 +271,7 @@ class Http:
                 raise
             except (OSError, http.client.HTTPException) as exc:
                 if attempt >= self.retries:
-                    raise HttpError(f"{safe_url(url)}: {_describe(exc)}") from None
+                    raise HttpError(f"{display_url(url)}: {_describe(exc)}") from None
                 self._sleep(attempt, None)
                 attempt += 1
                 continue

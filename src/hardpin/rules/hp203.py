@@ -12,7 +12,6 @@ from hardpin.analysis.pip import (
     git_ref,
     immutable_commit,
     pip_calls,
-    redact,
     resolve,
     show,
     simple_commands,
@@ -23,6 +22,7 @@ from hardpin.analysis.shell import basename
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import redact
 
 _NPM_INSTALL = frozenset(
     {"install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add",

@@ -10,12 +10,12 @@ from hardpin.analysis.pip import (
     PipCall,
     iter_assignments,
     pip_calls,
-    redact,
     resolve,
     simple_commands,
 )
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import redact
 
 _HTTP = lazy_re(r"^http://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)", re.IGNORECASE)
 _LOOPBACK = lazy_re(
