@@ -88,7 +88,7 @@ def _suspect(authority: str, after: str) -> bool:
             return True
         rest = authority[close + 1 :]
         return not (rest == "" or (rest[0] == ":" and _port_ok(rest[1:])))
-    host, colon, port = authority.rpartition(":") if ":" in authority else (authority, "", "")
+    host, colon, port = authority.partition(":")
     if not _port_ok(port):
         return True
     if _variable(host) or not host:
@@ -107,7 +107,7 @@ def _dangling(authority: str) -> bool:
     """`user:secret` with no `@` after it: a "port" that is neither a number nor a `$VAR`."""
     if authority.startswith("[") or ":" not in authority:
         return False
-    port = authority.rpartition(":")[2]
+    port = authority.partition(":")[2]
     return not _port_ok(port) and not _ONLY_VAR.fullmatch(port)
 
 
@@ -127,13 +127,15 @@ def _userinfo_end(s: str, i: int, stop: int, far: int) -> tuple[int, bool]:
     k = s.rfind("@", i, j)
     if k >= 0:
         return k, True
-    if not _suspect(s[i:j], s[j:stop]):
+    # punctuation after a URL in a sentence (`see https://host:8080: …`) is not part of it
+    authority = s[i:j].rstrip(":.,;)'\"") or s[i:j]
+    if not _suspect(authority, s[j:stop]):
         return -1, False
     nxt = _SCHEME.search(s, j, far)
     k = s.rfind("@", j, nxt.start() if nxt else far)
     if k >= 0:
         return k, True
-    return (j, False) if _dangling(s[i:j]) else (-1, False)
+    return (i + len(authority), False) if _dangling(authority) else (-1, False)
 
 
 def _authority_start(url: str) -> tuple[int, bool]:

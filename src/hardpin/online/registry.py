@@ -44,6 +44,7 @@ from typing import Any
 from hardpin._record import record
 from hardpin.online.auth import AuthError, Authorizer, Keychain
 from hardpin.refs import DEFAULT_REGISTRY, ImageRef, InvalidReference, parse_image
+from hardpin.urls import redact_text
 
 log = logging.getLogger("hardpin.online.registry")
 
@@ -103,7 +104,7 @@ def _error_detail(body: bytes, content_type: str) -> str:
         return ""
     first = errors[0]
     code = str(first.get("code") or "").strip()
-    message = " ".join(str(first.get("message") or "").split())[:160]
+    message = " ".join(redact_text(str(first.get("message") or "")).split())[:160]
     return f"{code}: {message}" if code and message else (code or message)
 
 
