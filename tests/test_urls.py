@@ -283,6 +283,7 @@ def _project(tmp_path: Path) -> list[str]:
     req.append("-e git+https://user:pX7/kQ2@github.com/o/r.git@v1#egg=r")
     req.append(f"git+https://{LONG_TOKEN}@github.com/o/s.git#egg=s")
     req.append("flask==3.0.3")
+    req.append("pkg @ https://user:pX7@kQ2@idx.example/x.tgz ; not a marker")  # HP001
     (tmp_path / "requirements.txt").write_text("\n".join(req) + "\n")
     (tmp_path / "Dockerfile").write_text(
         "FROM python:3.12\n"
@@ -297,6 +298,7 @@ def _project(tmp_path: Path) -> list[str]:
         "RUN pip install 'git+https://user:pX7?kQ2@github.com/o/r.git'\n"
         f"RUN npm install 'https://{LONG_TOKEN}@npm.example/p.tgz'\n"
     )
+    (tmp_path / "Dockerfile.broken").write_text("FROM x\nhttps://user:pX7/kQ2@h.example/x\n")
     return sorted({s for c in CLI_CASES for s in c[2]} | {"pX7@kQ2", "pX7/kQ2", TOKEN, LONG_TOKEN})
 
 
@@ -319,7 +321,7 @@ def test_no_output_format_shows_a_secret(tmp_path: Path, fmt: str) -> None:
     if fmt in ("json", "sarif"):
         blob += "\n".join(_strings(json.loads(r.stdout)))
     # the findings that show these URLs are there
-    for code in ("HP305", "HP206", "HP207", "HP210", "HP203"):
+    for code in ("HP001", "HP305", "HP206", "HP207", "HP210", "HP203"):
         assert code in blob
     assert leaks(blob, secrets) == []
 
@@ -378,3 +380,17 @@ def test_a_registry_error_message_is_redacted() -> None:
     ).encode()
     detail = _error_detail(body, "application/json")
     assert detail == "DENIED: see https://***@h.example/x?X-Amz-Signature=*** now"
+
+
+def test_a_baseline_holds_no_secret(tmp_path: Path) -> None:
+    secrets = _project(tmp_path)
+    with (tmp_path / "Dockerfile").open("a") as fh:
+        fh.write("RUN sudo curl https://user:pX7kQ2@dl.example/y.sh -o /y\n")
+        fh.write(f"RUN curl -fsSL https://dl.example/z.sh?token={TOKEN} | sh\n")
+    r = run_cli("check", "--write-baseline", "baseline.json", ".", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    baseline = (tmp_path / "baseline.json").read_text()
+    assert '"HP404"' in baseline
+    assert leaks(baseline + r.stdout + r.stderr, [*secrets, "pX7kQ2"]) == []
+    again = run_cli("check", "--baseline", "baseline.json", ".", cwd=tmp_path)
+    assert (again.returncode, again.stdout) == (0, "All checks passed (3 files).\n")

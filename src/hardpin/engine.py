@@ -8,6 +8,7 @@ from hardpin.model import Finding, HardpinError, Source
 from hardpin.registry import RULES
 from hardpin.rules.base import Rule, RuleContext
 from hardpin.rules.meta import HP001, HP002
+from hardpin.urls import redact_text
 
 if TYPE_CHECKING:
     from hardpin.settings import Settings
@@ -105,6 +106,7 @@ def lint_text(
     ctx = RuleContext(source, doc, settings, kind, base_dir)
     if error is not None:
         message, offset = error
+        message = redact_text(message)  # it may quote a URL with its password
         line_end = source.line_end(source.position(offset)[0])
         ctx.report(HP001, offset, max(offset, line_end), message, subject=message)
     else:

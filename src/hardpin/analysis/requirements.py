@@ -347,7 +347,8 @@ def report_parse_errors(ctx: RuleContext) -> None:
         for e in ctx.doc.errors:  # type: ignore[attr-defined]
             start = min(max(e.offset, 0), len(src.text))
             end = max(start, src.line_end(src.position(start)[0]))
-            ctx.report(HP001, start, end, e.message, subject=e.message)
+            message = redact_text(e.message)  # it may quote a URL with its password
+            ctx.report(HP001, start, end, message, subject=message)
         return True
 
     if ctx.doc is not None:

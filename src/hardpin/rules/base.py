@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from hardpin.model import Finding, Fix, FixAvailability, Pending, Severity, Source
+from hardpin.urls import redact_text
 
 if TYPE_CHECKING:
     from hardpin.settings import Settings
@@ -137,7 +138,8 @@ class RuleContext:
                 end_line=end_line,
                 end_column=end_col,
                 fix=avail,
-                subject=subject if subject is not None else src.text[start:end],
+                # the subject is written into baselines: never a password from a URL
+                subject=redact_text(subject if subject is not None else src.text[start:end]),
                 edits=fix,
                 pending=pending,
             )
