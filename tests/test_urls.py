@@ -394,3 +394,22 @@ def test_a_baseline_holds_no_secret(tmp_path: Path) -> None:
     assert leaks(baseline + r.stdout + r.stderr, [*secrets, "pX7kQ2"]) == []
     again = run_cli("check", "--baseline", "baseline.json", ".", cwd=tmp_path)
     assert (again.returncode, again.stdout) == (0, "All checks passed (3 files).\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "shell", "found"),
+    [
+        ("x https://deploy:pa/ss@h.example/s y", False, True),
+        ("https://deploy:pa ss@h.example/s", False, True),
+        ("https://h.example/s?sig=abc", False, True),
+        ("https://$USER:$PASSWORD@h.example/s", True, False),
+        ("https://$USER:$PASSWORD@h.example/s", False, True),  # pip expands only ${VAR}
+        ("https://${USER}:${PW:-x}@h.example/s?token=${T}", True, False),
+        ("https://reader@h.example/s and git+ssh://git@github.com/o/r", False, False),
+        ("no URL at all: user:pw@host", False, False),
+    ],
+)
+def test_credentials_in_text(text: str, shell: bool, found: bool) -> None:
+    from hardpin.urls import credentials_in_text
+
+    assert credentials_in_text(text, shell=shell) is found

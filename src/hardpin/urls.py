@@ -57,6 +57,7 @@ _SECRET_NAME = lazy_re(
     re.IGNORECASE | re.DOTALL,
 )
 _ONLY_VARS = lazy_re(r"(?:\$\{[A-Za-z0-9_]+\})*")
+_SHELL_VARS = lazy_re(r"(?:\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*))*")
 _ONLY_VAR = lazy_re(r"\$(?:\{[A-Za-z0-9_]+\}|[A-Za-z_][A-Za-z0-9_]*)")
 _TOKENISH = lazy_re(r"[A-Za-z0-9_\-.~+/=%]{20,}")
 _NAME_SEPARATORS = lazy_re(r"[-_.]+")
@@ -276,25 +277,57 @@ def display_url(url: str, max_len: int | None = None) -> str:
     return u
 
 
-def has_credentials(url: str) -> bool:
-    """Whether a secret is written into `url` (HP305): a password, a token before `@`,
-    or a value of a secret query parameter. `${VAR}` references, which pip fills in
-    from the environment, do not count; neither does a user name without password
-    unless it looks like a token (how GitHub, GitLab and Azure tokens are written).
-    """
-    url = url.strip()
-    info = userinfo(url)
+def _secret_value(value: str, shell: bool) -> bool:
+    """A non-empty value that is not only variable references."""
+    return bool(value) and not (_SHELL_VARS if shell else _ONLY_VARS).fullmatch(value)
+
+
+def _credentials(info: str | None, rest: str, shell: bool) -> bool:
     if info is not None:
         user, sep, password = info.partition(":")
         if sep:
-            if password and not _ONLY_VARS.fullmatch(password):
+            if _secret_value(password, shell):
                 return True
-        elif not _ONLY_VARS.fullmatch(user) and _TOKENISH.fullmatch(user):
+        elif _secret_value(user, shell) and _TOKENISH.fullmatch(user):
             return True
-    rest = split_userinfo(url)[0]
     for m in _PARAM.finditer(rest):
-        name, value = m.group(2), m.group(3)
-        if value and _SECRET_NAME.fullmatch(name) and not _ONLY_VARS.fullmatch(value):
+        if _SECRET_NAME.fullmatch(m.group(2)) and _secret_value(m.group(3), shell):
+            return True
+    return False
+
+
+def has_credentials(url: str, *, shell: bool = False) -> bool:
+    """Whether a secret is written into `url` (HP305): a password, a token before `@`,
+    or a value of a secret query parameter. Variable references do not count: `${VAR}`,
+    which pip fills in from the environment, and with `shell` also `$VAR` and
+    `${VAR:-x}`. Neither does a user name without password unless it looks like a
+    token (how GitHub, GitLab and Azure tokens are written).
+    """
+    bare, info = split_userinfo(url.strip())
+    return _credentials(info, bare, shell)
+
+
+def credentials_in_text(text: str, *, shell: bool = False) -> bool:
+    """Whether a `scheme://` URL in `text` holds a secret (see `has_credentials`)."""
+    if "://" not in text:
+        return False
+    n = len(text)
+    for m in _SCHEME.finditer(text):
+        i = m.end()
+        stop = i
+        while stop < n and not text[stop].isspace():
+            stop += 1
+        far = i
+        while far < n and text[far] not in "\r\n":
+            far += 1
+        end, at = _userinfo_end(text, i, stop, far)
+        info = text[i:end] if at else None
+        if at:
+            i = end + 1
+            stop = max(stop, i)
+            while stop < n and not text[stop].isspace():
+                stop += 1
+        if _credentials(info, text[i:stop], shell):
             return True
     return False
 
