@@ -141,7 +141,7 @@ def test_digest_pins_over_the_corpus_insert_the_digest_and_nothing_else() -> Non
     up pinned, and a second pass changes nothing."""
     import re
 
-    from hardpin.online.resolve import complete
+    from hardpin.engine import complete
 
     settings = Settings(select=("HP101",))
     digest = "sha256:" + "cd" * 32
@@ -153,7 +153,7 @@ def test_digest_pins_over_the_corpus_insert_the_digest_and_nothing_else() -> Non
         pending = {(p.start, p.end): p for p in (f.pending for f in first) if p is not None}
         if not pending:
             continue
-        answers = {(p.kind, p.key): (digest,) for p in pending.values()}
+        answers: dict = {p.key: (digest,) for p in pending.values()}
         expected = text
         for (start, end), p in sorted(pending.items(), reverse=True):
             e = p.edit((digest,))

@@ -145,7 +145,7 @@ def finding(
         column=col,
         end_line=end_line,
         end_column=end_col,
-        fix=fix,
+        fix_availability=fix,
         subject=subject,
     )
 
@@ -276,7 +276,7 @@ import io, re, sys
 from hardpin.model import Finding, FixAvailability, Severity
 from hardpin.output import render
 f = Finding(code="HP101", name="unpinned-image", severity=Severity.ERROR, message="m", path="p",
-            line=1, column=1, end_line=1, end_column=2, fix=FixAvailability.NETWORK)
+            line=1, column=1, end_line=1, end_column=2, fix_availability=FixAvailability.NETWORK)
 buf = io.StringIO()
 render("text", [f], stream=buf, rules=[], color={color})
 text = re.sub(r"\x1b\[[0-9;]*m", "", buf.getvalue())
@@ -552,7 +552,7 @@ def test_sarif_fingerprints_ignore_lines_and_keep_duplicates_apart(
         base.message,
         base.path,
         (9, 2, 9, 13),
-        base.fix,
+        base.fix_availability,
         base.subject,
     )
     other = finding(
@@ -562,7 +562,7 @@ def test_sarif_fingerprints_ignore_lines_and_keep_duplicates_apart(
         base.message,
         base.path,
         (1, 6, 1, 17),
-        base.fix,
+        base.fix_availability,
         "python:3.13",
     )
     elsewhere = finding(
@@ -572,7 +572,7 @@ def test_sarif_fingerprints_ignore_lines_and_keep_duplicates_apart(
         base.message,
         "z/Dockerfile",
         (1, 6, 1, 17),
-        base.fix,
+        base.fix_availability,
         base.subject,
     )
     assert fp(base) == fp(moved)

@@ -261,7 +261,7 @@ def test_hp204_no_fix_for_global_quoted_or_install_test() -> None:
     text = "FROM node:20\nRUN npm install -g && npm 'install' && npm it\n"
     out = [f for f in lint_text("Dockerfile", "dockerfile", text, Settings()) if f.code == "HP204"]
     assert len(out) == 3
-    assert all(f.edits is None for f in out)
+    assert all(f.fix is None for f in out)
 
 
 def test_hp211_directory_build_props_with_locked_mode_counts(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from hardpin import settings as settings_mod
 from hardpin.analysis.requirements import closure, hash_state, is_hashed, refusal, sets_hash_mode
 from hardpin.discovery import discover, kind_of
 from hardpin.engine import lint_text
-from hardpin.model import HardpinError, Source
+from hardpin.model import HardpinError, LockKey, PipHashesKey, Source
 from hardpin.parsers.requirements import parse
 from hardpin.rules.base import RuleContext
 from hardpin.settings import Settings, load_settings, settings_for
@@ -293,8 +293,8 @@ def test_pending_hashes_lay_out_like_pip_compile_and_keep_comments(tmp_path: Pat
     # as in pip, an --index-url line replaces the indexes so far; extra indexes follow
     urls = ("https://pypi.internal.example/simple", "https://b.example.com/simple")
     assert login.pending.kind == "pip-hashes"
-    assert login.pending.key == (urls, "flask-login", "0.6.3")
-    assert str(login.fix) == "network"
+    assert login.pending.key == PipHashesKey(urls, "flask-login", "0.6.3")
+    assert str(login.fix_availability) == "network"
     fixed = apply(text, login, (f"sha256:{H1}", f"sha256:{H2}"))
     assert fixed.splitlines()[4:8] == [
         'Flask_Login==0.6.3 ; python_version >= "3.8" \\',
@@ -305,7 +305,7 @@ def test_pending_hashes_lay_out_like_pip_compile_and_keep_comments(tmp_path: Pat
     # with one requirement hashed, the other is HP303's, with the same pending fix
     p.write_text(fixed)
     [left] = [f for f in lint(p) if f.code in ("HP302", "HP303")]
-    assert left.code == "HP303" and left.pending.key == (urls, "psycopg2", "2.9.9")
+    assert left.code == "HP303" and left.pending.key == PipHashesKey(urls, "psycopg2", "2.9.9")
     fixed = apply(fixed, left, (f"sha256:{H2}",))
     assert fixed.splitlines()[-2:] == [
         "psycopg2==2.9.9 \\",
@@ -323,7 +323,7 @@ def test_pending_hashes_use_the_file_newline_and_continuations(tmp_path: Path) -
     text = "gunicorn \\\r\n    ==22.0.0\r\nsix==1.16.0\r\n"
     p = write(tmp_path, "requirements.txt", text)
     fs = lint(p)
-    assert fs[0].pending.key == ((), "gunicorn", "22.0.0")
+    assert fs[0].pending.key == PipHashesKey((), "gunicorn", "22.0.0")
     fixed = apply(text, fs[0], (f"sha256:{H1}",))
     assert fixed == f"gunicorn \\\r\n    ==22.0.0 \\\r\n    --hash=sha256:{H1}\r\nsix==1.16.0\r\n"
 
@@ -331,7 +331,7 @@ def test_pending_hashes_use_the_file_newline_and_continuations(tmp_path: Path) -
 def test_no_pending_fix_without_an_index_or_a_known_version(tmp_path: Path) -> None:
     p = write(tmp_path, "requirements.txt", "--no-index\n--find-links ./wheels\nflask==3.0.3\n")
     [f] = lint(p)
-    assert f.code == "HP302" and f.pending is None and str(f.fix) == "none"
+    assert f.code == "HP302" and f.pending is None and str(f.fix_availability) == "none"
     p = write(
         tmp_path,
         "requirements.txt",
@@ -340,15 +340,20 @@ def test_no_pending_fix_without_an_index_or_a_known_version(tmp_path: Path) -> N
     fs = [f for f in lint(p) if f.code == "HP302"]
     assert [f.pending is None for f in fs] == [True, False]
     # extra indexes only: None stands for the primary index of the environment
-    assert fs[1].pending.key == ((None, "https://x.example.com/simple"), "six", "1.16.0")
+    assert fs[1].pending.key == PipHashesKey(
+        (None, "https://x.example.com/simple"), "six", "1.16.0"
+    )
 
 
 def test_hp303_carries_the_same_pending_fix_for_pinned_requirements(tmp_path: Path) -> None:
     p = write(tmp_path, "requirements.txt", f"flask==3.0.3 --hash=sha256:{H1}\nsix==1.16.0\n-e .\n")
     fs = lint(p)
     assert got(fs) == ["HP303 2:1", "HP303 3:4"]
-    assert fs[0].pending.key == ((), "six", "1.16.0") and str(fs[0].fix) == "network"
-    assert fs[1].pending is None and str(fs[1].fix) == "none"
+    assert (
+        fs[0].pending.key == PipHashesKey((), "six", "1.16.0")
+        and str(fs[0].fix_availability) == "network"
+    )
+    assert fs[1].pending is None and str(fs[1].fix_availability) == "none"
 
 
 # ---------------------------------------------------------------------------
@@ -485,7 +490,7 @@ def test_index_options_of_included_files_apply_to_hash_lookups(tmp_path: Path) -
     write(tmp_path, "constraints.txt", "--extra-index-url https://extra.example/simple\n")
     p = write(tmp_path, "requirements.txt", "-r base.txt\n-c constraints.txt\nsix==1.16.0\n")
     [f] = [f for f in lint(p) if f.code == "HP302"]
-    assert f.pending.key == (
+    assert f.pending.key == PipHashesKey(
         ("https://private.example/simple", "https://extra.example/simple"),
         "six",
         "1.16.0",
@@ -497,7 +502,7 @@ def test_relock_uses_the_input_files_indexes(tmp_path: Path) -> None:
     p = write(tmp_path, "requirements.txt", "flask>=3\n")
     [f] = [f for f in lint(p) if f.code == "HP301"]
     assert f.pending.kind == "lock"
-    assert f.pending.key == (
+    assert f.pending.key == LockKey(
         str(tmp_path / "requirements.in"),
         str(tmp_path / "requirements.txt"),
         ("https://private.example/simple",),

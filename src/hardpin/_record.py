@@ -114,7 +114,7 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
     ns["_set"] = object.__setattr__
     src = f"def __init__(self, {', '.join(req + opt)}):\n" + ("\n".join(body) or "  pass") + "\n"
     exec(src, ns)
-    cls.__init__ = ns["__init__"]  # type: ignore[misc]
+    setattr(cls, "__init__", ns["__init__"])
 
     def __repr__(self: Any) -> str:
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
@@ -125,16 +125,16 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
             return NotImplemented
         return all(getattr(self, n) == getattr(other, n) for n in compared)
 
-    cls.__repr__ = __repr__  # type: ignore[assignment]
-    cls.__eq__ = __eq__  # type: ignore[assignment]
+    setattr(cls, "__repr__", __repr__)
+    setattr(cls, "__eq__", __eq__)
     if frozen:
 
         def __hash__(self: Any) -> int:
             return hash(tuple(getattr(self, n) for n in compared))
 
-        cls.__hash__ = __hash__  # type: ignore[assignment]
-        cls.__setattr__ = _frozen_setattr  # type: ignore[assignment]
+        setattr(cls, "__hash__", __hash__)
+        setattr(cls, "__setattr__", _frozen_setattr)
     else:
-        cls.__hash__ = None  # type: ignore[assignment]
-    cls.__match_args__ = tuple(names)  # type: ignore[attr-defined]
+        setattr(cls, "__hash__", None)
+    setattr(cls, "__match_args__", tuple(names))
     return cls

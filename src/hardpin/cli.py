@@ -6,9 +6,14 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from hardpin import __version__
-from hardpin.model import Finding, HardpinError, Severity
+from hardpin._record import replace
+from hardpin.model import HardpinError, Severity
+
+if TYPE_CHECKING:
+    from hardpin.engine import NetworkOptions, RunRequest, RunResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -214,17 +219,51 @@ def _rules(fmt: str) -> int:
     return EXIT_OK
 
 
-def _display_path(path: str) -> str:
+def _network(args: argparse.Namespace, tag_ttl: float = 3600.0) -> NetworkOptions:
+    """The network options from the flags (checked when the network is asked)."""
+    from hardpin.engine import NetworkOptions
+
+    offline = bool(args.offline) or os.environ.get("HARDPIN_OFFLINE", "") not in ("", "0")
+    return NetworkOptions(
+        offline=offline,
+        refresh=args.refresh,
+        concurrency=args.concurrency,
+        index_url=getattr(args, "index_url", None),
+        cache_dir=args.cache_dir,
+        tag_ttl=tag_ttl,
+    )
+
+
+def _run(request: RunRequest) -> RunResult:
+    """Run the engine with a progress bar on stderr (drawn only on a terminal)."""
+    from hardpin.engine import run
+    from hardpin.output.progress import LookupProgress
+
+    progress = LookupProgress(sys.stderr)
     try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel.replace(os.sep, "/")
+        return run(replace(request, progress=progress))
+    finally:
+        progress.close()
+
+
+def _report_run_errors(args: argparse.Namespace, result: RunResult) -> None:
+    """stderr lines: network statistics (--verbose), failed lookups, files not written."""
+    if getattr(args, "verbose", False) and result.stats is not None:
+        st = result.stats
+        print(
+            f"hardpin: {st.lookups} lookups ({st.failed} failed), {st.requests} requests, "
+            f"{st.cache_hits} cache hits",
+            file=sys.stderr,
+        )
+    for e in result.lookup_failures:
+        print(f"{e.path}:{e.line}:{e.column}: {e.code} {e.verb}: {e.message}", file=sys.stderr)
+    for msg in result.write_errors:
+        print(f"hardpin: {msg}", file=sys.stderr)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from hardpin.engine import encode, lint_text, read_text
-    from hardpin.settings import Overrides, settings_for
+    from hardpin.engine import RunRequest, StdinInput
+    from hardpin.settings import Overrides
 
     overrides = Overrides(
         select=args.select,
@@ -233,335 +272,115 @@ def _check(args: argparse.Namespace) -> int:
         fail_on=args.fail_on,
     )
     fixing = args.fix or args.unsafe_fixes or args.diff
-    unsafe = args.unsafe_fixes
-    findings: list[Finding] = []
-    fixed_total = 0
-    would_change = False
-    diffs: list[str] = []
-
+    stdin = None
     if args.stdin_filename is not None:
         if args.paths:
             raise HardpinError("--stdin-filename reads stdin: do not name paths as well")
-        from hardpin.discovery import kind_of
-
-        name = args.stdin_filename
-        settings = settings_for(
-            os.path.dirname(os.path.abspath(name)) or ".", config=args.config, overrides=overrides
+        stdin = StdinInput(
+            args.stdin_filename, sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
         )
-        kind = kind_of(name) or "dockerfile"
-        text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
-        files = [(name, kind, settings)]
-        texts = {name: text}
-    else:
-        from pathlib import Path
+    network = _network(args) if fixing or args.online else None
+    request = RunRequest(
+        paths=tuple(args.paths),
+        config=args.config,
+        overrides=overrides,
+        stdin=stdin,
+        fix=args.fix,
+        unsafe=args.unsafe_fixes,
+        diff=args.diff,
+        online=args.online,
+        jobs=args.jobs,
+        baseline=args.baseline,
+        write_baseline=args.write_baseline,
+    )
+    if network is not None:
+        request = replace(request, network=network)
+    result = _run(request)
 
-        from hardpin.discovery import discover
+    if stdin is not None and fixing and not args.diff and result.files:
+        from hardpin.engine import encode
 
-        paths = args.paths or ["."]
-
-        def sf(p: Path):
-            return settings_for(p, config=args.config, overrides=overrides)
-
-        found = discover(paths, settings_for=sf)
-        files = [(str(p), kind, sf(p)) for p, kind in found]
-        texts = {}
-
-    fail_on = overrides.fail_on
-    online_checks = args.online
-    if not fixing and not online_checks and args.stdin_filename is None and len(files) >= 2:
-        from hardpin.engine import lint_many
-
-        findings = lint_many([(p, _display_path(p), k, s) for p, k, s in files], args.jobs)
-        files_to_walk: list = []
-        if fail_on is None and files:
-            fail_on = files[0][2].fail_on
-    else:
-        files_to_walk = files
-
-    # First pass: lint every file; collect the questions that need the network.
-    prepared = []
-    for path, kind, settings in files_to_walk:
-        shown = _display_path(path) if args.stdin_filename is None else path
-        text = texts[path] if path in texts else read_text(path)
-        if fail_on is None:
-            fail_on = settings.fail_on
-        prepared.append(
-            (
-                path,
-                shown,
-                kind,
-                settings,
-                text,
-                lint_text(shown, kind, text, settings, online=online_checks),
-            )
+        r = result.files[0]
+        sys.stdout.buffer.write(encode(r.new_text if r.new_text is not None else r.text))
+        sys.stdout.flush()
+    _report_run_errors(args, result)
+    errors = bool(result.write_errors or result.internal_errors)
+    if result.baseline_written is not None:
+        print(
+            f"hardpin: wrote {result.baseline_written} findings to {args.write_baseline}",
+            file=sys.stderr,
         )
-    answers: dict = {}
-    if fixing or online_checks:
-        wanted = set()
-        if fixing:
-            wanted |= {"image", "pip-hashes"}
-            if unsafe or args.diff:
-                wanted.add("lock")
-        if online_checks:
-            wanted |= {"image-exists", "image-update"}
-        answers = _ask(args, prepared, wanted)
-
-    for path, shown, kind, settings, text, first in prepared:
-
-        def lint(t: str, shown: str = shown, kind: str = kind, settings=settings) -> list[Finding]:
-            fs = lint_text(shown, kind, t, settings, online=online_checks)
-            return _completed(fs, answers, args.diff) if answers else fs
-
-        if fixing:
-            from hardpin.fixer import converge, unified_diff, write_atomic
-
-            done = _completed(first, answers, args.diff) if answers else first
-            new, n, result = converge(text, lint, unsafe, done)
-            if new != text:
-                would_change = True
-                if args.diff:
-                    diffs.append(unified_diff(shown, text, new))
-                elif args.stdin_filename is not None:
-                    sys.stdout.buffer.write(encode(new))
-                else:
-                    write_atomic(path, encode(new))
-                    fixed_total += n
-            elif args.stdin_filename is not None and not args.diff:
-                sys.stdout.buffer.write(encode(new))
-            findings.extend(result)
-        else:
-            findings.extend(_completed(first, answers, False) if answers else first)
-
-    # failed lookups, where they are now; one whose finding a fix turned into another
-    # rule's (HP302 -> HP303 once its neighbours have hashes) where it was at first
-    fix_errors = _report_lookup_errors(findings, answers, [f for *_x, fs in prepared for f in fs])
-    if fail_on is None:
-        fail_on = Severity.WARNING
-    findings.sort(key=lambda f: f.sort_key)
-    if args.write_baseline:
-        from hardpin import baseline
-
-        baseline.write(args.write_baseline, findings)
-        print(f"hardpin: wrote {len(findings)} findings to {args.write_baseline}", file=sys.stderr)
-        return EXIT_OK
-    if args.baseline:
-        from hardpin import baseline
-
-        findings = baseline.filter_new(findings, baseline.load(args.baseline))
+        return EXIT_ERROR if errors else EXIT_OK
 
     if args.diff:
-        sys.stdout.write("".join(diffs))
-        return EXIT_FINDINGS if (would_change or fix_errors) and not args.exit_zero else EXIT_OK
+        sys.stdout.write("".join(r.diff for r in result.files))
+        if errors:
+            return EXIT_ERROR
+        changes = result.changed or result.lookup_failures
+        return EXIT_FINDINGS if changes and not args.exit_zero else EXIT_OK
 
     from hardpin.output import render
-    from hardpin.registry import RULES
 
-    out = sys.stderr if (args.stdin_filename is not None and fixing) else sys.stdout
-    enabled = (
-        [r for r in RULES if any(s.is_enabled(r.code) for _p, _k, s in files[:1])]
-        if files
-        else list(RULES)
-    )
+    out = sys.stderr if (stdin is not None and fixing) else sys.stdout
     color = None if args.color == "auto" else args.color == "always"
     render(
         args.format,
-        findings,
+        result.findings,
         stream=out,
-        rules=enabled or list(RULES),
+        rules=result.rules,
         color=color,
         root=os.getcwd(),
-        files_checked=len(files),
-        fixed=fixed_total,
+        files_checked=result.files_checked,
+        fixed=result.fixed,
     )
+    if errors:
+        return EXIT_ERROR
     if args.exit_zero:
         return EXIT_OK
-    if fix_errors:
+    if result.lookup_failures:
         return EXIT_FINDINGS
-    return EXIT_FINDINGS if any(f.severity.rank >= fail_on.rank for f in findings) else EXIT_OK
-
-
-# -- network -------------------------------------------------------------------
-
-
-def _online(args: argparse.Namespace, settings_list: Sequence, tag_ttl: float = 3600.0) -> object:
-    """The run's network side, from the flags and the union of the files' settings."""
-    from hardpin.online.resolve import Online, OnlineOptions
-
-    insecure: dict[str, None] = {}
-    concurrency = args.concurrency
-    for st in settings_list:
-        for host in st.get("insecure-registries", ()) or ():
-            insecure[host] = None
-        if concurrency is None and st.get("concurrency") is not None:
-            concurrency = st.get("concurrency")
-    offline = _offline(args)
-    opts = OnlineOptions(
-        cache_dir=args.cache_dir,
-        refresh=args.refresh,
-        offline=offline,
-        concurrency=concurrency or 16,
-        insecure_registries=tuple(insecure),
-        index_url=getattr(args, "index_url", None),
-        tag_ttl=tag_ttl,
-    )
-    return Online(opts)
-
-
-def _offline(args: argparse.Namespace) -> bool:
-    """Whether the run may use the cache only; checks the network flags."""
-    if args.concurrency is not None and args.concurrency < 1:
-        raise HardpinError("--concurrency must be at least 1")
-    offline = bool(args.offline) or os.environ.get("HARDPIN_OFFLINE", "") not in ("", "0")
-    if args.refresh and offline:
-        raise HardpinError("--refresh and --offline contradict each other: choose one")
-    return offline
-
-
-def _ask(
-    args: argparse.Namespace, prepared: list, kinds: set[str], tag_ttl: float = 3600.0
-) -> dict:
-    """Answer the pending items of `kinds` in the first-pass findings of `prepared`
-    ((path, shown, kind, settings, text, findings) each) with one network run."""
-    pending = [
-        f.pending
-        for *_x, fs in prepared
-        for f in fs
-        if f.pending is not None and f.pending.kind in kinds
-    ]
-    if not pending:
-        return {}
-    online = _online(args, [p[3] for p in prepared], tag_ttl=tag_ttl)
-    answers = online.answer(pending)
-    _summary(args, online, answers)  # type: ignore[arg-type]
-    return answers
-
-
-def _summary(args: argparse.Namespace, online: object, answers: dict) -> None:
-    if getattr(args, "verbose", False):
-        failed = sum(1 for v in answers.values() if isinstance(v, str))
-        cache = online.cache  # type: ignore[attr-defined]
-        print(
-            f"hardpin: {len(answers)} lookups ({failed} failed), {online.requests} requests, "  # type: ignore[attr-defined]
-            f"{cache.hits} cache hits",
-            file=sys.stderr,
-        )
-
-
-def _completed(
-    findings: list[Finding], answers: dict, diff: bool, updates: bool = False
-) -> list[Finding]:
-    from hardpin.online.resolve import complete
-
-    out = complete(findings, answers, updates=updates)
-    if not diff:
-        return out
-    # a lock is an unsafe whole-file fix, but --diff always shows it
-    from hardpin._record import replace
-    from hardpin.model import Applicability, Fix
-
-    return [
-        replace(f, edits=Fix(f.edits.edits, Applicability.SAFE, f.edits.description))
-        if f.pending is not None and f.pending.kind == "lock" and f.edits is not None
-        else f
-        for f in out
-    ]
-
-
-def _report_lookup_errors(
-    findings: Sequence[Finding], answers: dict, first: Sequence[Finding] = ()
-) -> int:
-    """One stderr line per finding whose network answer failed; returns how many.
-
-    `first` are the findings of the first pass: a failed lookup none of `findings`
-    carries any more is reported where it was found."""
-    n = 0
-    shown: set[tuple[str, str, tuple]] = set()
-    for group in (findings, first):
-        now: set[tuple[str, str, tuple]] = set()
-        for f in sorted(group, key=lambda f: f.sort_key):
-            p = f.pending
-            if p is None or (f.path, p.kind, p.key) in shown:
-                continue
-            ans = answers.get((p.kind, p.key))
-            if isinstance(ans, str):
-                what = (
-                    "cannot check" if p.kind in ("image-exists", "image-update") else "cannot fix"
-                )
-                print(f"{f.path}:{f.line}:{f.column}: {f.code} {what}: {ans}", file=sys.stderr)
-                now.add((f.path, p.kind, p.key))
-                n += 1
-        shown |= now
-    return n
+    return EXIT_FINDINGS if result.failing() else EXIT_OK
 
 
 def _update(args: argparse.Namespace) -> int:
     """Re-resolve the tag of every pinned `name:tag@sha256:…` and move stale digests."""
-    from pathlib import Path
+    from hardpin.engine import RunRequest
+    from hardpin.settings import Overrides
 
-    from hardpin.discovery import discover
-    from hardpin.engine import encode, lint_text, read_text
-    from hardpin.fixer import converge, unified_diff, write_atomic
-    from hardpin.settings import Overrides, settings_for
-
-    _offline(args)  # contradictory network flags are an error even with nothing to update
-    overrides = Overrides(select=("HP602",), extend_select=None, ignore=None, fail_on=None)
-
-    def sf(p: Path):
-        return settings_for(p, config=args.config, overrides=overrides)
-
-    found = [(str(p), k, sf(p)) for p, k in discover(args.paths or ["."], settings_for=sf)]
-    prepared = []
-    for path, kind, settings in found:
-        text = read_text(path)
-        shown = _display_path(path)
-        prepared.append(
-            (path, shown, kind, settings, text, lint_text(shown, kind, text, settings, online=True))
-        )
     # `update` asks for every tag again (tag_ttl 0); content-addressed answers stay cached
-    answers = _ask(args, prepared, {"image-update"}, tag_ttl=0.0)
-    stale = 0
-    diffs = []
-    for path, shown, kind, settings, text, first in prepared:
-        done = _completed(first, answers, False, updates=True)
-        for f in done:
-            if f.edits is not None and f.pending is not None and f.pending.kind == "image-update":
-                name, old = f.pending.key
-                new = answers[(f.pending.kind, f.pending.key)][0]
-                # with --diff, stdout is the patch alone
-                print(
-                    f"{f.path}:{f.line}: {name} {old} -> {new}",
-                    file=sys.stderr if args.diff else sys.stdout,
-                )
-                stale += 1
-        if args.check:
-            continue
-
-        def lint(t: str, shown: str = shown, kind: str = kind, settings=settings) -> list[Finding]:
-            return _completed(
-                lint_text(shown, kind, t, settings, online=True), answers, False, updates=True
-            )
-
-        new_text, _n, _rest = converge(text, lint, False, done)
-        if new_text != text:
-            if args.diff:
-                diffs.append(unified_diff(shown, text, new_text))
-            else:
-                write_atomic(path, encode(new_text))
+    network = _network(args, tag_ttl=0.0)
+    network.check()  # contradictory flags are an error even with nothing to update
+    request = RunRequest(
+        paths=tuple(args.paths),
+        config=args.config,
+        overrides=Overrides(select=("HP602",), extend_select=None, ignore=None, fail_on=None),
+        update=True,
+        diff=args.diff and not args.check,  # --check changes nothing, shows nothing
+        write=not args.check,
+        network=network,
+    )
+    result = _run(request)
+    for m in result.moves:
+        # with --diff, stdout is the patch alone
+        print(
+            f"{m.path}:{m.line}: {m.name} {m.old} -> {m.new}",
+            file=sys.stderr if args.diff else sys.stdout,
+        )
     if args.diff:
-        sys.stdout.write("".join(diffs))
-    errors = _report_lookup_errors([f for *_x, fs in prepared for f in fs], answers)
-    if stale == 0 and not errors:
+        sys.stdout.write("".join(r.diff for r in result.files))
+    _report_run_errors(args, result)
+    if not result.moves and not result.lookup_failures:
         print("hardpin: every pinned digest is current", file=sys.stderr)
-    if errors:
+    if result.lookup_failures or result.write_errors or result.internal_errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if stale and (args.check or args.diff) else EXIT_OK
+    return EXIT_FINDINGS if result.moves and (args.check or args.diff) else EXIT_OK
 
 
 def _lock(args: argparse.Namespace) -> int:
     """`hardpin lock X.in`: resolve and hash with pip-compile or uv, write X.txt."""
     from hardpin.analysis.requirements import index_urls
-    from hardpin.engine import encode, read_text
-    from hardpin.fixer import unified_diff, write_atomic
+    from hardpin.engine import display_path, encode, read_file, read_text
+    from hardpin.fixer import WriteRefused, unified_diff, write_atomic
     from hardpin.online.lock import LockError, lock
     from hardpin.online.resolve import index_urls_of
     from hardpin.parsers.requirements import ParseError, parse
@@ -583,20 +402,26 @@ def _lock(args: argparse.Namespace) -> int:
         except ParseError as exc:
             raise HardpinError(f"{src}:{exc.line}: {exc}") from None
         urls = index_urls_of(index_urls(req) or (), os.environ, args.index_url)
+        # the resolver runs for seconds: what X.txt holds now is what may be replaced
+        old, stamp = read_file(out) if os.path.exists(out) else ("", None)
         try:
             new = lock(src, out, index_urls=urls, backend=args.backend)
         except LockError as exc:
             print(f"{src}: cannot lock: {exc}", file=sys.stderr)
             rc = EXIT_ERROR
             continue
-        old = read_text(out) if os.path.exists(out) else ""
         if new == old:
             print(f"hardpin: {out} is up to date", file=sys.stderr)
             continue
         if args.diff:
-            sys.stdout.write(unified_diff(_display_path(out), old, new))
+            sys.stdout.write(unified_diff(display_path(out), old, new))
             rc = max(rc, EXIT_FINDINGS)
-        else:
-            write_atomic(out, encode(new))
-            print(f"hardpin: wrote {out}", file=sys.stderr)
+            continue
+        try:
+            write_atomic(out, encode(new), expect=stamp)
+        except WriteRefused as exc:
+            print(f"hardpin: {exc}", file=sys.stderr)
+            rc = EXIT_ERROR
+            continue
+        print(f"hardpin: wrote {out}", file=sys.stderr)
     return rc

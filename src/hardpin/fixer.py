@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from hardpin.model import Applicability, Edit, Finding, HardpinError
+
+if TYPE_CHECKING:
+    from hardpin.engine import FileStamp
 
 MAX_PASSES = 10
 
 
 def applicable(f: Finding, unsafe: bool) -> bool:
-    fx = f.edits
+    fx = f.fix
     if fx is None or not fx.edits:
         return False
     if fx.applicability is Applicability.SAFE:
@@ -27,12 +31,12 @@ def apply_edits(text: str, findings: Sequence[Finding], unsafe: bool) -> tuple[s
     for f in sorted(findings, key=lambda f: f.sort_key):
         if not applicable(f, unsafe):
             continue
-        assert f.edits is not None
-        spans = [(e.start, e.end) for e in f.edits.edits]
+        assert f.fix is not None
+        spans = [(e.start, e.end) for e in f.fix.edits]
         if any(s < te and ts < e or (s == e == ts) for s, e in spans for ts, te in taken):
             continue
         taken.extend(spans)
-        chosen.extend(f.edits.edits)
+        chosen.extend(f.fix.edits)
         count += 1
     if not chosen:
         return text, 0
@@ -68,35 +72,84 @@ def converge(
     return text, total, findings
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace (or create) `path` with `data` via a temporary file in the same directory;
-    an existing file keeps its mode."""
+class WriteRefused(HardpinError):
+    """A fixed file was not written (changed since it was read, not writable, an I/O
+    error); the message names the file and says what to do."""
+
+
+def _unchanged(path: str, expect: FileStamp) -> bool:
+    """Whether `path` still holds the bytes `expect` describes (size, mtime, sha256)."""
+    import hashlib
+
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_size != expect.size or st.st_mtime_ns != expect.mtime_ns:
+                return False
+            data = fh.read(expect.size + 1)
+    except OSError:
+        return False
+    return hashlib.sha256(data).hexdigest() == expect.sha256
+
+
+def write_atomic(
+    path: str, data: bytes, *, expect: FileStamp | None = None, shown: str | None = None
+) -> None:
+    """Replace (or create) `path` with `data`, atomically: through a temporary file in
+    the same directory and a rename, so a reader sees the old file or the new one,
+    never a part.
+
+    A symbolic link is written through (its target is replaced; the link stays). An
+    existing file keeps its mode, and its owner and group when running as root; a
+    file without write permission is refused, never replaced. With `expect`, the
+    file must still hold the bytes that were read (checked just before the rename):
+    an edit saved meanwhile is never lost. Raises WriteRefused, whose message names
+    the file as `shown` (default: `path`)."""
     import tempfile
 
-    d = os.path.dirname(os.path.abspath(path))
+    name = path if shown is None else shown
+
+    target = os.path.realpath(path)
+    d = os.path.dirname(target)
     try:
-        try:
-            mode = os.stat(path).st_mode & 0o7777
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        fd, tmp = tempfile.mkstemp(prefix=".hardpin-", dir=d)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
     except OSError as exc:
-        raise HardpinError(f"{path}: cannot write the fixed file: {exc.strerror or exc}") from exc
+        raise WriteRefused(f"{name}: cannot write the fixed file: {exc.strerror or exc}") from exc
+    if st is not None:
+        mode = st.st_mode & 0o7777
+        if not os.access(target, os.W_OK) or not mode & 0o222:
+            raise WriteRefused(f"{name}: not fixed: the file is not writable")
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".hardpin-", dir=d)
+    except OSError as exc:
+        raise WriteRefused(f"{name}: cannot write the fixed file: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        if st is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        if expect is not None and not _unchanged(target, expect):
+            raise WriteRefused(f"{name}: changed while hardpin was running; run again")
+        os.replace(tmp, target)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise WriteRefused(
+                f"{name}: cannot write the fixed file: {exc.strerror or exc}"
+            ) from exc
+        raise
 
 
 def unified_diff(path: str, old: str, new: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import ClassVar
 
 from hardpin._record import field, record
 
@@ -32,7 +33,6 @@ class FixAvailability(StrEnum):
 class Applicability(StrEnum):
     SAFE = "safe"
     UNSAFE = "unsafe"
-    DISPLAY_ONLY = "display-only"
 
 
 @record(frozen=True)
@@ -97,34 +97,93 @@ class Source:
         return idx + 1, offset - self._line_starts[idx] + 1
 
 
+class PendingKind(StrEnum):
+    """What a pending item asks the network (the one spelling of these names)."""
+
+    IMAGE = "image"  # tag -> digest to pin
+    IMAGE_UPDATE = "image-update"  # pinned tag -> digest to pin now (online check, `update`)
+    IMAGE_EXISTS = "image-exists"  # does a pinned digest exist (online check)
+    PIP_HASHES = "pip-hashes"  # the files' hashes of a released version
+    LOCK = "lock"  # a pip-tools input re-locked into its .txt
+
+
+@record(frozen=True)
+class ImageKey:
+    """Resolve `name` (`registry/repository:tag`) to the digest to pin."""
+
+    name: str
+    kind: ClassVar[PendingKind] = PendingKind.IMAGE
+
+
+@record(frozen=True)
+class ImageUpdateKey:
+    """The digest `name` (`registry/repository:tag`, pinned to `digest`) should pin now."""
+
+    name: str
+    digest: str
+    kind: ClassVar[PendingKind] = PendingKind.IMAGE_UPDATE
+
+
+@record(frozen=True)
+class ImageExistsKey:
+    """Whether `digest` exists in `repository` (`registry/repository`)."""
+
+    repository: str
+    digest: str
+    kind: ClassVar[PendingKind] = PendingKind.IMAGE_EXISTS
+
+
+@record(frozen=True)
+class PipHashesKey:
+    """The hashes of every file of `project` (canonical name) at `version`.
+
+    `index_urls`: the file's own indexes as `analysis.requirements.index_urls` gives
+    them (a leading None: only extra indexes; the primary one comes from the run)."""
+
+    index_urls: tuple[str | None, ...]
+    project: str
+    version: str
+    kind: ClassVar[PendingKind] = PendingKind.PIP_HASHES
+
+
+@record(frozen=True)
+class LockKey:
+    """Re-lock the pip-tools input `input_path` into `output_path` (the new text)."""
+
+    input_path: str
+    output_path: str
+    index_urls: tuple[str | None, ...]
+    kind: ClassVar[PendingKind] = PendingKind.LOCK
+
+
+PendingKey = ImageKey | ImageUpdateKey | ImageExistsKey | PipHashesKey | LockKey
+# questions whose answer is a verdict on a candidate finding, not a fix
+ONLINE_CHECKS = frozenset({PendingKind.IMAGE_EXISTS, PendingKind.IMAGE_UPDATE})
+
+
 @record(frozen=True)
 class Pending:
     """A fix that needs a network answer (a digest, a list of hashes).
 
-    Rules stay offline: they describe the question (`kind`, `key`) and where the
-    answer goes. The online layer looks every distinct (kind, key) of a run up once
-    and gets a tuple of strings; the edit replaces source[start:end] with
+    Rules stay offline: they describe the question (`key`, whose type says its
+    kind) and where the answer goes. The online layer looks every distinct key of a
+    run up once and gets a tuple of strings; the edit replaces source[start:end] with
     prefix + sep.join(values) + suffix.
     """
 
-    kind: str  # "image" (tag -> digest), "image-update", "pip-hashes"
-    key: tuple  # hashable description of what to look up
+    key: PendingKey
     start: int
     end: int
     prefix: str = ""
     sep: str = ""
     suffix: str = ""
 
+    @property
+    def kind(self) -> PendingKind:
+        return self.key.kind
+
     def edit(self, values: tuple[str, ...]) -> Edit:
         return Edit(self.start, self.end, self.prefix + self.sep.join(values) + self.suffix)
-
-
-@record(frozen=True)
-class Span:
-    """Character offsets [start, end) into a Source's text."""
-
-    start: int
-    end: int
 
 
 @record(frozen=True)
@@ -138,11 +197,11 @@ class Finding:
     column: int
     end_line: int
     end_column: int
-    fix: FixAvailability = FixAvailability.NONE
+    fix_availability: FixAvailability = FixAvailability.NONE
     # The text the finding is about; with (code, path) it identifies the finding
     # for baselines independently of line numbers.
     subject: str = ""
-    edits: Fix | None = field(default=None, compare=False)
+    fix: Fix | None = field(default=None, compare=False)
     pending: Pending | None = field(default=None, compare=False)
 
     @property
@@ -161,9 +220,16 @@ class Finding:
             "column": self.column,
             "end_line": self.end_line,
             "end_column": self.end_column,
-            "fix": None if self.fix is FixAvailability.NONE else str(self.fix),
+            "fix": (
+                None
+                if self.fix_availability is FixAvailability.NONE
+                else str(self.fix_availability)
+            ),
         }
 
 
 class HardpinError(Exception):
-    """An error the user must act on; the message says what to do. Exit code 2."""
+    """The base of hardpin's errors: the message is one line that says what to do next.
+
+    Raised to the command line, it ends the run with exit code 2; subclasses that a
+    caller handles (a parse error, a failed lookup) carry more detail."""

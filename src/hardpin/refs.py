@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record
+from hardpin.model import HardpinError
 
 DEFAULT_REGISTRY = "docker.io"
 _DOCKER_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
@@ -13,7 +14,7 @@ _VALID_DIGEST = lazy_re(r"sha256:[0-9a-f]{64}")
 _DIGEST_SHAPE = lazy_re(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
-class InvalidReference(ValueError):
+class InvalidReference(HardpinError, ValueError):
     pass
 
 

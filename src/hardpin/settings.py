@@ -91,12 +91,6 @@ def severity_value(value: object) -> Severity:
     return sev
 
 
-def bool_value(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {_describe(value)}")
-    return value
-
-
 def positive_int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number of at least 1, got {_describe(value)}")

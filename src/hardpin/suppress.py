@@ -19,7 +19,6 @@ from hardpin.model import Finding, Source
 _COMMENT_RE = lazy_re(
     r"#\s*hardpin:\s*(ignore|ignore-file)\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)"
 )
-_CODE_RE = lazy_re(r"HP\d{3}")
 
 
 @record
@@ -172,7 +171,3 @@ def apply(findings: list[Finding], sups: list[Suppression]) -> list[Finding]:
         if not hit:
             kept.append(f)
     return kept
-
-
-def is_code(code: str) -> bool:
-    return _CODE_RE.fullmatch(code) is not None

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from hardpin._lazy import lazy_re
 from hardpin._record import record
 from hardpin.parsers.dockerfile import (
-    PLATFORM_ARGS,
     Dockerfile,
     Instruction,
     Stage,
@@ -20,7 +19,7 @@ from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_comma
 from hardpin.refs import ImageRef, InvalidReference, parse_image
 
 if TYPE_CHECKING:
-    from hardpin.rules.base import RuleContext
+    from hardpin.context import RuleContext
 
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"})
 NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd", "powershell.exe", "pwsh.exe", "cmd.exe"})
@@ -166,10 +165,6 @@ def _stage_image(df: Dockerfile, st: Stage) -> tuple[Stage | None, ImageRef | No
         return None, None
 
 
-def platform_only(missing: list[str]) -> bool:
-    return all(m in PLATFORM_ARGS for m in missing)
-
-
 # ---------------------------------------------------------------------------
 # RUN scripts and SHELL
 
@@ -309,29 +304,34 @@ def iter_runs(df: Dockerfile) -> Iterator[tuple[Stage, Instruction]]:
                 yield st, ins
 
 
-def scripts_of(ctx: RuleContext, st: Stage, ins: Instruction) -> list[Script]:
-    """`run_scripts`, computed once per instruction and shared by rules.
+def posix_scripts(df: Dockerfile, st: Stage, ins: Instruction) -> list[Script]:
+    """`run_scripts` of a RUN, or [] under a PowerShell or cmd SHELL (no POSIX script
+    to analyse). Raises ShellSyntaxError for unparsable shell text."""
+    exec_form = (ins.inner or ins).json_args is not None  # no SHELL involved
+    if not exec_form and not is_posix_shell(shell_of(df, st, ins)):
+        return []
+    return run_scripts(df, ins)
 
-    Under a PowerShell or cmd SHELL there is no POSIX script to analyse. Shell
-    text that cannot be parsed is reported once as HP001 at its position.
-    """
+
+def scripts_key(ins: Instruction) -> str:
+    """The `RuleContext.cached` key of a RUN's scripts."""
+    return f"scripts:{ins.start}"
+
+
+def scripts_of(ctx: RuleContext, st: Stage, ins: Instruction) -> list[Script]:
+    """The scripts of a RUN as rules see them: parsed once per document.
+
+    The engine parses every RUN before any rule runs (reporting shell text that
+    does not parse as HP001) and primes the cache; the fallback computes the same
+    for a context that was not prepared by the engine, without reporting."""
 
     def compute() -> list[Script]:
-        df: Dockerfile = ctx.doc  # type: ignore[assignment]
-        exec_form = (ins.inner or ins).json_args is not None  # no SHELL involved
-        if not exec_form and not is_posix_shell(shell_of(df, st, ins)):
-            return []
         try:
-            return run_scripts(df, ins)
-        except ShellSyntaxError as exc:
-            from hardpin.rules.meta import HP001
-
-            ctx.report(
-                HP001, exc.offset, exc.offset, f"cannot parse the shell in RUN: {exc.message}"
-            )
+            return posix_scripts(ctx.doc, st, ins)  # type: ignore[arg-type]
+        except ShellSyntaxError:
             return []
 
-    return ctx.cached(f"scripts:{ins.start}", compute)
+    return ctx.cached(scripts_key(ins), compute)
 
 
 # -- image sites as rules see them (cached per document) -------------------------
@@ -398,15 +398,15 @@ def describe(site: ImageSite) -> str:
     return site.expanded
 
 
-def pinned_sites(ctx: RuleContext):
+def pinned_sites(ctx: RuleContext) -> list[tuple[ImageSite, int, int]]:
     """(site, start, end of the digest in the source) for every reference pinned by a
     well-formed digest whose text hardpin can rewrite."""
-    out = []
+    out: list[tuple[ImageSite, int, int]] = []
     for site in sites(ctx):
         ref = site.ref
         if ref is None or not ref.digest_ok:
             continue
         span = digest_span(ctx, site)
         if span is not None:
-            out.append((site, *span))
+            out.append((site, span[0], span[1]))
     return out

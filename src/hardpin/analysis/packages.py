@@ -34,8 +34,8 @@ from hardpin.analysis.shell import SU_VALUE_OPTIONS as _SU_VALUE
 from hardpin.parsers.shell import Command, ShWord
 
 if TYPE_CHECKING:
+    from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
-    from hardpin.rules.base import RuleContext
 
 
 _ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)

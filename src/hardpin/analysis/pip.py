@@ -46,9 +46,9 @@ from hardpin.parsers.shell import Command, ShWord
 from hardpin.urls import canonical_name, redact, redact_text
 
 if TYPE_CHECKING:
+    from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
     from hardpin.parsers.requirements import Requirement
-    from hardpin.rules.base import RuleContext
 
 UNKNOWN = "\x00"  # stands for a value that cannot be known statically
 SUBCOMMANDS = frozenset({"install", "download", "wheel"})

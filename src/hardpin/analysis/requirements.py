@@ -30,9 +30,9 @@ from hardpin.parsers.requirements import ARCHIVE_EXTENSIONS
 from hardpin.urls import canonical_name, redact_text
 
 if TYPE_CHECKING:
+    from hardpin.context import RuleContext
     from hardpin.model import Pending
     from hardpin.parsers.requirements import Include, Requirement, RequirementsFile
-    from hardpin.rules.base import RuleContext
 
 # pip-compile's UNSAFE_PACKAGES (piptools/utils.py): left out of its output unless
 # --allow-unsafe is given
@@ -315,7 +315,7 @@ def pending_hashes(ctx: RuleContext, req: Requirement) -> Pending | None:
     """The network fix that adds `--hash` lines to a pinned index requirement, laid out
     like pip-compile: one `--hash` per continuation line, after the specifier and marker,
     before existing options and a trailing comment (which stays on the last line)."""
-    from hardpin.model import Pending
+    from hardpin.model import Pending, PipHashesKey
 
     version = req.exact_version
     if req.kind != "name" or not req.name or version is None or req.has_variables:
@@ -327,8 +327,7 @@ def pending_hashes(ctx: RuleContext, req: Requirement) -> Pending | None:
     nl = ctx.source.newline
     sep = f" \\{nl}    --hash="
     return Pending(
-        "pip-hashes",
-        (urls, canonical_name(req.name), version),
+        PipHashesKey(urls, canonical_name(req.name), version),
         req.end,
         req.end,
         prefix=sep,
@@ -337,27 +336,6 @@ def pending_hashes(ctx: RuleContext, req: Requirement) -> Pending | None:
     )
 
 
-def report_parse_errors(ctx: RuleContext) -> None:
-    """HP001 for every line pip would reject (once per document, whichever rule runs first)."""
-
-    def run() -> bool:
-        from hardpin.rules.meta import HP001
-
-        src = ctx.source
-        for e in ctx.doc.errors:  # type: ignore[attr-defined]
-            start = min(max(e.offset, 0), len(src.text))
-            end = max(start, src.line_end(src.position(start)[0]))
-            message = redact_text(e.message)  # it may quote a URL with its password
-            ctx.report(HP001, start, end, message, subject=message)
-        return True
-
-    if ctx.doc is not None:
-        ctx.cached("req_parse_errors", run)
-
-
 def requirements_doc(ctx: RuleContext) -> RequirementsFile | None:
-    """The parsed document, after reporting its parse errors as HP001."""
-    if ctx.doc is None:
-        return None
-    report_parse_errors(ctx)
+    """The parsed document (its parse errors are HP001, reported by the engine)."""
     return ctx.doc  # type: ignore[return-value]

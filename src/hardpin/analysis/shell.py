@@ -20,8 +20,8 @@ from hardpin._record import record
 from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_commands, strip_wrappers
 
 if TYPE_CHECKING:
+    from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Instruction, Stage
-    from hardpin.rules.base import RuleContext
 
 SHELL_NAMES = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"})
 INTERPRETERS = SHELL_NAMES | frozenset(

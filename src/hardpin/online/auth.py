@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from hardpin._record import record
+from hardpin.model import HardpinError
 from hardpin.urls import display_url
 
 log = logging.getLogger("hardpin.online.auth")
@@ -45,11 +46,11 @@ HELPER_TIMEOUT = 20.0
 CLIENT_ID = "hardpin"
 
 
-class CredentialError(Exception):
+class CredentialError(HardpinError):
     """Credentials could not be read (a broken config file, a failing helper)."""
 
 
-class AuthError(Exception):
+class AuthError(HardpinError):
     """Authorization failed; the message names the registry, never a secret."""
 
 

@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 from hardpin import __version__
 from hardpin._record import record
+from hardpin.model import HardpinError
 from hardpin.urls import display_url
 
 USER_AGENT = f"hardpin/{__version__}"
@@ -38,7 +39,7 @@ MAX_RETRY_AFTER = 30.0
 MAX_REDIRECTS = 5
 
 
-class HttpError(Exception):
+class HttpError(HardpinError):
     """A transport failure (after retries), a refused plain-HTTP URL, or an oversized body.
 
     The message is safe to print: it names the host and path, never credentials.

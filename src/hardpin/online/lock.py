@@ -43,6 +43,7 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 
+from hardpin.model import HardpinError
 from hardpin.online.pypi import DEFAULT_INDEX_URL
 from hardpin.urls import redact, redact_text
 
@@ -60,7 +61,7 @@ _INDEX_VARS = (
 )  # fmt: skip
 
 
-class LockError(Exception):
+class LockError(HardpinError):
     """The backend is missing or failed; the message is one line without credentials."""
 
 

@@ -45,6 +45,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+from hardpin.model import HardpinError
 from hardpin.urls import canonical_name, display_url, redact_text, split_userinfo
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple/"
@@ -59,7 +60,7 @@ _ARCHIVES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".txz", "
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 
-class IndexLookupError(Exception):
+class IndexLookupError(HardpinError):
     """A one-line reason the hashes could not be found; never contains credentials."""
 
 
@@ -249,7 +250,7 @@ class _Index:
         return h
 
 
-class _NotFound(Exception):
+class _NotFound(HardpinError):
     pass
 
 

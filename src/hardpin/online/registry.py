@@ -42,6 +42,7 @@ from collections.abc import Collection
 from typing import Any
 
 from hardpin._record import record
+from hardpin.model import HardpinError
 from hardpin.online.auth import AuthError, Authorizer, Keychain
 from hardpin.refs import DEFAULT_REGISTRY, ImageRef, InvalidReference, parse_image
 from hardpin.urls import redact_text
@@ -66,7 +67,7 @@ MAX_MANIFEST = 4 << 20  # distribution's own limit
 DEFAULT_TAG_TTL = 3600.0
 
 
-class RegistryError(Exception):
+class RegistryError(HardpinError):
     """A registry lookup failed. The one-line message names the reference and what the
     registry said (status, error code); it never contains a token or password."""
 

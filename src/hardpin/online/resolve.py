@@ -5,34 +5,50 @@ Rules stay offline: a finding that needs a network answer carries a `Pending`
 of every file of the run, looks each distinct (kind, key) up once — concurrently,
 through the on-disk cache — and turns the answers into edits or verdicts:
 
-| kind           | key                                   | answer                       |
-|----------------|---------------------------------------|------------------------------|
-| `image`        | (`registry/repo:tag`,)                | (index or manifest digest,)  |
-| `image-update` | (`registry/repo:tag`, pinned digest)  | (digest to pin now,)         |
-| `image-exists` | (`registry/repo`, pinned digest)      | ("yes",) or ("no",)          |
-| `pip-hashes`   | (file's index URLs, project, version) | ("sha256:…", …) sorted       |
-| `lock`         | (input path, output path, index URLs) | (new file text,)             |
+| kind           | key (model.py)                                  | answer                      |
+|----------------|-------------------------------------------------|-----------------------------|
+| `image`        | ImageKey(`registry/repo:tag`)                   | (index or manifest digest,) |
+| `image-update` | ImageUpdateKey(`registry/repo:tag`, digest)     | (digest to pin now,)        |
+| `image-exists` | ImageExistsKey(`registry/repo`, digest)         | ("yes",) or ("no",)         |
+| `pip-hashes`   | PipHashesKey(file's index URLs, project, version) | ("sha256:…", …) sorted    |
+| `lock`         | LockKey(input path, output path, index URLs)    | (new file text,)            |
 
 A failed lookup answers with an error message instead; the finding keeps its
-place, gains the reason, and every other item of the run is still fixed.
+place, gains the reason, and every other item of the run is still fixed
+(`hardpin.engine.complete`). Progress is reported through a callback; drawing it
+is the command line's business.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from hardpin._record import record, replace
-from hardpin.model import Applicability, Finding, Fix, Pending
+from hardpin._record import record
+from hardpin.model import (
+    HardpinError,
+    ImageExistsKey,
+    ImageKey,
+    ImageUpdateKey,
+    LockKey,
+    PendingKey,
+    PipHashesKey,
+)
+
+if TYPE_CHECKING:
+    from hardpin.online.http import Http
+    from hardpin.online.registry import RegistryClient
+    from hardpin.refs import ImageRef
+
+T = TypeVar("T")
 
 Answer = tuple[str, ...]
-PROGRESS_MIN = 8  # show a progress bar on a terminal from this many lookups
 
 
-class LookupFailed(Exception):
+class LookupFailed(HardpinError):
     """A per-item failure with a one-line message fit for the user."""
 
 
@@ -47,7 +63,6 @@ class OnlineOptions:
     timeout: float = 15.0
     retries: int = 3
     tag_ttl: float = 3600.0
-    progress: bool | None = None  # None: on a terminal
 
 
 class Online:
@@ -59,13 +74,13 @@ class Online:
         self.opts = opts
         self.environ = dict(os.environ if environ is None else environ)
         self.cache = Cache(opts.cache_dir, refresh=opts.refresh, offline=opts.offline)
-        self._registry = None
-        self._index_http = None
+        self._registry: RegistryClient | None = None
+        self._index_http: Http | None = None
         self._lock = threading.Lock()
 
     # -- services (created on first use) ------------------------------------
     @property
-    def registry(self):
+    def registry(self) -> RegistryClient:
         with self._lock:
             if self._registry is None:
                 from hardpin.online.auth import Keychain
@@ -87,7 +102,7 @@ class Online:
             return self._registry
 
     @property
-    def index_http(self):
+    def index_http(self) -> Http:
         with self._lock:
             if self._index_http is None:
                 from hardpin.online.http import Http
@@ -113,50 +128,67 @@ class Online:
         return n
 
     # -- answering ------------------------------------------------------------
-    def answer(self, pending: Iterable[Pending]) -> dict[tuple[str, tuple], Answer | str]:
-        """Look every distinct (kind, key) up once; values are answers or error messages."""
-        keys = list(dict.fromkeys((p.kind, p.key) for p in pending))
-        results: dict[tuple[str, tuple], Answer | str] = {}
-        if not keys:
+    def answer(
+        self,
+        keys: Iterable[PendingKey],
+        on_answer: Callable[[int, int], None] | None = None,
+    ) -> dict[PendingKey, Answer | str]:
+        """Look every distinct key up once; values are answers or error messages.
+
+        `on_answer(done, total)` is called once before the first lookup (done 0) and
+        after each one, from the worker threads but never two at a time."""
+        todo = list(dict.fromkeys(keys))
+        results: dict[PendingKey, Answer | str] = {}
+        if not todo:
             return results
-        show = self.opts.progress if self.opts.progress is not None else sys.stderr.isatty()
-        bar = _Progress(len(keys)) if show and len(keys) >= PROGRESS_MIN else None
+        lock = threading.Lock()
+        done = 0
+        if on_answer is not None:
+            on_answer(0, len(todo))
 
-        def one(item: tuple[str, tuple]) -> tuple[tuple[str, tuple], Answer | str]:
+        def one(key: PendingKey) -> tuple[PendingKey, Answer | str]:
+            nonlocal done
             try:
-                return item, self._lookup(*item)
+                return key, self._lookup(key)
             except LookupFailed as exc:
-                return item, str(exc)
+                return key, str(exc)
             except Exception as exc:
-                return item, f"unexpected answer ({type(exc).__name__}: {exc})"
+                return key, f"unexpected answer ({type(exc).__name__}: {exc})"
             finally:
-                if bar is not None:
-                    bar.advance()
+                if on_answer is not None:
+                    with lock:
+                        done += 1
+                        on_answer(done, len(todo))
 
-        workers = max(1, min(self.opts.concurrency, len(keys)))
+        workers = max(1, min(self.opts.concurrency, len(todo)))
         try:
             if workers == 1:
-                results.update(one(k) for k in keys)
+                results.update(one(k) for k in todo)
             else:
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    results.update(pool.map(one, keys))
+                    results.update(pool.map(one, todo))
         finally:
-            if bar is not None:
-                bar.close()
             self.close()
         return results
 
-    def _lookup(self, kind: str, key: tuple) -> Answer:
-        handler = _HANDLERS.get(kind)
-        if handler is None:
-            raise LookupFailed(f"no online handler for {kind!r}")
-        return handler(self, key)
+    def _lookup(self, key: PendingKey) -> Answer:
+        if isinstance(key, ImageKey):
+            return _lookup_image(self, key)
+        if isinstance(key, ImageUpdateKey):
+            return _lookup_image_update(self, key)
+        if isinstance(key, ImageExistsKey):
+            return _lookup_image_exists(self, key)
+        if isinstance(key, PipHashesKey):
+            return _lookup_pip_hashes(self, key)
+        if isinstance(key, LockKey):
+            return _lookup_lock(self, key)
+        raise LookupFailed(f"no online handler for {key!r}")
 
 
 # -- per-kind lookups ---------------------------------------------------------
 
 
-def _image_ref(text: str):
+def _image_ref(text: str) -> ImageRef:
     from hardpin.refs import InvalidReference, parse_image
 
     try:
@@ -165,7 +197,7 @@ def _image_ref(text: str):
         raise LookupFailed(str(exc)) from None
 
 
-def _registry_call(fn: Callable[[], object]) -> object:
+def _registry_call(fn: Callable[[], T]) -> T:
     from hardpin.online.http import HttpError
     from hardpin.online.registry import RegistryError
 
@@ -175,15 +207,15 @@ def _registry_call(fn: Callable[[], object]) -> object:
         raise LookupFailed(str(exc)) from None
 
 
-def _lookup_image(online: Online, key: tuple) -> Answer:
-    ref = _image_ref(key[0])
+def _lookup_image(online: Online, key: ImageKey) -> Answer:
+    ref = _image_ref(key.name)
     desc = _registry_call(lambda: online.registry.resolve(ref))
-    return (desc.digest,)  # type: ignore[attr-defined]
+    return (desc.digest,)
 
 
-def _lookup_image_exists(online: Online, key: tuple) -> Answer:
-    ref = _image_ref(key[0])
-    found = _registry_call(lambda: online.registry.exists(ref, key[1]))
+def _lookup_image_exists(online: Online, key: ImageExistsKey) -> Answer:
+    ref = _image_ref(key.repository)
+    found = _registry_call(lambda: online.registry.exists(ref, key.digest))
     return ("yes" if found else "no",)
 
 
@@ -193,12 +225,12 @@ def _index_types() -> frozenset[str]:
     return INDEX_TYPES
 
 
-def _platform_of(online: Online, ref, digest: str) -> dict | None:
+def _platform_of(online: Online, ref: ImageRef, digest: str) -> dict[str, Any] | None:
     """(os, architecture, variant) of a single-platform manifest, from its config blob."""
     import json
 
     reg = online.registry
-    _desc, manifest = _registry_call(lambda: reg.manifest(ref, digest))  # type: ignore[misc]
+    _desc, manifest = _registry_call(lambda: reg.manifest(ref, digest))
     if manifest.get("mediaType") in _index_types() or "manifests" in manifest:
         return None
     cfg = manifest.get("config") or {}
@@ -210,27 +242,27 @@ def _platform_of(online: Online, ref, digest: str) -> dict | None:
     if cached is None:
         raw = _registry_call(lambda: reg.blob(ref, cdigest, 1 << 20))
         try:
-            data = json.loads(raw)  # type: ignore[arg-type]
+            data = json.loads(raw)
         except ValueError:
             raise LookupFailed(f"{ref.familiar}: the image config is not JSON") from None
         cached = {k: data.get(k) for k in ("os", "architecture", "variant") if data.get(k)}
         online.cache.put("platforms", key, cached)
-    return cached
+    return cached if isinstance(cached, dict) else None
 
 
-def _lookup_image_update(online: Online, key: tuple) -> Answer:
+def _lookup_image_update(online: Online, key: ImageUpdateKey) -> Answer:
     """The digest to pin now; keeps a single-platform pin single-platform."""
-    ref = _image_ref(key[0])
-    old = key[1]
+    ref = _image_ref(key.name)
+    old = key.digest
     reg = online.registry
     now = _registry_call(lambda: reg.resolve(ref))
-    new_digest = now.digest  # type: ignore[attr-defined]
+    new_digest = now.digest
     if new_digest == old:
         return (old,)
     old_platform = _platform_of(online, ref, old)
-    if old_platform is None or now.media_type not in _index_types():  # type: ignore[attr-defined]
+    if old_platform is None or now.media_type not in _index_types():
         return (new_digest,)
-    _d, index = _registry_call(lambda: reg.manifest(ref, new_digest))  # type: ignore[misc]
+    _d, index = _registry_call(lambda: reg.manifest(ref, new_digest))
     for m in index.get("manifests", []):
         p = m.get("platform") or {}
         if all(p.get(k) == v for k, v in old_platform.items()) and isinstance(m.get("digest"), str):
@@ -258,112 +290,23 @@ def index_urls_of(
     )
 
 
-def _lookup_pip_hashes(online: Online, key: tuple) -> Answer:
+def _lookup_pip_hashes(online: Online, key: PipHashesKey) -> Answer:
     from hardpin.online.pypi import IndexLookupError, file_hashes
 
-    file_urls, project, version = key
-    urls = index_urls_of(file_urls, online.environ, online.opts.index_url)
+    urls = index_urls_of(key.index_urls, online.environ, online.opts.index_url)
     try:
-        return tuple(file_hashes(online.index_http, online.cache, urls, project, version))
+        return tuple(file_hashes(online.index_http, online.cache, urls, key.project, key.version))
     except IndexLookupError as exc:
         raise LookupFailed(str(exc)) from None
 
 
-def _lookup_lock(online: Online, key: tuple) -> Answer:
+def _lookup_lock(online: Online, key: LockKey) -> Answer:
     from hardpin.online.lock import LockError, lock
 
-    in_path, out_path, file_urls = key
     if online.opts.offline:
         raise LookupFailed("locking needs the package index (--offline is set)")
-    urls = index_urls_of(file_urls, online.environ, online.opts.index_url)
+    urls = index_urls_of(key.index_urls, online.environ, online.opts.index_url)
     try:
-        return (lock(in_path, out_path, index_urls=urls),)
+        return (lock(key.input_path, key.output_path, index_urls=urls),)
     except LockError as exc:
         raise LookupFailed(str(exc)) from None
-
-
-_HANDLERS: dict[str, Callable[[Online, tuple], Answer]] = {
-    "image": _lookup_image,
-    "image-update": _lookup_image_update,
-    "image-exists": _lookup_image_exists,
-    "pip-hashes": _lookup_pip_hashes,
-    "lock": _lookup_lock,
-}
-
-
-# -- answers -> findings --------------------------------------------------------
-
-
-ONLINE_CHECKS = frozenset({"image-exists", "image-update"})
-
-
-def complete(
-    findings: Sequence[Finding],
-    answers: dict[tuple[str, tuple], Answer | str],
-    *,
-    updates: bool = False,
-) -> list[Finding]:
-    """Findings with their pending fixes completed (or dropped, for online verdicts).
-
-    * a fix answer becomes an edit (safe; a whole-file lock is unsafe);
-    * an error is added to the finding's message, which stays;
-    * online checks are candidates: `image-exists` is kept only when the registry
-      says the digest is gone, `image-update` only when the tag moved. Unanswered
-      (a reference a fix has just pinned) or failed (the registry could not be
-      asked: that is not a verdict) candidates are dropped. The edit that moves a
-      digest is attached only with `updates` (`hardpin update`).
-    """
-    out: list[Finding] = []
-    for f in findings:
-        p = f.pending
-        if p is None:
-            out.append(f)
-            continue
-        ans = answers.get((p.kind, p.key))
-        if p.kind in ONLINE_CHECKS:
-            if ans is None or isinstance(ans, str):
-                continue
-            if p.kind == "image-exists":
-                if ans == ("no",):
-                    out.append(f)
-            elif ans[0] != p.key[1]:
-                msg = f"{f.message}: now {ans[0]}"
-                fix = Fix((p.edit(ans),), Applicability.SAFE) if updates else None
-                out.append(replace(f, message=msg, edits=fix))
-        elif ans is None:
-            out.append(f)
-        elif isinstance(ans, str):
-            out.append(replace(f, message=f"{f.message} [cannot fix: {ans}]"))
-        else:
-            applicability = Applicability.UNSAFE if p.kind == "lock" else Applicability.SAFE
-            out.append(replace(f, edits=Fix((p.edit(ans),), applicability)))
-    return out
-
-
-class _Progress:
-    def __init__(self, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self._p = Progress(
-            TextColumn("resolving"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            transient=True,
-            console=_stderr_console(),
-        )
-        self._task = self._p.add_task("resolve", total=total)
-        self._p.start()
-        self._lock = threading.Lock()
-
-    def advance(self) -> None:
-        with self._lock:
-            self._p.advance(self._task)
-
-    def close(self) -> None:
-        self._p.stop()
-
-
-def _stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True)

@@ -51,7 +51,8 @@ def _plural(n: int, word: str) -> str:
 
 def finding_parts(f: Finding) -> tuple[str, str, str, str]:
     """(location, code, message, fix suffix) of one line; joined they are the line."""
-    fix = "" if f.fix is FixAvailability.NONE else f" [fix: {f.fix}]"
+    avail = f.fix_availability
+    fix = "" if avail is FixAvailability.NONE else f" [fix: {avail}]"
     return f"{_one_line(f.path)}:{f.line}:{f.column}:", f.code, _one_line(f.message), fix
 
 
@@ -77,7 +78,7 @@ def summary(findings: Sequence[Finding], files_checked: int, fixed: int) -> str:
         paths = set()
         for f in findings:
             by_sev[f.severity] += 1
-            by_fix[f.fix] += 1
+            by_fix[f.fix_availability] += 1
             paths.add(f.path)
         counts = (
             f"{_plural(by_sev[Severity.ERROR], 'error')}, "

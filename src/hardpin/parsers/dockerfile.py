@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from hardpin._record import field, record
-from hardpin.model import Source
+from hardpin.model import HardpinError, Source
 
 INSTRUCTIONS = frozenset(
     {
@@ -38,7 +38,7 @@ _KEYWORD_RE = re.compile(r"[ \t]*([A-Za-z]+)(?=[ \t]|$)")
 _HEREDOC_RE = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_.][A-Za-z0-9_.\-]*)\2")
 
 
-class ParseError(Exception):
+class ParseError(HardpinError):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.message = message
@@ -172,13 +172,6 @@ class Dockerfile:
     global_args: list[ArgDef]
     stages: list[Stage]
     _genv: dict[str, str | None] | None = None
-
-    def stage_by_name(self, name: str) -> Stage | None:
-        low = name.lower()
-        for st in self.stages:
-            if st.name == low:
-                return st
-        return None
 
 
 # ---------------------------------------------------------------------------

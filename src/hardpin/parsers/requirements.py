@@ -39,6 +39,7 @@ import re
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
+from hardpin.model import HardpinError
 
 STRONG_HASHES = ("sha256", "sha384", "sha512")
 HASH_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
@@ -87,7 +88,7 @@ REQUIREMENT_OPTIONS = frozenset(
 )
 
 
-class ParseError(Exception):
+class ParseError(HardpinError):
     """A malformed line; `str()` gives `line N: message`."""
 
     def __init__(self, message: str, line: int, offset: int) -> None:

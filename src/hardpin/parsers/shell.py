@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 
 from hardpin._record import field, record
+from hardpin.model import HardpinError
 
 
-class ShellSyntaxError(Exception):
+class ShellSyntaxError(HardpinError):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.message = message

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+from typing import ClassVar
 
-from hardpin.model import Finding, Fix, FixAvailability, Pending, Severity, Source
-from hardpin.urls import redact_text
+from hardpin.context import RuleContext
+from hardpin.model import FixAvailability, Severity
 
-if TYPE_CHECKING:
-    from hardpin.settings import Settings
-
-T = TypeVar("T")
+__all__ = ["DOC_SECTIONS", "Rule", "RuleContext"]
 DOC_SECTIONS = ("What it does", "Why it matters", "Example", "Use instead", "Fix safety")
 _SECTION_RE = re.compile(r"^## (.+)$", re.M)
 
@@ -50,97 +46,3 @@ class Rule:
         for i in range(1, len(parts) - 1, 2):
             out[parts[i].strip()] = parts[i + 1].strip()
         return out
-
-
-class RuleContext:
-    """What a rule sees: the source, the parsed document, the settings; and `report`."""
-
-    __slots__ = ("source", "doc", "settings", "findings", "kind", "base_dir", "_cache")
-
-    def __init__(
-        self,
-        source: Source,
-        doc: object,
-        settings: Settings,
-        kind: str,
-        base_dir: str | None = None,
-    ) -> None:
-        self.source = source
-        # Directory of the document on disk (None for stdin): rules that must look at a file
-        # the document names (a COPY'd requirements file) read it through `read_related`.
-        self.base_dir = base_dir
-        self.doc = doc
-        self.settings = settings
-        self.kind = kind
-        self.findings: list[Finding] = []
-        self._cache: dict[str, object] = {}
-
-    def read_related(self, relpath: str) -> str | None:
-        """Text of a file named relative to the document's directory, or None.
-
-        The only file access a rule may make; results are cached per document.
-        """
-        if self.base_dir is None:
-            return None
-        import os
-
-        path = os.path.normpath(os.path.join(self.base_dir, relpath))
-
-        def load() -> str | None:
-            try:
-                with open(path, "rb") as fh:
-                    return fh.read(4 * 1024 * 1024).decode("utf-8", "surrogateescape")
-            except OSError:
-                return None
-
-        return self.cached(f"file:{path}", load)
-
-    def cached(self, key: str, compute: Callable[[], T]) -> T:
-        """Compute a per-document analysis once and share it between rules."""
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return cast(T, self._cache[key])
-
-    def report(
-        self,
-        rule: Rule | type[Rule],
-        start: int,
-        end: int,
-        message: str,
-        *,
-        subject: str | None = None,
-        fix: Fix | None = None,
-        availability: FixAvailability | None = None,
-        severity: Severity | None = None,
-        pending: Pending | None = None,
-    ) -> None:
-        """Report a finding over character offsets [start, end) of the source.
-
-        `severity` overrides the rule's default for this finding (a configured
-        severity for the rule still wins). `pending` is a fix that needs a network
-        answer; the online layer completes it (`hardpin check --fix`).
-        """
-        src = self.source
-        line, col = src.position(start)
-        end_line, end_col = src.position(max(start, end))
-        avail = availability if availability is not None else rule.fix
-        if fix is None and avail in (FixAvailability.SAFE, FixAvailability.UNSAFE):
-            avail = FixAvailability.NONE
-        self.findings.append(
-            Finding(
-                code=rule.code,
-                name=rule.name,
-                severity=self.settings.severity_for(rule.code, severity or rule.severity),
-                message=message,
-                path=src.path,
-                line=line,
-                column=col,
-                end_line=end_line,
-                end_column=end_col,
-                fix=avail,
-                # the subject is written into baselines: never a password from a URL
-                subject=redact_text(subject if subject is not None else src.text[start:end]),
-                edits=fix,
-                pending=pending,
-            )
-        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hardpin.analysis.dockerfile import describe, digest_span, literal_span, lookup_name, sites
-from hardpin.model import FixAvailability, Pending, Severity
+from hardpin.model import FixAvailability, ImageKey, Pending, Severity
 from hardpin.refs import digest_problem
 from hardpin.rules.base import Rule, RuleContext
 
@@ -78,7 +78,7 @@ class HP101(Rule):
                 if span is not None:
                     # a tagless reference gets `:latest` written out, so `hardpin update` can follow it
                     prefix = "@" if ref.tag else ":latest@"
-                    pending = Pending("image", (lookup_name(ref),), span[1], span[1], prefix=prefix)
+                    pending = Pending(ImageKey(lookup_name(ref)), span[1], span[1], prefix=prefix)
                     hint = "fixable with network"
                 else:
                     hint = "it is assembled from ARGs, so pin it by hand"
@@ -94,7 +94,7 @@ class HP101(Rule):
                 )
             elif not ref.digest_ok:
                 digest = digest_span(ctx, site) if ref.tag else None
-                pending = None if digest is None else Pending("image", (lookup_name(ref),), *digest)
+                pending = None if digest is None else Pending(ImageKey(lookup_name(ref)), *digest)
                 ctx.report(
                     self,
                     site.start,

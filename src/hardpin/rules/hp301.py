@@ -9,7 +9,7 @@ from hardpin.analysis.requirements import (
     requirements_doc,
     show,
 )
-from hardpin.model import FixAvailability, Pending, Severity
+from hardpin.model import FixAvailability, LockKey, Pending, Severity
 from hardpin.rules.base import Rule, RuleContext
 
 
@@ -75,6 +75,9 @@ class HP301(Rule):
         if doc is None or file_role(ctx.source.path) != "requirements":
             return
         lock = _lock_pending(ctx)
+        lock_input = (
+            lock.key.input_path if lock is not None and isinstance(lock.key, LockKey) else ""
+        )
         for r in doc.requirements:
             if r.kind != "name" or r.editable or r.pinned:
                 continue
@@ -92,7 +95,7 @@ class HP301(Rule):
                 f"`{show(r.text)}` {why}, so each install may get a different release; "
                 f"pin it with == (lock the file with pip-compile --generate-hashes)"
                 + (
-                    f"; `--fix --unsafe-fixes` re-locks it from {lock.key[0].rsplit('/', 1)[-1]}"
+                    f"; `--fix --unsafe-fixes` re-locks it from {lock_input.rsplit('/', 1)[-1]}"
                     if lock is not None
                     else ""
                 ),
@@ -118,4 +121,4 @@ def _lock_pending(ctx: RuleContext) -> Pending | None:
     urls = index_urls(parsed)  # the input's own indexes, as `hardpin lock` uses them
     in_path = os.path.join(ctx.base_dir, stem + ".in")
     out_path = os.path.join(ctx.base_dir, name)
-    return Pending("lock", (in_path, out_path, urls or ()), 0, len(ctx.source.text))
+    return Pending(LockKey(in_path, out_path, urls or ()), 0, len(ctx.source.text))

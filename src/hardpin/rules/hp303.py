@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hardpin.analysis.requirements import (
     closure,
     constraint_hashed,
@@ -17,8 +19,11 @@ from hardpin.analysis.requirements import (
 from hardpin.model import FixAvailability, Severity
 from hardpin.rules.base import Rule, RuleContext
 
+if TYPE_CHECKING:
+    from hardpin.parsers.requirements import Requirement
 
-def _names(reqs: list, limit: int = 3) -> str:
+
+def _names(reqs: list[Requirement], limit: int = 3) -> str:
     shown = [f"`{show(r.text)}`" for r in reqs[:limit]]
     return ", ".join(shown) + (", …" if len(reqs) > limit else "")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hardpin.analysis.dockerfile import pinned_sites
-from hardpin.model import Pending, Severity
+from hardpin.model import ImageExistsKey, Pending, Severity
 from hardpin.rules.base import Rule, RuleContext
 
 
@@ -58,6 +58,6 @@ class HP601(Rule):
                 f"{ref.familiar} is pinned to a digest that does not exist in {ref.registry}/{ref.repository}",
                 subject=site.raw,
                 pending=Pending(
-                    "image-exists", (f"{ref.registry}/{ref.repository}", ref.digest), start, end
+                    ImageExistsKey(f"{ref.registry}/{ref.repository}", ref.digest), start, end
                 ),
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hardpin.analysis.dockerfile import lookup_name, pinned_sites
-from hardpin.model import FixAvailability, Pending, Severity
+from hardpin.model import FixAvailability, ImageUpdateKey, Pending, Severity
 from hardpin.rules.base import Rule, RuleContext
 
 
@@ -57,5 +57,5 @@ class HP602(Rule):
                 site.end,
                 f"{ref.familiar.split('@')[0]} has moved since it was pinned to {ref.digest}",
                 subject=site.raw,
-                pending=Pending("image-update", (lookup_name(ref), ref.digest), start, end),
+                pending=Pending(ImageUpdateKey(lookup_name(ref), ref.digest), start, end),
             )

@@ -44,7 +44,7 @@ class HP001(Rule):
     kinds = frozenset({"*"})
 
     def check(self, ctx: RuleContext) -> None:
-        """Reported by the engine when a parser raises; never by itself."""
+        """Reported by the engine (what does not parse, whatever rules are selected)."""
 
 
 class HP002(Rule):
@@ -119,12 +119,17 @@ class HP003(Rule):
     kinds = frozenset({"dockerfile"})
 
     def check(self, ctx: RuleContext) -> None:
+        # imported here: HP001 and HP002 (this module) apply to every kind of file
         from hardpin.analysis.dockerfile import is_posix_shell, iter_runs, shell_name, shell_of
+        from hardpin.parsers.dockerfile import Dockerfile
 
-        for st, ins in iter_runs(ctx.doc):  # type: ignore[arg-type]
+        df = ctx.doc
+        if not isinstance(df, Dockerfile):
+            return
+        for st, ins in iter_runs(df):
             if (ins.inner or ins).json_args is not None:
                 continue
-            shell = shell_of(ctx.doc, st, ins)  # type: ignore[arg-type]
+            shell = shell_of(df, st, ins)
             if not is_posix_shell(shell):
                 kw = (ins.inner or ins).keyword_start
                 ctx.report(
