@@ -413,3 +413,33 @@ def test_credentials_in_text(text: str, shell: bool, found: bool) -> None:
     from hardpin.urls import credentials_in_text
 
     assert credentials_in_text(text, shell=shell) is found
+
+
+def test_scrub_hides_pieces_of_known_secrets() -> None:
+    from hardpin.urls import scrub
+
+    urls = ["http://user:pX7/kQ2@127.0.0.1:9/simple/", f"https://h.example/s/?token={TOKEN}"]
+    text = f"ValueError: Port could not be cast to integer value as 'pX7'; {TOKEN}; kQ2 end"
+    assert (
+        scrub(text, urls)
+        == "ValueError: Port could not be cast to integer value as '***'; ***; *** end"
+    )
+
+
+def _lockers() -> list[str]:
+    from test_lock import HAVE_PIP_COMPILE, HAVE_UV
+
+    return [b for b, have in (("pip-compile", HAVE_PIP_COMPILE), ("uv", HAVE_UV)) if have]
+
+
+@pytest.mark.parametrize("backend", _lockers())
+@pytest.mark.parametrize("password", ["pX7/kQ2", "pX7@kQ2", "pX7 kQ2", "pX7#kQ2"])
+def test_a_failed_lock_shows_no_secret(tmp_path: Path, backend: str, password: str) -> None:
+    (tmp_path / "requirements.in").write_text("beta==1.0\n")
+    url = f"http://user:{password}@127.0.0.1:{free_port()}/simple/"
+    env = {"HARDPIN_OFFLINE": "", "PIP_INDEX_URL": "", "PIP_EXTRA_INDEX_URL": ""}
+    r = run_cli(
+        "lock", "--backend", backend, "--index-url", url, "requirements.in", cwd=tmp_path, env=env
+    )
+    assert r.returncode != 0 and "cannot lock" in r.stderr, r.stderr
+    assert leaks(r.stdout + r.stderr, [password]) == [], r.stderr

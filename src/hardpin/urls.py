@@ -41,6 +41,7 @@ the patterns compile on first use: importing the module costs next to nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from hardpin._lazy import lazy_re
 
@@ -61,6 +62,7 @@ _SHELL_VARS = lazy_re(r"(?:\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*))*")
 _ONLY_VAR = lazy_re(r"\$(?:\{[A-Za-z0-9_]+\}|[A-Za-z_][A-Za-z0-9_]*)")
 _TOKENISH = lazy_re(r"[A-Za-z0-9_\-.~+/=%]{20,}")
 _NAME_SEPARATORS = lazy_re(r"[-_.]+")
+_PIECES = lazy_re(r"[/?#@:\\\s]+")
 
 
 # ---------------------------------------------------------------------------
@@ -330,6 +332,48 @@ def credentials_in_text(text: str, *, shell: bool = False) -> bool:
         if _credentials(info, text[i:stop], shell):
             return True
     return False
+
+
+def _secrets_of(url: str) -> list[str]:
+    """The secret parts of `url`: its password (or a user name without one), and the
+    values of its secret parameters."""
+    i, end, at = _locate(url)
+    out: list[str] = []
+    if end >= 0:
+        user, sep, password = url[i:end].partition(":")
+        out.append(password if sep else user)
+    rest = url[end + 1 if at else max(end, i) :]
+    out += [m.group(3) for m in _PARAM.finditer(rest) if _SECRET_NAME.fullmatch(m.group(2))]
+    return [s for s in out if s]
+
+
+def scrub(text: str, urls: Sequence[str]) -> str:
+    """`text` (another program's error) redacted, and with every piece of the secrets
+    of `urls` hidden wherever it appears.
+
+    A program that cut a password at a `/`, `?`, `#`, `@`, `:` or a space may
+    quote one piece of it on its own (pip: "Port could not be cast to integer
+    value as 'pa'"), where no URL shows it is a secret.
+    """
+    text = redact_text(text)
+    pieces: set[str] = set()
+    for url in urls:
+        for secret in _secrets_of(url):
+            for form in (secret, _percent_decoded(secret)):
+                pieces.add(form)
+                pieces.update(_PIECES.split(form))
+    for piece in sorted(pieces, key=len, reverse=True):
+        if len(piece) >= 3:
+            text = text.replace(piece, HIDDEN)
+    return text
+
+
+def _percent_decoded(s: str) -> str:
+    if "%" not in s:
+        return s
+    from urllib.parse import unquote
+
+    return unquote(s)
 
 
 # ---------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from collections.abc import Mapping, Sequence
 
 from hardpin.model import HardpinError
 from hardpin.online.pypi import DEFAULT_INDEX_URL
-from hardpin.urls import redact, redact_text
+from hardpin.urls import redact, redact_text, scrub
 
 BACKENDS = ("auto", "uv", "pip-compile")
 TIMEOUT = 900.0
@@ -294,7 +294,8 @@ def lock(
         except OSError as exc:
             raise LockError(f"cannot run {name}: {exc.strerror}") from None
         if proc.returncode != 0:
-            raise LockError(f"{name} failed: {error_line(proc.stderr or proc.stdout)}")
+            why = scrub(error_line(proc.stderr or proc.stdout), urls)
+            raise LockError(f"{name} failed: {why}")
         with open(tmp, encoding="utf-8", newline="") as fh:
             text = fh.read()
     finally:
