@@ -443,3 +443,26 @@ def test_a_failed_lock_shows_no_secret(tmp_path: Path, backend: str, password: s
     )
     assert r.returncode != 0 and "cannot lock" in r.stderr, r.stderr
     assert leaks(r.stdout + r.stderr, [password]) == [], r.stderr
+
+
+def test_an_unexpected_lookup_error_shows_no_piece_of_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception that quotes a piece of a password (as urllib's port error does) is
+    scrubbed of every piece of the index URLs' secrets, the environment's included."""
+    from hardpin.model import PipHashesKey
+    from hardpin.online.resolve import Online, OnlineOptions
+
+    def boom(self: Online, key: object) -> object:
+        raise ValueError("Port could not be cast to integer value as 'pX7'; zR5q then kQ2")
+
+    monkeypatch.setattr(Online, "_lookup", boom)
+    online = Online(
+        OnlineOptions(cache_dir=str(tmp_path)),
+        environ={"PIP_EXTRA_INDEX_URL": "https://u:zR5q@extra.example/simple/"},
+    )
+    key = PipHashesKey(("http://user:pX7/${PART}@idx.example/simple/",), "beta", "1.0")
+    online.environ["PART"] = "kQ2"
+    (why,) = online.answer([key]).values()
+    assert isinstance(why, str) and why.startswith("unexpected answer (ValueError")
+    assert leaks(why, ["pX7/kQ2", "zR5q"]) == []
