@@ -27,4 +27,10 @@ rm -rf .venv
 "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+# Wheels of hardpin's runtime dependencies and build backend in .venv/wheels: the packaging
+# tests install hardpin into fresh environments from there, without asking an index.
+.venv/bin/python -c 'import tomllib; d = tomllib.load(open("pyproject.toml", "rb")); print("\n".join(d["project"]["dependencies"] + d["build-system"]["requires"]))' > .venv/wheel-requirements.txt
+.venv/bin/python -m pip download -q --disable-pip-version-check --only-binary=:all: -d .venv/wheels -r .venv/wheel-requirements.txt
+# and the exact files the GitHub Action installs (their hashes are checked here too)
+.venv/bin/python -m pip download -q --disable-pip-version-check --only-binary=:all: --no-deps --require-hashes -d .venv/wheels -r .github/action-requirements.txt
 echo "hardpin installed in .venv: $(.venv/bin/hardpin --version)" >&2

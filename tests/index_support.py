@@ -19,7 +19,9 @@ loopback port from a threaded HTTP server:
 Two indexes share the server: the primary one at `/simple/` and an extra one at
 `/extra/simple/`. Switches for failure tests: `missing` (projects that 404, on every index or on one),
 `fail_status` (every request answers that status), `auth` (Basic credentials
-required), and `unreachable_url()` (a port nobody listens on). `requests` counts
+required), `pages` (a project page served as given, to make the index lie:
+`index.pages["simple/alpha"] = (JSON_TYPE, body)`), and `unreachable_url()`
+(a port nobody listens on). `requests` counts
 requests; `reset()` restores the defaults.
 
 Test modules import the fixtures they use:
@@ -466,6 +468,8 @@ class LocalIndex:
             self.fail_status: int | None = None
             self.auth: tuple[str, str] | None = None
             self.json_api = True  # serve the PyPI JSON API
+            # "<prefix>/<project>" -> (Content-Type, body): a page served instead of the real one
+            self.pages: dict[str, tuple[str, bytes]] = {}
             self.requests = 0
             self.paths: list[str] = []
             self.formats: list[str] = []  # "json" or "html", per project page served
@@ -719,7 +723,10 @@ def _handler(index: LocalIndex) -> type[http.server.BaseHTTPRequestHandler]:
                 return
             with index._lock:
                 index.formats.append("json" if want_json else "html")
-            if want_json:
+                override = index.pages.get(f"{prefix}/{canon}")
+            if override is not None:
+                self._send(200, override[1], override[0])
+            elif want_json:
                 self._send(200, index.project_json(prefix, canon), JSON_TYPE)
             else:
                 self._send(200, index.project_html(prefix, canon), "text/html; charset=utf-8")

@@ -11,7 +11,13 @@ Test modules import the fixtures they use:
 
 `bench/` uses the plain functions (`start_registry`, `push_image`, ...).
 
-Fixtures skip when /usr/bin/docker-registry is absent; nothing else skips.
+`registry_anon_tls` and `registry_token_tls` serve the same over TLS with a
+certificate from a test CA (`shared_ca().cert_path`; the token server of the TLS
+set-up is https too).
+
+Fixtures skip when /usr/bin/docker-registry is absent, except under `CI=true`,
+where they fail: a CI run that silently skipped the registry tests would prove
+nothing. Nothing else skips.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import tarfile
 import tempfile
@@ -67,6 +74,145 @@ REFRESH_TOKENS = {"refresh-TOKEN-4c7a1e": "alice"}
 
 def registry_available() -> bool:
     return os.path.isfile(REGISTRY_BIN) and os.access(REGISTRY_BIN, os.X_OK)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+def require_registry() -> None:
+    """Skip the calling test without the registry binary; fail instead under CI=true."""
+    if registry_available():
+        return
+    if in_ci():
+        pytest.fail(f"{REGISTRY_BIN} is not installed, and CI=true: the registry tests must run")
+    pytest.skip(f"{REGISTRY_BIN} is not installed")
+
+
+# --------------------------------------------------------------------------
+# A test certificate authority (TLS registries)
+# --------------------------------------------------------------------------
+
+
+class CertAuthority:
+    """A CA certificate (`cert_path`) and leaf certificates for 127.0.0.1 and localhost."""
+
+    def __init__(self, workdir: str) -> None:
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        self.workdir = workdir
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hardpin test CA")])
+        now = datetime.datetime.now(datetime.UTC)
+        self._cert = (
+            x509.CertificateBuilder()
+            .subject_name(self._name)
+            .issuer_name(self._name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(self._key.public_key()), critical=False
+            )
+            .sign(self._key, hashes.SHA256())
+        )
+        self.cert_path = os.path.join(workdir, "ca.pem")
+        with open(self.cert_path, "wb") as fh:
+            fh.write(self._cert.public_bytes(serialization.Encoding.PEM))
+        self._serialization = serialization
+
+    def leaf(self, name: str) -> tuple[str, str]:
+        """(certificate path, key path) for 127.0.0.1, ::1 and localhost, signed by the CA."""
+        import datetime
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(self._name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [
+                        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                        x509.IPAddress(ipaddress.ip_address("::1")),
+                        x509.DNSName("localhost"),
+                    ]
+                ),
+                critical=False,
+            )
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()),
+                critical=False,
+            )
+            .sign(self._key, hashes.SHA256())
+        )
+        ser = self._serialization
+        cert_path = os.path.join(self.workdir, f"{name}.pem")
+        key_path = os.path.join(self.workdir, f"{name}-key.pem")
+        with open(cert_path, "wb") as fh:
+            fh.write(cert.public_bytes(ser.Encoding.PEM))
+        with open(key_path, "wb") as fh:
+            fh.write(
+                key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+            )
+        return cert_path, key_path
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.cert_path)
+
+    def server_context(self, name: str) -> ssl.SSLContext:
+        cert, key = self.leaf(name)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        return ctx
+
+
+_CA: CertAuthority | None = None
+_CA_LOCK = threading.Lock()
+
+
+def shared_ca() -> CertAuthority:
+    """The session's test CA (created on first use)."""
+    global _CA
+    with _CA_LOCK:
+        if _CA is None:
+            _CA = CertAuthority(tempfile.mkdtemp(prefix="hardpin-test-ca-"))
+            atexit.register(shutil.rmtree, _CA.workdir, True)
+        return _CA
 
 
 def sha256_digest(data: bytes) -> str:
@@ -120,7 +266,13 @@ def call(
     timeout: float = 10.0,
 ) -> Reply:
     p = urlsplit(url)
-    conn = http.client.HTTPConnection(p.hostname, p.port or 80, timeout=timeout)
+    conn: http.client.HTTPConnection
+    if p.scheme == "https":
+        conn = http.client.HTTPSConnection(
+            p.hostname, p.port or 443, timeout=timeout, context=shared_ca().client_context()
+        )
+    else:
+        conn = http.client.HTTPConnection(p.hostname, p.port or 80, timeout=timeout)
     try:
         target = p.path + (f"?{p.query}" if p.query else "")
         conn.request(method, target, body=body, headers=headers or {})
@@ -150,7 +302,7 @@ class TokenServer:
       None (field omitted).
     """
 
-    def __init__(self, workdir: str) -> None:
+    def __init__(self, workdir: str, tls: bool = False) -> None:
         import datetime
 
         from cryptography import x509
@@ -200,8 +352,11 @@ class TokenServer:
         self.requests: list[tuple[str, str | None, tuple[str, ...]]] = []
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _token_handler(self))
+        if tls:
+            ctx = shared_ca().server_context(f"token-{uuid.uuid4().hex[:8]}")
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
         self.host = f"127.0.0.1:{self._server.server_address[1]}"
-        self.realm = f"http://{self.host}/token"
+        self.realm = f"{'https' if tls else 'http'}://{self.host}/token"
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.02,), daemon=True
         )
@@ -365,10 +520,11 @@ class _Server(http.server.ThreadingHTTPServer):
 class Registry:
     """A running docker-registry. `host` is "127.0.0.1:PORT"; `auth` is anon/basic/token."""
 
-    def __init__(self, auth: str = "anon", workdir: str | None = None) -> None:
+    def __init__(self, auth: str = "anon", workdir: str | None = None, tls: bool = False) -> None:
         if auth not in ("anon", "basic", "token"):
             raise ValueError(auth)
         self.auth = auth
+        self.tls = tls  # https with a certificate from shared_ca()
         self._own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix=f"hardpin-registry-{auth}-")
         self.users = dict(USERS)
@@ -383,7 +539,7 @@ class Registry:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}"
+        return f"{'https' if self.tls else 'http'}://{self.host}"
 
     def ref(self, repo: str, tag: str | None = None, digest: str | None = None) -> str:
         return image_ref(self.host, repo, tag, digest)
@@ -403,6 +559,9 @@ class Registry:
             f"  addr: {self.host}",
             "  secret: hardpin-test-http-secret",
         ]
+        if self.tls:
+            cert, key = shared_ca().leaf(f"registry-{self.auth}-{self.port}")
+            lines += ["  tls:", f"    certificate: {cert}", f"    key: {key}"]
         if self.auth == "basic":
             import bcrypt
 
@@ -414,7 +573,7 @@ class Registry:
             lines += ["auth:", "  htpasswd:", "    realm: hardpin-test", f"    path: {path}"]
         elif self.auth == "token":
             if self.token_server is None:
-                self.token_server = TokenServer(self.workdir)
+                self.token_server = TokenServer(self.workdir, tls=self.tls)
             ts = self.token_server
             lines += [
                 "auth:",
@@ -494,11 +653,11 @@ class Registry:
         return "alice", self.users["alice"]
 
 
-def start_registry(auth: str = "anon") -> Registry:
+def start_registry(auth: str = "anon", tls: bool = False) -> Registry:
     """Start a registry (caller stops it; also a context manager)."""
     if not registry_available():
         raise RuntimeError(f"{REGISTRY_BIN} is not installed")
-    return Registry(auth).start()
+    return Registry(auth, tls=tls).start()
 
 
 # --------------------------------------------------------------------------
@@ -705,7 +864,13 @@ _HOP = frozenset(
 
 
 class Fault:
-    """One behaviour. kind: delay | status | drop | wrong_digest | no_digest | header.
+    """One behaviour. kind: delay | status | drop | wrong_digest | no_digest | header |
+    tamper | body | redirect.
+
+    `tamper` flips one byte of a 200 answer's body and keeps every header (the
+    registry's own Docker-Content-Digest included); `body` replaces the body with
+    `data` (headers kept unless another fault changes them); `redirect` answers
+    307 with `Location: value` (the path appended when `value` ends with "/").
 
     `path`: a regex searched in the request path (None: every path); `method`:
     only that method; `count`: how many matching requests it applies to (None:
@@ -723,8 +888,10 @@ class Fault:
         seconds: float = 0.0,
         name: str = "",
         value: str | None = None,
+        data: bytes = b"",
     ) -> None:
         self.kind = kind
+        self.data = data
         self.path = re.compile(path) if path else None
         self.method = method
         self.remaining = count
@@ -846,6 +1013,11 @@ def _proxy_handler(proxy: FaultProxy) -> type[http.server.BaseHTTPRequestHandler
                         {"errors": [{"code": code, "message": "injected fault"}]}
                     ).encode()
                     return self._send(f.status, hdrs, body)
+                if f.kind == "redirect":
+                    where = f.value or "/"
+                    if where.endswith("/"):
+                        where = where.rstrip("/") + self.path
+                    return self._send(307, [("Location", where)], b"")
             hdrs = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
             conn = http.client.HTTPConnection(*proxy.upstream.split(":"), timeout=30)
             try:
@@ -874,6 +1046,13 @@ def _proxy_handler(proxy: FaultProxy) -> type[http.server.BaseHTTPRequestHandler
                     if self.command == "GET" and status == 200:
                         body = body + b"\n"  # still valid JSON, different hash
                         length = None
+                elif f.kind == "tamper" and status == 200 and self.command == "GET" and body:
+                    flipped = bytearray(body)
+                    i = next((i for i, c in enumerate(flipped) if c in b"0123456789"), 0)
+                    flipped[i] = ord("1") if flipped[i] != ord("1") else ord("2")
+                    body = bytes(flipped)  # same length, still JSON when it was
+                elif f.kind == "body" and self.command == "GET":
+                    body, length = f.data, None
                 elif f.kind == "header":
                     up_headers = [(k, v) for k, v in up_headers if k.lower() != f.name]
                     if f.value is not None:
@@ -896,13 +1075,13 @@ _RUNNING: dict[str, Registry] = {}
 _RUNNING_LOCK = threading.Lock()
 
 
-def _shared(auth: str) -> Registry:
-    if not registry_available():
-        pytest.skip(f"{REGISTRY_BIN} is not installed")
+def _shared(auth: str, tls: bool = False) -> Registry:
+    require_registry()
+    key = f"{auth}-tls" if tls else auth
     with _RUNNING_LOCK:
-        reg = _RUNNING.get(auth)
+        reg = _RUNNING.get(key)
         if reg is None:
-            reg = _RUNNING[auth] = start_registry(auth)
+            reg = _RUNNING[key] = start_registry(auth, tls=tls)
         return reg
 
 
@@ -934,6 +1113,20 @@ def registry_basic() -> Iterator[Registry]:
 def registry_token() -> Iterator[Registry]:
     """A registry with token auth; `registry.token_server` is the TokenServer."""
     yield _shared("token")
+    _stop_all()
+
+
+@pytest.fixture(scope="session")
+def registry_anon_tls() -> Iterator[Registry]:
+    """The anonymous registry over https (a certificate from `shared_ca()`)."""
+    yield _shared("anon", tls=True)
+    _stop_all()
+
+
+@pytest.fixture(scope="session")
+def registry_token_tls() -> Iterator[Registry]:
+    """Token auth over https, the token server (its realm) on https too."""
+    yield _shared("token", tls=True)
     _stop_all()
 
 

@@ -10,12 +10,12 @@ from hardpin.analysis.downloads import (
     nested_before,
     parse_download,
     redirects,
-    split_options,
     upstream,
     url_basename,
     verification,
-    words_of,
 )
+from hardpin.analysis.options import OptionTable, parse
+from hardpin.analysis.shell import argv
 from hardpin.engine import lint_text
 from hardpin.parsers.shell import parse_commands
 from hardpin.rules.hp207 import git_ref, is_git_url
@@ -30,7 +30,7 @@ def cmds(text: str):
 
 def download(text: str):
     c = cmds(text)[0]
-    return parse_download(words_of(c), redirects(text, c, dockerfile=False))
+    return parse_download(argv(c), redirects(text, c, dockerfile=False))
 
 
 @pytest.mark.parametrize(
@@ -84,9 +84,10 @@ def test_not_downloads() -> None:
     assert download("aws s3 cp ./local s3://b/remote") is None
 
 
-def test_split_options_clusters_and_values() -> None:
-    words = words_of(cmds("curl -fsSLo out -H x --retry 3 --url=https://u https://v")[0])[1:]
-    opts, operands = split_options(words, frozenset("oH"), frozenset({"retry"}))
+def test_options_clusters_and_values() -> None:
+    words = argv(cmds("curl -fsSLo out -H x --retry 3 --url=https://u https://v")[0])[1:]
+    parsed = parse(words, OptionTable(values=frozenset({"-o", "-H", "--retry"})))
+    opts, operands = parsed.options, parsed.operands
     assert [(o.name, o.value) for o in opts] == [
         ("-f", None), ("-s", None), ("-S", None), ("-L", None), ("-o", "out"), ("-H", "x"),
         ("--retry", "3"), ("--url", "https://u"),
@@ -138,7 +139,7 @@ def test_display_url_drops_credentials_and_query() -> None:
     ],
 )
 def test_interpreter(text: str, stdin: bool, script: str | None, code: str | None) -> None:
-    it = interpreter(words_of(cmds(text)[0]))
+    it = interpreter(argv(cmds(text)[0]))
     assert it is not None
     assert it.stdin is stdin
     assert (it.script.value if it.script else None) == script
@@ -146,8 +147,8 @@ def test_interpreter(text: str, stdin: bool, script: str | None, code: str | Non
 
 
 def test_python_module_and_non_interpreters() -> None:
-    assert interpreter(words_of(cmds("python3 -m pip install x")[0])) is None
-    assert interpreter(words_of(cmds("tar -xz")[0])) is None
+    assert interpreter(argv(cmds("python3 -m pip install x")[0])) is None
+    assert interpreter(argv(cmds("tar -xz")[0])) is None
 
 
 def test_redirects_are_read_from_the_source_text() -> None:
@@ -194,17 +195,17 @@ def test_upstream_and_nested() -> None:
     ],
 )
 def test_verification(text: str, names: list[str], stdin: bool) -> None:
-    check = verification(words_of(cmds(text)[0]), False, False)
+    check = verification(argv(cmds(text)[0]), False, False)
     assert check is not None
     assert check.names == names
     assert check.stdin is stdin
 
 
 def test_weak_or_printing_checks_do_not_count() -> None:
-    assert verification(words_of(cmds("md5sum -c f.md5")[0]), False, False) is None
-    assert verification(words_of(cmds("shasum -c f.sha1")[0]), False, False) is None
-    assert verification(words_of(cmds("sha256sum f")[0]), False, False) is None
-    assert verification(words_of(cmds("sha256sum f")[0]), True, False) is not None
+    assert verification(argv(cmds("md5sum -c f.md5")[0]), False, False) is None
+    assert verification(argv(cmds("shasum -c f.sha1")[0]), False, False) is None
+    assert verification(argv(cmds("sha256sum f")[0]), False, False) is None
+    assert verification(argv(cmds("sha256sum f")[0]), True, False) is not None
 
 
 @pytest.mark.parametrize(

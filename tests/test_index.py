@@ -310,6 +310,7 @@ def test_parse_html_details():
     assert files[1]["url"] == "https://files.example/abs/pkg-1.0-py3-none-any.whl"
     assert files[1]["yanked"] is True and files[1]["sha256"] is None
     assert files[2]["yanked"] is True and files[2]["sha256"] is None  # not a sha256 digest
+    assert files[2]["bad_sha256"] == "short" and "bad_sha256" not in files[1]
 
 
 def test_parse_json_details():
@@ -321,10 +322,9 @@ def test_parse_json_details():
     files = parse_json(body, "https://index.example/simple/pkg/")
     assert files[0]["url"] == "https://index.example/files/pkg-1.0.tar.gz"
     assert files[0]["sha256"] is None and files[0]["yanked"] is True
-    assert (
-        files[1]["filename"] == "pkg-1.0-py3-none-any.whl"
-        and files[1]["requires_python"] == ">=3.9"
-    )
+    # named by the URL, as pip names it: the `filename` field is not trusted
+    assert files[1]["filename"] == "p.whl" and files[1]["requires_python"] == ">=3.9"
+    assert files[1]["sha256"] is None and files[1]["bad_sha256"] == "ab"
     with pytest.raises(ValueError):
         parse_json(b"[]", "https://index.example/simple/pkg/")
 
@@ -479,3 +479,90 @@ def test_redaction_takes_the_whole_user_info_even_with_a_raw_at_sign():
 
     text = "https://user:p@ss@idx.example/simple/ then git+ssh://git@github.com/o/r"
     assert redact_text(text) == "https://***@idx.example/simple/ then git+ssh://git@github.com/o/r"
+
+
+# ---------------------------------------------------------------------------
+# An index that lies (its pages replaced through `local_index.pages`)
+
+
+def _page(local_index: LocalIndex, project: str, edit) -> None:
+    """Serve `project`'s real PEP 691 page on the primary index after `edit(files)`."""
+    import json
+
+    from index_support import JSON_TYPE
+
+    doc = json.loads(local_index.project_json(PRIMARY, project))
+    edit(doc["files"])
+    local_index.pages[f"{PRIMARY}/{project}"] = (JSON_TYPE, json.dumps(doc).encode())
+
+
+def test_files_are_attributed_by_url_not_by_the_filename_field(
+    local_index: LocalIndex, cache: Cache
+):
+    beta_wheel = next(d for d in local_index.model.files("beta", "1.0") if d.kind == "bdist_wheel")
+    alpha_sdist = next(d for d in local_index.model.files("alpha", "1.0") if d.kind == "sdist")
+
+    def lie(files):
+        # a foreign file (beta's wheel) named as one of alpha 1.0's ...
+        files.append(
+            {
+                "filename": "alpha-1.0-py3-none-any.whl",
+                "url": f"{local_index.base}files/0/{beta_wheel.filename}",
+                "hashes": {"sha256": beta_wheel.sha256},
+            }
+        )
+        # ... and a real file of alpha 1.0 named as something else
+        for f in files:
+            if f["filename"] == alpha_sdist.filename:
+                f["filename"] = "unrelated-9.9.tar.gz"
+
+    _page(local_index, "alpha", lie)
+    got = file_hashes(_http(), cache, [local_index.url], "alpha", "1.0")
+    assert got == local_index.model.hashes("alpha", "1.0")  # as pip sees the files
+    assert f"sha256:{beta_wheel.sha256}" not in got
+    assert f"sha256:{alpha_sdist.sha256}" in got
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["0" * 64, "f" * 64, "abc" * 21, "a" * 65, "g" * 64, "ab\ncd" + "0" * 59],
+    ids=["zeros", "one-digit", "short", "long", "not-hex", "newline"],
+)
+def test_a_malformed_published_hash_is_refused(local_index: LocalIndex, cache: Cache, bad: str):
+    def lie(files):
+        for f in files:
+            if f["filename"].startswith("alpha-1.0-"):
+                f["hashes"] = {"sha256": bad}
+
+    _page(local_index, "alpha", lie)
+    with pytest.raises(IndexLookupError, match=r"alpha-1\.0-.* publishes a malformed sha256"):
+        file_hashes(_http(), cache, [local_index.url], "alpha", "1.0")
+    # the other versions' files are not touched by it
+    assert file_hashes(_http(), cache, [local_index.url], "alpha", "1.1") == (
+        local_index.model.hashes("alpha", "1.1")
+    )
+
+
+def test_a_download_to_hash_is_capped(local_index: LocalIndex, cache: Cache):
+    with pytest.raises(IndexLookupError, match="too large to hash locally"):
+        file_hashes(_http(), cache, [local_index.url], "nohash", "1.0", download_limit=100)
+
+
+def test_a_deeply_nested_page_is_a_clear_error(local_index: LocalIndex, cache: Cache):
+    from index_support import JSON_TYPE
+
+    local_index.pages[f"{PRIMARY}/alpha"] = (
+        JSON_TYPE,
+        b'{"files": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
+    )
+    with pytest.raises(IndexLookupError, match="neither PEP 691 JSON nor PEP 503 HTML"):
+        file_hashes(_http(), cache, [local_index.url], "alpha", "1.0")
+
+
+def test_cached_hashes_are_checked_when_read(local_index: LocalIndex, cache: Cache):
+    want = local_index.model.hashes("alpha", "1.0")
+    assert file_hashes(_http(), cache, [local_index.url], "alpha", "1.0") == want
+    key = f"{local_index.url}\0alpha\0001.0"
+    assert cache.get("pypi-hashes", key) == list(want)  # the entry the next call reads
+    cache.put("pypi-hashes", key, ["sha256:" + "e" * 64 + "\nRUN curl x | sh"])
+    assert file_hashes(_http(), cache, [local_index.url], "alpha", "1.0") == want

@@ -290,3 +290,223 @@ def test_a_request_body_is_never_re_sent_to_another_host(server: str) -> None:
         assert [p for _m, p, _a in _Handler.seen] == ["/token307"]
     finally:
         del _Handler.do_POST  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------
+# Unbounded work: servers that never finish (hostile fakes: no real server does this)
+# ---------------------------------------------------------------------------
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    """Answers that keep a client busy: a body or a header line dripped a byte at a
+    time, too many headers, an endless header line, a long Retry-After."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[str] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _drip(self, data: bytes) -> None:
+        for i in range(len(data)):
+            try:
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.05)
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        w = self.wfile
+        if self.path == "/drip-body":
+            w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n")
+            w.flush()
+            self._drip(b"x" * 4000)
+        elif self.path == "/drip-header":
+            w.write(b"HTTP/1.1 200 OK\r\nX-Endless: ")
+            w.flush()
+            self._drip(b"y" * 4000)
+        elif self.path == "/many-headers":
+            w.write(b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(150)))
+            w.write(b"Content-Length: 0\r\n\r\n")
+        elif self.path == "/long-header":
+            w.write(b"HTTP/1.1 200 OK\r\nX-Long: " + b"z" * 70000 + b"\r\n\r\n")
+        elif self.path == "/retry-after-long":
+            body = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"come back in an hour"}]}'
+            w.write(
+                b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3600\r\n"
+                b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+            )
+        w.flush()
+
+
+@pytest.fixture()
+def hostile() -> Iterator[str]:
+    _Hostile.seen = []
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.mark.parametrize("path", ["/drip-body", "/drip-header"])
+def test_a_request_has_a_total_deadline(hostile: str, path: str) -> None:
+    # each byte comes well within the read timeout, so only a total deadline ends it
+    from hardpin.online.http import DeadlineExceeded
+
+    h = Http(timeout=2.0, retries=2, backoff=0.01, insecure_hosts={hostile}, request_timeout=0.6)
+    t0 = time.monotonic()
+    with pytest.raises(DeadlineExceeded, match=r"no complete answer within 0\.6 s"):
+        h.request("GET", f"http://{hostile}{path}")
+    assert time.monotonic() - t0 < 1.5
+    assert _Hostile.seen == [path]  # a deadline is not retried
+
+
+def test_the_run_has_a_deadline_too(hostile: str) -> None:
+    from hardpin.online.http import DeadlineExceeded
+
+    h = Http(
+        timeout=2.0,
+        insecure_hosts={hostile},
+        request_timeout=30.0,
+        run_deadline=time.monotonic() + 0.4,
+    )
+    t0 = time.monotonic()
+    with pytest.raises(DeadlineExceeded, match="the run's network time limit"):
+        h.request("GET", f"http://{hostile}/drip-body")
+    assert time.monotonic() - t0 < 1.2
+    with pytest.raises(DeadlineExceeded, match="the run's network time limit"):
+        h.request("GET", f"http://{hostile}/many-headers")  # nothing is sent any more
+    assert _Hostile.seen == ["/drip-body"]
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/many-headers", r"too many header lines \(got more than 100 headers\)"),
+        ("/long-header", "a header line .* that is too long"),
+    ],
+)
+def test_malformed_answers_get_a_clear_message_and_no_retry(
+    hostile: str, path: str, message: str
+) -> None:
+    h = Http(timeout=2.0, retries=3, backoff=0.01, insecure_hosts={hostile})
+    with pytest.raises(HttpError, match=message):
+        h.request("GET", f"http://{hostile}{path}")
+    assert _Hostile.seen == [path]
+
+
+def test_a_long_retry_after_is_not_waited_for(hostile: str) -> None:
+    h = Http(timeout=2.0, retries=3, backoff=0.01, insecure_hosts={hostile})
+    t0 = time.monotonic()
+    resp = h.request("GET", f"http://{hostile}/retry-after-long")
+    assert time.monotonic() - t0 < 1.0
+    assert resp.status == 429 and b"come back in an hour" in resp.body
+    assert _Hostile.seen == ["/retry-after-long"]
+
+
+def test_a_url_that_is_not_ascii_is_a_clear_error() -> None:
+    with pytest.raises(HttpError, match="characters other than ASCII"):
+        Http(insecure_hosts=None).request("GET", "http://127.0.0.1:9/v2/r/manifests/tag-é")
+
+
+# ---------------------------------------------------------------------------
+# The cache does not trust what it reads back
+# ---------------------------------------------------------------------------
+
+
+def test_cache_entries_are_checked_when_read(tmp_path) -> None:
+    import sqlite3
+
+    c = Cache(str(tmp_path))
+    c.put("tags", "k", {"digest": "sha256:" + "1" * 64})
+    c.put("tags", "other", {"digest": "sha256:" + "2" * 64})
+    c.close()
+    db = sqlite3.connect(str(tmp_path / "cache.sqlite3"))
+    db.execute(
+        "UPDATE entries SET value = ? WHERE key = 'k'",
+        (json.dumps({"digest": "sha256:" + "e" * 64}),),
+    )
+    db.commit()
+    db.close()
+    c = Cache(str(tmp_path))
+    assert c.get("tags", "k") is None  # changed behind the cache's back
+    assert c.get("tags", "other") == {"digest": "sha256:" + "2" * 64}
+    assert c.rejected == 1
+
+
+def test_future_stamped_entries_expire(tmp_path) -> None:
+    import sqlite3
+
+    c = Cache(str(tmp_path))
+    c.put("tags", "k", "v")
+    c.close()
+    db = sqlite3.connect(str(tmp_path / "cache.sqlite3"))
+    db.execute("UPDATE entries SET time = ?", (time.time() + 10 * 365 * 86400,))
+    db.commit()
+    db.close()
+    assert Cache(str(tmp_path)).get("tags", "k", ttl=3600) is None
+    # content-addressed answers have no age; offline runs use what there is
+    assert Cache(str(tmp_path)).get("tags", "k") == "v"
+    assert Cache(str(tmp_path), offline=True).get("tags", "k", ttl=3600) == "v"
+
+
+def test_a_cache_others_can_write_is_not_used(tmp_path, caplog) -> None:
+    import os
+    import stat
+
+    shared = tmp_path / "shared"
+    Cache(str(shared)).put("tags", "k", "v")
+    assert stat.S_IMODE(os.stat(shared / "cache.sqlite3").st_mode) & 0o077 == 0
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o700
+    os.chmod(shared, 0o777)
+    c = Cache(str(shared))
+    assert c.get("tags", "k") is None
+    c.put("tags", "k2", "v")
+    assert "writable by others" in caplog.text
+    os.chmod(shared, 0o700)
+    os.chmod(shared / "cache.sqlite3", 0o664)
+    assert Cache(str(shared)).get("tags", "k") is None
+    assert "writable by its group" in caplog.text
+    os.chmod(shared / "cache.sqlite3", 0o600)
+    assert Cache(str(shared)).get("tags", "k") == "v"
+    assert Cache(str(shared)).get("tags", "k2") is None  # never written while refused
+
+
+def test_a_cache_owned_by_another_user_is_not_used(tmp_path, monkeypatch) -> None:
+    import os
+
+    from hardpin.online import cache as cache_mod
+
+    Cache(str(tmp_path)).put("tags", "k", "v")
+    real = os.getuid()
+    monkeypatch.setattr(cache_mod.os, "getuid", lambda: real + 1)
+    assert cache_mod.ownership_problem(str(tmp_path)) == f"it belongs to another user (uid {real})"
+    assert Cache(str(tmp_path)).get("tags", "k") is None
+
+
+def test_a_locked_cache_is_a_miss_after_a_short_wait(tmp_path) -> None:
+    import sqlite3
+
+    first = Cache(str(tmp_path))
+    first.put("tags", "k", "v")
+    first.close()
+    holder = sqlite3.connect(str(tmp_path / "cache.sqlite3"), isolation_level=None)
+    # in WAL mode only an exclusive locking mode shuts readers out
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("INSERT OR REPLACE INTO meta VALUES ('held', 'yes')")
+    try:
+        c = Cache(str(tmp_path))
+        t0 = time.monotonic()
+        for i in range(10):
+            assert c.get("tags", "k") is None
+            c.put("tags", f"k{i}", "v")
+        assert time.monotonic() - t0 < 2.0  # not 10 s per get and put
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert Cache(str(tmp_path)).get("tags", "k") == "v"

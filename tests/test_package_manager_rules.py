@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hardpin.analysis.packages import (
-    UNKNOWN,
-    exe_name,
-    parse_options,
-    resolve,
-    split_windows,
-)
+from hardpin.analysis.options import OptionTable, parse
+from hardpin.analysis.packages import PkgCommand, split_windows
+from hardpin.analysis.shell import UNKNOWN, exe_name, resolve_word
 from hardpin.engine import lint_text
 from hardpin.fixer import converge
 from hardpin.model import Severity, Source
@@ -49,42 +45,41 @@ def words(text: str):
     return parse_commands(text)[0].words[1:]
 
 
-def test_parse_options_value_options_clusters_and_double_dash() -> None:
-    p = parse_options(
+def test_option_tables_value_options_clusters_and_double_dash() -> None:
+    p = parse(
         words("apt-get -qqo Dpkg::Options=x install -t bookworm curl -- -weird"),
-        frozenset({"-o", "-t"}),
+        OptionTable(values=frozenset({"-o", "-t"}), numbers=True),
     )
     assert [w.value for w in p.operands] == ["install", "curl", "-weird"]
-    assert ("-t", "bookworm") in [(n, v) for n, v, _ in p.options]
-    assert ("-o", "Dpkg::Options=x") in [(n, v) for n, v, _ in p.options]
-    p = parse_options(
+    assert ("-t", "bookworm") in [(o.name, o.value) for o in p.options]
+    assert ("-o", "Dpkg::Options=x") in [(o.name, o.value) for o in p.options]
+    p = parse(
         words("go -C dir install -ldflags=-s pkg"),
-        frozenset({"-C"}),
-        short_clusters=False,
-        stop_at_first_operand=True,
+        OptionTable(values=frozenset({"-C"}), clusters=False, numbers=True),
+        stop_at_operand=True,
     )
     assert [w.value for w in p.operands] == ["install", "-ldflags=-s", "pkg"]
-    p = parse_options(
-        words("nuget restore -LockedMode"), frozenset(), short_clusters=False, fold=True
-    )
-    assert p.has("-lockedmode", fold=True)
+    p = parse(words("nuget restore -LockedMode"), OptionTable(clusters=False, fold=True))
+    assert p.has("-lockedmode")
 
 
 def test_resolve_marks_unknown_variables_and_gives_up_on_substitutions() -> None:
     env = {"A": "gcc make", "B": None}
-    assert resolve("$A", env) == "gcc make"
-    assert resolve("x-${A}", env) == "x-gcc make"
-    assert resolve("pkg@$B", env) == "pkg@" + UNKNOWN
-    assert resolve("${C:-latest}", env) == UNKNOWN  # C may come from the base image
-    assert resolve("$(cat list)", env) is None
-    assert resolve("`cat list`", env) is None
-    assert resolve("$1", env) is None
-    assert resolve("${A#g}", env) == "cc make"
-    assert resolve("${A// /,}", env) == "gcc,make"
-    assert resolve("${A%% *}", env) is None  # a glob pattern is not analysed
-    assert resolve("${B//,/ }", env) == UNKNOWN
-    assert resolve("$env:X", env, windows=True) is None
-    assert resolve("plain", env, windows=True) == "plain"
+    assert resolve_word("$A", env) == "gcc make"
+    assert resolve_word("x-${A}", env) == "x-gcc make"
+    assert resolve_word("pkg@$B", env) == "pkg@" + UNKNOWN
+    assert resolve_word("${C:-latest}", env) == UNKNOWN  # C may come from the base image
+    assert resolve_word("$(cat list)", env) is None
+    assert resolve_word("`cat list`", env) is None
+    assert resolve_word("$1", env) is None
+    assert resolve_word("${A#g}", env) == "cc make"
+    assert resolve_word("${A// /,}", env) == "gcc,make"
+    assert resolve_word("${A%% *}", env) is None  # a glob pattern is not analysed
+    assert resolve_word("${B//,/ }", env) == UNKNOWN
+    win = parse_commands("choco install $env:X plain")[0].words
+    pc = PkgCommand(win, {}, {}, windows=True)
+    assert pc.resolve(win[2]) is None
+    assert pc.resolve(win[3]) == "plain"
 
 
 def test_split_windows_separators_quotes_comments_and_nested_command_strings() -> None:

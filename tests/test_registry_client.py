@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import os
+import re
 import stat
 import threading
 from pathlib import Path
@@ -26,9 +27,12 @@ from registry_support import (
     move_tag,
     push_image,
     registry_anon,
+    registry_anon_tls,
     registry_basic,
     registry_token,
+    registry_token_tls,
     retag,
+    shared_ca,
     token_server,
 )
 
@@ -63,9 +67,9 @@ _PUSHED: dict[str, dict[str, dict[str, Any]]] = {}
 
 def images(reg: Registry) -> dict[str, dict[str, Any]]:
     """One image of each kind, tagged with the kind's name, pushed once per registry."""
-    if reg.auth not in _PUSHED:
-        _PUSHED[reg.auth] = {kind: push_image(reg, REPO, kind, kind) for kind in KINDS}
-    return _PUSHED[reg.auth]
+    if reg.url not in _PUSHED:
+        _PUSHED[reg.url] = {kind: push_image(reg, REPO, kind, kind) for kind in KINDS}
+    return _PUSHED[reg.url]
 
 
 _OPEN: list[Http] = []
@@ -91,9 +95,13 @@ def make_client(
     timeout: float = 5.0,
     retries: int = 2,
     cache: Cache | None = None,
+    cafile: str | None = None,
     **kw: Any,
 ) -> RegistryClient:
-    http = new_http(timeout=timeout, retries=retries, backoff=0.01, insecure_hosts=frozenset(hosts))
+    tls = {"cafile": cafile} if cafile else {}
+    http = new_http(
+        timeout=timeout, retries=retries, backoff=0.01, insecure_hosts=frozenset(hosts), **tls
+    )
     return RegistryClient(
         http,
         cache or Cache(str(tmp_path / "cache")),
@@ -118,18 +126,22 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-@pytest.fixture(params=["anon", "basic", "token"])
+@pytest.fixture(params=["anon", "basic", "token", "anon_tls", "token_tls"])
 def setup(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Registry, RegistryClient]:
+    """A registry and a client for it: plain HTTP (listed as insecure) in three auth
+    set-ups, and https (the test CA trusted, nothing listed) anonymous and with tokens."""
     reg: Registry = request.getfixturevalue(f"registry_{request.param}")
-    hosts = [reg.host]
+    hosts = [] if reg.tls else [reg.host]
     auth = None
     if reg.auth == "basic":
         auth = alice_keychain(reg)
     if reg.auth == "token":
         assert reg.token_server is not None
         reg.token_server.reset()
-        hosts.append(reg.token_server.host)
-    return reg, make_client(tmp_path, *hosts, auth=auth)
+        if not reg.tls:
+            hosts.append(reg.token_server.host)
+    cafile = shared_ca().cert_path if reg.tls else None
+    return reg, make_client(tmp_path, *hosts, auth=auth, cafile=cafile)
 
 
 # ---------------------------------------------------------------------------
@@ -141,6 +153,8 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Registry, Reg
 def test_resolve_gives_the_pushed_digest(setup: tuple[Registry, RegistryClient], kind: str) -> None:
     reg, client = setup
     pushed = images(reg)[kind]
+    scheme = "https" if reg.tls else "http"
+    assert client.api_base(parse_image(reg.ref(REPO))) == f"{scheme}://{reg.host}"
     desc = client.resolve(reg.ref(REPO, kind))
     # the index / manifest list digest, never a child's
     assert desc.digest == pushed["digest"]
@@ -189,7 +203,7 @@ def test_invalid_references(tmp_path: Path) -> None:
     client = make_client(tmp_path)
     with pytest.raises(RegistryError, match="invalid image reference"):
         client.resolve("Bad Name:tag")
-    with pytest.raises(RegistryError, match="not a sha256 digest"):
+    with pytest.raises(RegistryError, match="is not a digest: a sha256 digest has 64 hex digits"):
         client.manifest("alpine", "sha256:abc")
 
 
@@ -869,3 +883,364 @@ def test_threads_do_not_share_state_wrongly(registry_anon: Registry, tmp_path: P
     for t in threads:
         t.join()
     assert not errors
+
+
+# ---------------------------------------------------------------------------
+# Tests that guard the promises: bodies that do not hash to their digest
+# ---------------------------------------------------------------------------
+
+
+def test_a_tampered_manifest_body_is_refused(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
+    pushed = images(registry_anon)["oci-index"]
+    ref = fault_proxy.ref(REPO)
+    # by digest, the registry's own (right) digest header kept: the body's hash decides
+    fault_proxy.add("tamper", path="/manifests/")
+    with pytest.raises(RegistryError, match="content does not match its digest"):
+        make_client(tmp_path / "1", fault_proxy.host).manifest(ref, pushed["digest"])
+    # by digest without a digest header: only the body's hash can tell
+    fault_proxy.clear()
+    fault_proxy.add("tamper", path="/manifests/")
+    fault_proxy.add("no_digest")
+    with pytest.raises(RegistryError, match="content does not match its digest"):
+        make_client(tmp_path / "2", fault_proxy.host).manifest(ref, pushed["digest"])
+    # by tag: the header names the pushed digest, the body hashes to another
+    fault_proxy.clear()
+    fault_proxy.add("tamper", path="/manifests/")
+    client = make_client(tmp_path / "4", fault_proxy.host)
+    with pytest.raises(RegistryError, match="manifest hashes to sha256:.*refusing it"):
+        client.resolve(fault_proxy.ref(REPO, "oci-index"))
+    # nothing was cached on the way: an honest answer gives the pushed digest
+    fault_proxy.clear()
+    assert client.resolve(fault_proxy.ref(REPO, "oci-index")).digest == pushed["digest"]
+
+
+def test_a_tampered_blob_is_refused(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
+    pushed = images(registry_anon)["docker"]
+    fault_proxy.add("tamper", path="/blobs/")
+    client = make_client(tmp_path, fault_proxy.host)
+    with pytest.raises(RegistryError, match="blob's content does not match its digest"):
+        client.blob(fault_proxy.ref(REPO), pushed["config"], 1 << 20)
+    fault_proxy.clear()
+    config = json.loads(client.blob(fault_proxy.ref(REPO), pushed["config"], 1 << 20))
+    assert config["architecture"] == "amd64"
+
+
+def test_cached_manifests_are_checked_when_read(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
+    pushed = images(registry_anon)["docker-list"]
+    cache = Cache(str(tmp_path / "cache"))
+    client = make_client(tmp_path, fault_proxy.host, cache=cache)
+    evil = json.dumps({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST_LIST, "manifests": []})
+    cache.put("manifests", pushed["digest"], {"media_type": DOCKER_MANIFEST_LIST, "body": evil})
+    desc, index = client.manifest(fault_proxy.ref(REPO), pushed["digest"])
+    assert desc.digest == pushed["digest"] and len(index["manifests"]) == 2
+    assert fault_proxy.requests == 1  # the stored body did not hash to its key: fetched
+    cache.put("manifests", pushed["digest"], {"media_type": DOCKER_MANIFEST_LIST, "body": evil})
+    desc = client.resolve(fault_proxy.ref(REPO, digest=pushed["digest"]))
+    assert desc.size == pushed["size"] and fault_proxy.requests == 2
+
+
+# ---------------------------------------------------------------------------
+# The HEAD path (Docker Hub): a digest is pinned only from hashed bytes
+# ---------------------------------------------------------------------------
+
+
+def test_head_never_pins_a_header_alone(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
+    pushed = images(registry_anon)
+    other = pushed["docker"]["digest"]  # a manifest the repository really has
+    fault_proxy.add(
+        "header", method="HEAD", path="/manifests/oci-index$", name="Docker-Content-Digest",
+        value=other,
+    )  # fmt: skip
+    client = _proxied(fault_proxy, tmp_path)
+    desc = client.resolve(fault_proxy.ref(REPO, "oci-index"))
+    assert desc.digest == pushed["oci-index"]["digest"]
+    assert [(m, p) for m, p, _s in fault_proxy.log] == [
+        ("HEAD", f"/v2/{REPO}/manifests/oci-index"),
+        ("GET", f"/v2/{REPO}/manifests/oci-index"),
+    ]
+
+
+def test_head_skips_the_get_only_for_verified_cached_bytes(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
+    pushed = images(registry_anon)["docker-list"]
+    root = str(tmp_path / "cache")
+    ref = fault_proxy.ref(REPO, "docker-list")
+    assert (
+        _proxied(fault_proxy, tmp_path, cache=Cache(root)).resolve(ref).digest == (pushed["digest"])
+    )
+    # the tag's answer expired; the manifest bytes are cached: one HEAD is enough
+    fault_proxy.clear()
+    again = _proxied(fault_proxy, tmp_path, cache=Cache(root), tag_ttl=0).resolve(ref)
+    assert again.digest == pushed["digest"] and again.size == pushed["size"]
+    assert [m for m, _p, _s in fault_proxy.log] == ["HEAD"]
+    # cached bytes that no longer hash to the digest do not count: GET and hash
+    Cache(root).put(
+        "manifests", pushed["digest"], {"media_type": DOCKER_MANIFEST_LIST, "body": "{}"}
+    )
+    fault_proxy.clear()
+    third = _proxied(fault_proxy, tmp_path, cache=Cache(root), tag_ttl=0).resolve(ref)
+    assert third.digest == pushed["digest"]
+    assert [m for m, _p, _s in fault_proxy.log] == ["HEAD", "GET"]
+    # the right bytes, but not received from this repository (another repository's
+    # manifest, or another registry's): GET and hash
+    from registry_support import get_manifest
+
+    body = get_manifest(registry_anon, REPO, pushed["digest"]).body
+    other = Cache(str(tmp_path / "other"))
+    other.put(
+        "manifests", pushed["digest"], {"media_type": DOCKER_MANIFEST_LIST, "body": body.decode()}
+    )
+    other.put("received", f"{fault_proxy.host}/elsewhere@{pushed['digest']}", True)
+    fault_proxy.clear()
+    fourth = _proxied(fault_proxy, tmp_path, cache=other).resolve(ref)
+    assert fourth.digest == pushed["digest"]
+    assert [m for m, _p, _s in fault_proxy.log] == ["HEAD", "GET"]
+
+
+# ---------------------------------------------------------------------------
+# Credentials stay with the registry they were configured for
+# ---------------------------------------------------------------------------
+
+
+class _Elsewhere:
+    """Host B: answers every request 401 with a Bearer realm on itself, and records the
+    Authorization headers it receives (tokens and passwords must never arrive)."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        seen: list[tuple[str, str | None]] = []
+        self.seen = seen
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                seen.append((self.path, self.headers.get("Authorization")))
+                port = self.server.server_address[1]
+                body = b'{"token": "b-token"}' if self.path.startswith("/token") else b""
+                self.send_response(200 if body else 401)
+                if not body:
+                    realm = f'Bearer realm="http://localhost:{port}/token",service="b"'
+                    self.send_header("WWW-Authenticate", realm)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_HEAD = do_GET
+
+        self._srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._srv.daemon_threads = True
+        self.host = f"localhost:{self._srv.server_address[1]}"
+        threading.Thread(target=self._srv.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._srv.shutdown()
+        self._srv.server_close()
+
+
+def test_no_credentials_for_a_host_a_redirect_leads_to(
+    registry_basic: Registry, tmp_path: Path
+) -> None:
+    images(registry_basic)
+    elsewhere = _Elsewhere()
+    proxy = FaultProxy(registry_basic.host)  # host A: the registry with Basic auth
+    try:
+        proxy.add("redirect", method="GET", path="/manifests/", value=f"http://{elsewhere.host}/")
+        kc = StaticKeychain({proxy.host: Credentials("alice", ALICE, source="test")})
+        client = make_client(tmp_path, proxy.host, elsewhere.host, auth=kc)
+        with pytest.raises(RegistryError, match=r"sends the credentials for 127\.0\.0\.1:\d+ only"):
+            client.resolve(proxy.ref(REPO, "docker"))
+        assert [a for _p, a in elsewhere.seen if a is not None] == []
+        assert not any(p.startswith("/token") for p, _a in elsewhere.seen)
+    finally:
+        proxy.stop()
+        elsewhere.stop()
+
+
+def _token_registry(tls: bool, realm_host: str | None = None, realm_tls: bool | None = None):
+    """A token-auth registry of its own whose realm is on `realm_host` (a name of the
+    token server other than 127.0.0.1) or served without TLS."""
+    from registry_support import TokenServer, require_registry
+
+    require_registry()
+    reg = Registry("token", tls=tls)
+    ts = reg.token_server = TokenServer(reg.workdir, tls=tls if realm_tls is None else realm_tls)
+    if realm_host is not None:
+        ts.realm = ts.realm.replace("127.0.0.1", realm_host)
+    return reg.start()
+
+
+def test_a_token_realm_on_another_host_gets_no_credentials(tmp_path: Path) -> None:
+    reg = _token_registry(tls=False, realm_host="localhost")
+    try:
+        pushed = push_image(reg, REPO, "docker", "docker")
+        ts = reg.token_server
+        assert ts is not None
+        realm_host = ts.host.replace("127.0.0.1", "localhost")
+        kc = StaticKeychain({reg.host: Credentials("alice", ALICE, source="test")})
+        client = make_client(tmp_path / "1", reg.host, realm_host, auth=kc)
+        # anonymous pulls are allowed: the token is fetched, without alice's password
+        assert client.resolve(reg.ref(REPO, "docker")).digest == pushed["digest"]
+        assert [user for _m, user, _s in ts.requests] == [None]
+        ts.anonymous_pull = False
+        with pytest.raises(RegistryError, match="insufficient_scope"):
+            make_client(tmp_path / "2", reg.host, realm_host, auth=kc).resolve(
+                reg.ref(REPO, "docker")
+            )
+        assert all(user is None for _m, user, _s in ts.requests)
+    finally:
+        reg.stop()
+
+
+def test_credentials_go_to_the_registry_host_and_docker_hubs_token_service() -> None:
+    from hardpin.online.auth import credentials_may_go_to
+
+    assert credentials_may_go_to("127.0.0.1:5000", "127.0.0.1:5000", "127.0.0.1:5001")
+    assert credentials_may_go_to("docker.io", "registry-1.docker.io", "auth.docker.io")
+    assert not credentials_may_go_to("ghcr.io", "ghcr.io", "auth.docker.io")
+    assert not credentials_may_go_to("127.0.0.1:5000", "127.0.0.1:5000", "localhost:5000")
+    assert not credentials_may_go_to("r.example", "r.example", "r.example.evil.test")
+    # a listed token service, and only for its own registry
+    assert credentials_may_go_to("registry.gitlab.com", "registry.gitlab.com", "gitlab.com")
+    assert not credentials_may_go_to("gitlab.com", "gitlab.com", "registry.gitlab.com.evil.test")
+    assert not credentials_may_go_to("registry.example.com", "registry.example.com", "gitlab.com")
+
+
+def test_an_https_registry_needs_an_https_token_realm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = _token_registry(tls=True, realm_tls=False)
+    try:
+        images(reg)
+        ts = reg.token_server
+        assert ts is not None and ts.realm.startswith("http://")
+        monkeypatch.setenv("SSL_CERT_FILE", shared_ca().cert_path)  # as OpenSSL reads it
+        # the realm's host is even listed as insecure: the https registry still rules it out
+        client = make_client(tmp_path, ts.host)
+        with pytest.raises(RegistryError, match="plain-HTTP token realm"):
+            client.resolve(reg.ref(REPO, "docker"))
+        assert ts.issued == 0
+    finally:
+        reg.stop()
+
+
+# ---------------------------------------------------------------------------
+# Clear messages for what no request can carry or no parser should swallow
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ref, message",
+    [
+        ("rég.example/app:1", "not ASCII"),
+        ("bad_host.example/app:1", "not a host name"),
+        ("example.com:99999/app:1", "invalid port"),
+        ("example.com/app:tâg", "characters other than ASCII"),
+    ],
+)
+def test_registry_names_no_request_can_carry(tmp_path: Path, ref: str, message: str) -> None:
+    client = make_client(tmp_path, retries=0)
+    with pytest.raises(RegistryError, match=message) as err:
+        client.resolve(ref)
+    assert "\n" not in str(err.value) and "Error" not in str(err.value)
+
+
+def test_a_deeply_nested_manifest_is_a_clear_error(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
+    images(registry_anon)
+    fault_proxy.add("body", path="/manifests/docker$", data=b"[" * 100_000 + b"]" * 100_000)
+    fault_proxy.add("no_digest")
+    with pytest.raises(RegistryError, match="the manifest is not JSON .*nested too deeply"):
+        make_client(tmp_path, fault_proxy.host).resolve(fault_proxy.ref(REPO, "docker"))
+
+
+def test_a_long_retry_after_fails_at_once_with_the_servers_message(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
+    import time
+
+    fault_proxy.add("status", status=429, retry_after="3600")
+    t0 = time.monotonic()
+    with pytest.raises(
+        RegistryError, match=r"HTTP 429 TOOMANYREQUESTS: injected fault \(rate limited"
+    ):
+        make_client(tmp_path, fault_proxy.host, retries=3).resolve(fault_proxy.ref(REPO, "docker"))
+    assert time.monotonic() - t0 < 2.0 and fault_proxy.requests == 1
+
+
+def test_a_registry_that_drips_its_answer_is_cut_off(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path
+) -> None:
+    import time
+
+    images(registry_anon)
+    fault_proxy.add("delay", seconds=0.4)  # each attempt within the read timeout ...
+    http = new_http(timeout=5.0, retries=5, backoff=0.01, insecure_hosts={fault_proxy.host},
+                    request_timeout=0.3)  # fmt: skip
+    client = RegistryClient(http, Cache(str(tmp_path / "c")), insecure_registries=(fault_proxy.host,),
+                            auth=StaticKeychain())  # fmt: skip
+    t0 = time.monotonic()
+    with pytest.raises(RegistryError, match=r"within 0\.3 s"):  # ... but not the request's limit
+        client.resolve(fault_proxy.ref(REPO, "docker"))
+    assert time.monotonic() - t0 < 1.5
+
+
+def test_registry_tests_fail_under_ci_when_the_registry_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import registry_support
+
+    monkeypatch.setattr(registry_support, "REGISTRY_BIN", "/nonexistent/docker-registry")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        registry_support.require_registry()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        registry_support.require_registry()
+
+
+@pytest.mark.parametrize(
+    "doc, problem",
+    [
+        ({"mediaType": OCI_INDEX, "manifests": [1]}, "an entry of `manifests` is not an object"),
+        (
+            {"mediaType": OCI_INDEX, "manifests": [{"digest": "x", "platform": "linux"}]},
+            "the `platform` of an entry is not an object",
+        ),
+        ({"mediaType": OCI_INDEX, "manifests": {}}, "an index without a `manifests` list"),
+        ({"mediaType": OCI_MANIFEST, "config": "x"}, "an image manifest without a `config` object"),
+    ],
+)
+def test_a_manifest_of_the_wrong_shape_is_a_clear_error(
+    fault_proxy: FaultProxy, registry_anon: Registry, tmp_path: Path, doc: Any, problem: str
+) -> None:
+    images(registry_anon)
+    body = json.dumps({"schemaVersion": 2, **doc}).encode()
+    fault_proxy.add("body", path="/manifests/oci-index$", data=body)
+    fault_proxy.add("no_digest")
+    fault_proxy.add("header", name="Content-Type", value=doc["mediaType"])
+    with pytest.raises(RegistryError, match=f"the manifest is malformed: {re.escape(problem)}"):
+        make_client(tmp_path, fault_proxy.host).resolve(fault_proxy.ref(REPO, "oci-index"))
+
+
+def test_a_deeply_nested_docker_config_is_a_clear_error(tmp_path: Path) -> None:
+    from hardpin.online.auth import CredentialError
+
+    path = tmp_path / "config.json"
+    path.write_text('{"auths": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(CredentialError, match="nested too deeply"):
+        Keychain(config_path=str(path)).get("registry.example")

@@ -441,12 +441,16 @@ def _ask(
     net.check()
     insecure: dict[str, None] = {}
     concurrency = net.concurrency
+    request_timeout = 0.0
     for st in settings_list:
         for host in st.get("insecure-registries", ()) or ():  # type: ignore[attr-defined]
             insecure[host] = None
         configured = st.get("concurrency")
         if concurrency is None and isinstance(configured, int):
             concurrency = configured
+        limit = st.get("request-timeout")  # the most generous of the files' settings
+        if isinstance(limit, float) and limit > request_timeout:
+            request_timeout = limit
     online = Online(
         OnlineOptions(
             cache_dir=net.cache_dir,
@@ -456,6 +460,7 @@ def _ask(
             insecure_registries=tuple(insecure),
             index_url=net.index_url,
             tag_ttl=net.tag_ttl,
+            request_timeout=request_timeout or 30.0,
         )
     )
 

@@ -11,11 +11,88 @@ _DOCKER_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.
 _PATH_COMPONENT = lazy_re(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _TAG = lazy_re(r"[\w][\w.-]{0,127}")
 _VALID_DIGEST = lazy_re(r"sha256:[0-9a-f]{64}")
+_LOWER_HEX = lazy_re(r"[0-9a-f]+")
+# distribution/reference's domain: DNS labels or a bracketed IPv6 address, optional port
+_REGISTRY_HOST = lazy_re(
+    r"(?:(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
+    r"(?:\.(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]))*"
+    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+)
 _DIGEST_SHAPE = lazy_re(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
 class InvalidReference(HardpinError, ValueError):
     pass
+
+
+class InvalidDigest(ValueError):
+    """A value that is not a well-formed digest or hash; the message says why."""
+
+
+# hex digits of each hash algorithm hardpin writes (pip's --hash and OCI digests)
+HASH_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+class Digest(str):
+    """A content digest, `sha256:` and 64 lower-case hex digits, and nothing else.
+
+    The one constructor for every digest hardpin writes into a file: `Digest.parse`
+    checks a value that came from elsewhere (a registry, the cache), `Digest.of`
+    hashes bytes. A Digest is a str, so it goes wherever a digest string goes."""
+
+    __slots__ = ()
+
+    @classmethod
+    def parse(cls, value: object) -> Digest:
+        if isinstance(value, str) and _VALID_DIGEST.fullmatch(value) is not None:
+            return cls(value)
+        if not isinstance(value, str):
+            raise InvalidDigest(f"a digest must be a string, not {type(value).__name__}")
+        raise InvalidDigest(f"{_shown(value)} is not a digest: {digest_problem(value)}")
+
+    @classmethod
+    def of(cls, data: bytes) -> Digest:
+        import hashlib
+
+        return cls("sha256:" + hashlib.sha256(data).hexdigest())
+
+    @property
+    def hex(self) -> str:
+        return self[len("sha256:") :]
+
+
+class Hash(str):
+    """A file hash as pip writes it, `<algorithm>:<hex>`, with the algorithm's exact
+    number of lower-case hex digits (sha256: 64, sha384: 96, sha512: 128)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def parse(cls, value: object) -> Hash:
+        if not isinstance(value, str):
+            raise InvalidDigest(f"a hash must be a string, not {type(value).__name__}")
+        algo, sep, hexpart = value.partition(":")
+        want = HASH_LENGTHS.get(algo)
+        if not sep or want is None:
+            raise InvalidDigest(
+                f"{_shown(value)} is not a hash: it must start with one of "
+                + ", ".join(f"{a}:" for a in HASH_LENGTHS)
+            )
+        if len(hexpart) != want or _LOWER_HEX.fullmatch(hexpart) is None:
+            raise InvalidDigest(
+                f"{_shown(value)} is not a hash: {algo} has {want} lower-case hex digits"
+            )
+        return cls(value)
+
+    @classmethod
+    def sha256(cls, hexpart: str) -> Hash:
+        return cls.parse("sha256:" + hexpart)
+
+
+def _shown(value: str) -> str:
+    """A value for a message: quoted, control characters escaped, at most 80 characters."""
+    text = repr(value[:80])
+    return text + ("..." if len(value) > 80 else "")
 
 
 @record(frozen=True)
@@ -110,3 +187,18 @@ def digest_problem(digest: str) -> str:
     if hexpart != hexpart.lower():
         return "the hex digits must be lower case"
     return f"a sha256 digest has 64 hex digits, this one has {len(hexpart)}"
+
+
+def registry_problem(registry: str) -> str | None:
+    """Why `registry` (the host part of a reference) cannot be contacted, or None."""
+    if not registry.isascii():
+        return (
+            f"the registry name {_shown(registry)} is not ASCII "
+            "(write an internationalised host name in its xn-- form)"
+        )
+    if _REGISTRY_HOST.fullmatch(registry) is None:
+        return f"the registry name {_shown(registry)} is not a host name with an optional port"
+    _host, sep, port = registry.rpartition(":")
+    if sep and port.isdigit() and not _host.endswith(":") and not 0 < int(port) < 65536:
+        return f"the registry name {_shown(registry)} has an invalid port"
+    return None

@@ -99,6 +99,12 @@ def positive_int(value: object) -> int:
     return value
 
 
+def positive_seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"expected a number of seconds above 0, got {_describe(value)}")
+    return float(value)
+
+
 def str_value(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected a string, got {_describe(value)}")
@@ -152,6 +158,8 @@ KNOWN_KEYS: dict[str, Validator] = {
     "insecure-registries": str_list,
     # concurrent network lookups (registry, package index)
     "concurrency": positive_int,
+    # seconds one network request may take in all (retries, redirects, the body)
+    "request-timeout": positive_seconds,
 }
 
 _FIELDS: dict[str, str] = {

@@ -14,6 +14,7 @@ from hardpin.parsers.dockerfile import (
     expand,
     global_env,
     stage_env,
+    variable_names,
 )
 from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_commands
 from hardpin.refs import ImageRef, InvalidReference, parse_image
@@ -49,12 +50,6 @@ class ImageSite:
     args_used: list[str]  # variables the reference depends on
     ref: ImageRef | None  # None for invalid references
     error: str | None = None
-
-
-def _var_names(text: str) -> list[str]:
-    from hardpin.parsers.dockerfile import _VAR_RE
-
-    return [m.group(1) or m.group(4) for m in _VAR_RE.finditer(text)]
 
 
 def _mount_from(ins: Instruction) -> Iterator[tuple[str, int, int]]:
@@ -139,7 +134,9 @@ def _site(
             ref = parse_image(expanded)
         except InvalidReference as exc:
             error = str(exc)
-    return ImageSite(kind, ins, st, raw, start, end, expanded, missing, _var_names(raw), ref, error)
+    return ImageSite(
+        kind, ins, st, raw, start, end, expanded, missing, variable_names(raw), ref, error
+    )
 
 
 def stage_image(df: Dockerfile, st: Stage) -> tuple[Stage | None, ImageRef | None]:

@@ -2,8 +2,6 @@
 
 What the rules need beyond `analysis.shell`:
 
-* `words_of(cmd)`: a command's argv without leading reserved words (`then`,
-  `do`, `!`, …) and wrappers (`sudo`, `env`, `VAR=value`, …);
 * `parse_download(words, redirects)`: what curl, wget, gsutil, `gcloud
   storage` and `aws s3` / `aws s3api get-object` fetch and where they write
   it (a file, or standard output);
@@ -25,21 +23,17 @@ import re
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record
-from hardpin.analysis.shell import SHELL_NAMES, basename
-from hardpin.parsers.shell import Command, ShWord, strip_wrappers
+from hardpin.analysis.options import OptionTable, parse
+from hardpin.analysis.shell import PYTHON_NAME, SHELL_NAMES, basename, shell_call, su_script
+from hardpin.parsers.shell import Command, ShWord
 
-RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
 PATH_DIRS = frozenset(
     {"/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin"}
 )  # fmt: skip
 
 
-def words_of(cmd: Command) -> list[ShWord]:
-    """Normalised argv: reserved words, assignments and wrappers (sudo, env, exec, …) removed."""
-    return strip_wrappers(cmd.words)
-
-
 def command_start(cmd: Command) -> int:
+    """The source offset where the command starts (-1 when it has no words)."""
     if cmd.words:
         return cmd.words[0].start
     if cmd.heredoc_redirects:
@@ -48,6 +42,7 @@ def command_start(cmd: Command) -> int:
 
 
 def command_end(cmd: Command) -> int:
+    """The source offset where the command ends (-1 when it has no words)."""
     if cmd.words:
         return cmd.words[-1].end
     if cmd.heredoc_redirects:
@@ -132,6 +127,8 @@ def pipes_into(cmds: list[Command], i: int) -> bool:
 
 @record
 class Redirect:
+    """A redirection of a command (`> f`, `2>> log`, `< in`)."""
+
     fd: str  # "" for the default descriptor, "&" for `&>`
     op: str  # ">", ">>", ">|", "<"
     target: str
@@ -139,7 +136,6 @@ class Redirect:
 
 
 _REDIR = lazy_re(r"(\d*|&)(>>|>\||>&|>|<)")
-_STOP = set(";&|)`\"'\n")
 
 
 def redirects(text: str, cmd: Command, dockerfile: bool) -> list[Redirect]:
@@ -159,14 +155,14 @@ def redirects(text: str, cmd: Command, dockerfile: bool) -> list[Redirect]:
         if e < s or (s == e and words[k].start == words[k + 1].start):
             return out if out else []
         if e > s:
-            _scan(text, s, e, dockerfile, out, tail=False)
+            _scan(text, s, e, dockerfile, out)
     last = words[-1]
     if last.end > last.start:
-        _scan(text, last.end, min(len(text), last.end + 2000), dockerfile, out, tail=True)
+        _scan(text, last.end, min(len(text), last.end + 2000), dockerfile, out)
     return out
 
 
-def _scan(text: str, i: int, end: int, dockerfile: bool, out: list[Redirect], tail: bool) -> None:
+def _scan(text: str, i: int, end: int, dockerfile: bool, out: list[Redirect]) -> None:
     while i < end:
         c = text[i]
         if c in " \t\r":
@@ -223,10 +219,12 @@ def _read_word(text: str, i: int, end: int) -> tuple[str, int]:
 
 
 def stdout_files(reds: list[Redirect]) -> list[str]:
+    """The files a command's standard output is written to."""
     return [r.target for r in reds if r.op in (">", ">>", ">|") and r.fd in ("", "1", "&")]
 
 
 def stdin_files(reds: list[Redirect]) -> list[str]:
+    """The files a command's standard input is read from."""
     return [r.target for r in reds if r.op == "<" and r.fd in ("", "0")]
 
 
@@ -236,6 +234,8 @@ def stdin_files(reds: list[Redirect]) -> list[str]:
 
 @record
 class Download:
+    """What a download command fetches and where it writes it."""
+
     tool: str  # "curl", "wget", "gsutil", "gcloud storage", "aws s3", "aws s3api"
     cmd_word: ShWord
     urls: list[ShWord]
@@ -244,6 +244,7 @@ class Download:
 
     @property
     def url(self) -> str:
+        """The first URL ("" when none is known)."""
         return self.urls[0].value if self.urls else ""
 
     @property
@@ -269,6 +270,7 @@ def is_pinned_url(url: str) -> bool:
 
 
 def url_basename(url: str) -> str:
+    """The last path segment of a URL (the name `curl -O` or wget saves it as), or ""."""
     path = url.split("#", 1)[0].split("?", 1)[0]
     if "://" in path:
         path = path.split("://", 1)[1]
@@ -277,9 +279,16 @@ def url_basename(url: str) -> str:
     return name
 
 
-# curl options that take a value: short letters, and long names
-CURL_SHORT_VALUE = frozenset("AbcCdDeEFHKmoPQrtTuUwxXyYz")
-CURL_LONG_VALUE = frozenset(
+def _table(short: str, long: str) -> OptionTable:
+    """A GNU-style table from the short letters and the long names that take a value."""
+    return OptionTable(
+        values=frozenset(["-" + c for c in short] + ["--" + n for n in long.split()])
+    )
+
+
+# curl and wget options that take a value: short letters, and long names
+CURL = _table(
+    "AbcCdDeEFHKmoPQrtTuUwxXyYz",
     """abstract-unix-socket alt-svc aws-sigv4 cacert capath cert cert-type ciphers config
     connect-timeout connect-to continue-at cookie cookie-jar create-file-mode crlfile curves
     data data-ascii data-binary data-raw data-urlencode delegation dns-interface
@@ -298,10 +307,10 @@ CURL_LONG_VALUE = frozenset(
     service-name socks4 socks4a socks5 socks5-gssapi-service socks5-hostname speed-limit
     speed-time stderr telnet-option tftp-blksize time-cond tls-max tls13-ciphers tlsauthtype
     tlspassword tlsuser trace trace-ascii trace-config unix-socket upload-file url url-query
-    user user-agent variable vlan-priority write-out""".split()
+    user user-agent variable vlan-priority write-out""",
 )
-WGET_SHORT_VALUE = frozenset("OoaPtTwiIeUQlARDXBn")
-WGET_LONG_VALUE = frozenset(
+WGET = _table(
+    "OoaPtTwiIeUQlARDXBn",
     """output-document output-file append-output directory-prefix tries timeout wait input-file
     execute user-agent quota level accept reject domains exclude-domains include-directories
     exclude-directories base header user password http-user http-password ftp-user
@@ -312,68 +321,17 @@ WGET_LONG_VALUE = frozenset(
     cut-dirs local-encoding remote-encoding progress use-askpass ciphers crl-file
     pinnedpubkey random-file egd-file hsts-file warc-file warc-header warc-max-size
     warc-tempdir warc-cdx max-redirect retry-on-http-error config rejected-log report-speed
-    regex-type accept-regex reject-regex follow-tags ignore-tags prefer-family compression""".split()
+    regex-type accept-regex reject-regex follow-tags ignore-tags prefer-family compression""",
 )
-
-
-@record
-class Opt:
-    """One option occurrence: `name` is `-x` for short options, `--name` for long ones."""
-
-    name: str
-    value: str | None
-    word: ShWord
-
-
-def split_options(
-    args: list[ShWord],
-    short_value: frozenset[str],
-    long_value: frozenset[str],
-    *,
-    intermixed: bool = True,
-) -> tuple[list[Opt], list[ShWord]]:
-    """GNU-style option parsing: clusters (`-fsSLo f`), `--name=value`, `--name value`, `--`."""
-    opts: list[Opt] = []
-    operands: list[ShWord] = []
-    i = 0
-    n = len(args)
-    while i < n:
-        w = args[i]
-        v = w.value
-        i += 1
-        if v == "--":
-            operands.extend(args[i:])
-            break
-        if v.startswith("--") and len(v) > 2:
-            name, eq, val = v[2:].partition("=")
-            if eq:
-                opts.append(Opt("--" + name, val, w))
-            elif name in long_value and i < n:
-                opts.append(Opt("--" + name, args[i].value, w))
-                i += 1
-            else:
-                opts.append(Opt("--" + name, None, w))
-            continue
-        if v.startswith("-") and len(v) > 1:
-            letters = v[1:]
-            for k, ch in enumerate(letters):
-                if ch in short_value:
-                    rest = letters[k + 1 :]
-                    if rest:
-                        opts.append(Opt("-" + ch, rest, w))
-                    elif i < n:
-                        opts.append(Opt("-" + ch, args[i].value, w))
-                        i += 1
-                    else:
-                        opts.append(Opt("-" + ch, None, w))
-                    break
-                opts.append(Opt("-" + ch, None, w))
-            continue
-        operands.append(w)
-        if not intermixed:
-            operands.extend(args[i:])
-            break
-    return opts, operands
+GSUTIL = _table("hopDuz", "project header")
+# commands that copy or move a (downloaded) file: cp SRC… DEST, cp -t DIR SRC…
+_COPY = "tS", "target-directory suffix"
+FILE_COPIERS = {
+    "cp": _table(*_COPY),
+    "mv": _table(*_COPY),
+    "ln": _table(*_COPY),
+    "install": _table(_COPY[0] + "mogS", _COPY[1] + " mode owner group strip-program"),
+}
 
 
 def _is_dir_like(p: str) -> bool:
@@ -409,7 +367,8 @@ def parse_download(words: list[ShWord], reds: list[Redirect]) -> Download | None
 
 
 def _curl(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download:
-    opts, operands = split_options(args, CURL_SHORT_VALUE, CURL_LONG_VALUE)
+    parsed = parse(args, CURL)
+    opts, operands = parsed.options, parsed.operands
     urls = [u for u in operands if u.value != "-"]
     outputs: list[str] = []
     remote_name = False
@@ -439,7 +398,8 @@ def _curl(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download:
 
 
 def _wget(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download:
-    opts, operands = split_options(args, WGET_SHORT_VALUE, WGET_LONG_VALUE)
+    parsed = parse(args, WGET)
+    opts, operands = parsed.options, parsed.operands
     urls = [u for u in operands if u.value != "-"]
     document: str | None = None
     prefix = ""
@@ -474,7 +434,7 @@ def _wget(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download:
 
 
 def _gs(w0: ShWord, args: list[ShWord], redirected: list[str], tool: str) -> Download:
-    _opts, operands = split_options(args, frozenset("hopDuz"), frozenset({"project", "header"}))
+    operands = parse(args, GSUTIL).operands
     srcs = [o for o in operands if o.value.startswith("gs://")]
     outputs: list[str] = []
     to_stdout = False
@@ -512,11 +472,7 @@ def _aws(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download | No
     service, op = args[i].value, args[i + 1].value
     rest = args[i + 2 :]
     if service == "s3" and op in ("cp", "mv"):
-        operands = [
-            a
-            for k, a in enumerate(rest)
-            if (a.value == "-" or not a.value.startswith("-")) and not _after_value_opt(rest, k)
-        ]
+        operands = parse(rest, AWS_S3).operands
         if len(operands) < 2 or not operands[0].value.startswith("s3://"):
             return None
         src, dest = operands[0], operands[-1].value
@@ -568,14 +524,6 @@ def _aws(w0: ShWord, args: list[ShWord], redirected: list[str]) -> Download | No
     return None
 
 
-def _after_value_opt(rest: list[ShWord], k: int) -> bool:
-    """True when rest[k] is the value of a preceding `--option value` (aws s3 cp options)."""
-    if k == 0:
-        return False
-    prev = rest[k - 1].value
-    return prev.startswith("--") and "=" not in prev and prev in _AWS_S3_VALUE_OPTS
-
-
 _AWS_S3_VALUE_OPTS = frozenset(
     {"--include", "--exclude", "--acl", "--grants", "--sse", "--sse-c", "--sse-c-key", "--sse-kms-key-id",
      "--storage-class", "--website-redirect", "--content-type", "--cache-control", "--content-disposition",
@@ -583,6 +531,7 @@ _AWS_S3_VALUE_OPTS = frozenset(
      "--expected-size", "--request-payer", "--region", "--profile", "--endpoint-url", "--source-region",
      "--checksum-algorithm", "--checksum-mode"}
 )  # fmt: skip
+AWS_S3 = OptionTable(values=_AWS_S3_VALUE_OPTS, clusters=False)  # `aws s3 cp` / `aws s3 mv`
 
 
 # ---------------------------------------------------------------------------
@@ -601,7 +550,6 @@ class Interp:
     any_arg: bool = False  # java/dotnet: any argument may name the program (`-jar f`, `f.dll`)
 
 
-_PYTHON = lazy_re(r"^(?:python|python[23](?:\.\d+)?|pypy3?)(?:\.exe)?$")
 _STDIN_OPERANDS = frozenset({"-", "/dev/stdin", "/proc/self/fd/0", "/dev/fd/0"})
 
 
@@ -618,30 +566,13 @@ def interpreter(words: list[ShWord]) -> Interp | None:
     if name in SHELL_NAMES and name != "busybox":
         return _shell(w0, name, args)
     if name == "su":
-        return _su(w0, args)
-    if _PYTHON.match(name):
-        return _generic(
-            w0, name, args, code_opts={"-c"}, stop_opts={"-m"}, value_opts={"-W", "-X", "-Q"}
-        )
-    if name == "perl":
-        return _generic(
-            w0, name, args, code_opts={"-e", "-E"}, value_opts={"-x"}, cluster_code="eE"
-        )
-    if name == "ruby":
-        return _generic(
-            w0, name, args, code_opts={"-e"}, value_opts={"-r", "-I", "-C", "-E"}, cluster_code="e"
-        )
-    if name in ("node", "nodejs"):
-        return _generic(
-            w0, name, args, code_opts={"-e", "--eval", "-p", "--print"},
-            value_opts={"-r", "--require", "--import", "--loader", "--input-type", "-C", "--conditions"},
-        )  # fmt: skip
-    if name == "php":
-        return _generic(
-            w0, name, args, code_opts={"-r"}, file_opts={"-f"}, value_opts={"-d", "-c", "-z"}
-        )
-    if name in ("lua", "tclsh", "Rscript"):
-        return _generic(w0, name, args, code_opts={"-e"}, value_opts={"-l"})
+        return _su(w0, words)
+    if PYTHON_NAME.match(name):
+        return _generic(w0, name, args, _LANGUAGES["python"])
+    if name in ("nodejs", "tclsh", "Rscript"):
+        return _generic(w0, name, args, _LANGUAGES[{"nodejs": "node"}.get(name, "lua")])
+    if name in _LANGUAGES:
+        return _generic(w0, name, args, _LANGUAGES[name])
     if name in ("source", "."):
         if not args:
             return None
@@ -668,92 +599,64 @@ def interpreter(words: list[ShWord]) -> Interp | None:
 
 
 def _shell(w0: ShWord, name: str, args: list[ShWord]) -> Interp:
-    i = 0
-    n = len(args)
-    stdin_flag = False
-    while i < n:
-        v = args[i].value
-        if v == "--" or v == "-":
-            i += 1 if v == "--" else 0
-            break
-        if v in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
-            i += 2
-            continue
-        if v.startswith("--"):
-            i += 1
-            continue
-        if len(v) > 1 and v[0] in "-+":
-            letters = v[1:]
-            if v[0] == "-" and "c" in letters:
-                code = [args[i + 1]] if i + 1 < n else []
-                return Interp(w0, name, code, None, False)
-            if v[0] == "-" and "n" in letters:
-                return Interp(w0, name, [], None, False)  # `sh -n f`: syntax check only
-            if "s" in letters:
-                stdin_flag = True
-            i += 2 if letters[-1] in "oO" else 1
-            continue
-        break
-    operand = args[i] if i < n else None
-    if stdin_flag or operand is None or operand.value in _STDIN_OPERANDS:
+    call = shell_call(args)
+    if call.command:
+        return Interp(w0, name, [call.script] if call.script is not None else [], None, False)
+    if call.check_only:
+        return Interp(w0, name, [], None, False)
+    operand = call.script
+    if call.stdin or operand is None or operand.value in _STDIN_OPERANDS:
         return Interp(w0, name, [], None, True)
     return Interp(w0, name, [], operand, False)
 
 
-def _su(w0: ShWord, args: list[ShWord]) -> Interp:
-    for k, a in enumerate(args):
-        v = a.value
-        if v.startswith("--command="):
-            return Interp(w0, "su", [a], None, False)
-        if (
-            v in ("-c", "--command")
-            or (v.startswith("-") and not v.startswith("--") and v.endswith("c"))
-        ) and k + 1 < len(args):
-            return Interp(w0, "su", [args[k + 1]], None, False)
-    return Interp(w0, "su", [], None, True)
+def _su(w0: ShWord, words: list[ShWord]) -> Interp:
+    script = su_script(words)
+    if script is None or script.value_word is None:
+        return Interp(w0, "su", [], None, True)
+    return Interp(w0, "su", [script.value_word], None, False)
 
 
-def _generic(
-    w0: ShWord,
-    name: str,
-    args: list[ShWord],
-    *,
-    code_opts: frozenset[str] | set[str],
-    stop_opts: frozenset[str] | set[str] = frozenset(),
-    value_opts: frozenset[str] | set[str] = frozenset(),
-    file_opts: frozenset[str] | set[str] = frozenset(),
-    cluster_code: str = "",
-) -> Interp | None:
-    i = 0
-    n = len(args)
-    while i < n:
-        v = args[i].value
-        if v == "--":
-            i += 1
-            break
-        if v == "-":
-            break
-        if not v.startswith("-"):
-            break
-        if v in code_opts:
-            return Interp(w0, name, args[i + 1 : i + 2], None, False)
-        if v in stop_opts:
+@record(frozen=True)
+class _Language:
+    """How an interpreter is told what to run: options whose value is code, a script file, or
+    that hand the decision to the program (`python -m`)."""
+
+    options: OptionTable
+    code: frozenset[str]
+    stop: frozenset[str] = frozenset()
+    file: frozenset[str] = frozenset()
+
+
+def _language(code: str, values: str, stop: str = "", file: str = "") -> _Language:
+    """An interpreter's options from space-separated names."""
+    sets = [frozenset(s.split()) for s in (code, stop, file)]
+    table = OptionTable(values=frozenset(values.split()).union(*sets))
+    return _Language(table, *sets)
+
+
+_LANGUAGES = {
+    "python": _language("-c", "-W -X -Q", stop="-m"),
+    "perl": _language("-e -E", "-x -M -m"),
+    "ruby": _language("-e", "-r -I -C -E"),
+    "node": _language(
+        "-e --eval -p --print", "-r --require --import --loader --input-type -C --conditions"
+    ),
+    "php": _language("-r", "-d -c -z", file="-f"),
+    "lua": _language("-e", "-l"),  # also tclsh and Rscript
+}
+
+
+def _generic(w0: ShWord, name: str, args: list[ShWord], language: _Language) -> Interp | None:
+    parsed = parse(args, language.options, stop_at_operand=True)
+    for o in parsed.options:
+        if o.name in language.code:
+            return Interp(w0, name, [o.value_word] if o.value_word is not None else [], None, False)
+        if o.name in language.stop:
             return None  # `python -m module`: the module decides what runs
-        if v in file_opts:
-            return Interp(w0, name, [], args[i + 1] if i + 1 < n else None, False)
-        if v in value_opts:
-            i += 2
-            continue
-        flag = v.split("=", 1)[0]
-        if flag in code_opts:
-            return Interp(w0, name, [args[i]], None, False)
-        if not v.startswith("--") and len(v) > 2:
-            if v[:2] in code_opts and v[2:3] != "-":
-                return Interp(w0, name, [args[i]], None, False)  # `-cCODE`
-            if cluster_code and any(c in v[1:] for c in cluster_code):
-                return Interp(w0, name, args[i + 1 : i + 2], None, False)  # `perl -pe CODE`
-        i += 1
-    operand = args[i] if i < n else None
+        if o.name in language.file:
+            return Interp(w0, name, [], o.value_word, False)
+    operand = parsed.operands[0] if parsed.operands else None
     if operand is None or operand.value in _STDIN_OPERANDS:
         return Interp(w0, name, [], None, True)
     return Interp(w0, name, [], operand, False)
@@ -795,17 +698,11 @@ def verification(words: list[ShWord], in_substitution: bool, piped: bool) -> Che
     args = words[1:]
     vals = [a.value for a in args]
     if name in _SUM_TOOLS or name == "shasum":
-        if name == "shasum":
-            algo = _shasum_algo(vals)
-            if algo in ("", "1"):
-                return None  # SHA-1 (the default) does not count
-        check = any(
-            v in ("-c", "--check")
-            or (v.startswith("-") and not v.startswith("--") and "c" in v[1:])
-            for v in vals
-        )
-        files = _operands(vals, {"-a", "--algorithm", "-l", "--length"}, keep_values=False)
-        if check:
+        parsed = parse(args, _SUM)
+        if name == "shasum" and parsed.value("-a", "--algorithm") in (None, "", "1"):
+            return None  # SHA-1 (the default) does not count
+        files = [w.value for w in parsed.operands]
+        if parsed.has("-c", "--check"):
             real = [f for f in files if f != "-"]
             return Check(real, not real, name, lists=True)
         if files and (in_substitution or piped):
@@ -813,91 +710,71 @@ def verification(words: list[ShWord], in_substitution: bool, piped: bool) -> Che
         return None
     if name in ("gpg", "gpg2", "gpgv", "gpgv2"):
         if name.startswith("gpgv") or "--verify" in vals or "--verify-files" in vals:
-            return Check(
-                _operands(vals, {"--keyring", "--homedir", "--status-fd", "--output", "-o"}),
-                False,
-                name,
-            )
+            return Check(_operands(args, _GPG), False, name)
         return None
     if name == "cosign" and vals and vals[0] in ("verify-blob", "verify-blob-attestation"):
-        return Check(_operands(vals[1:], _COSIGN_VALUE), False, "cosign")
-    if name == "minisign" and any(
-        v.startswith("-V") or (v.startswith("-") and "V" in v[1:]) for v in vals
-    ):
-        names = [
-            vals[k + 1]
-            for k, v in enumerate(vals[:-1])
-            if v in ("-m", "-x") or (v.startswith("-") and v.endswith("m"))
-        ]
-        return Check(names or _operands(vals, set()), False, "minisign")
+        return Check(_operands(args[1:], _COSIGN), False, "cosign")
+    if name == "minisign":
+        parsed = parse(args, _MINISIGN)
+        if not parsed.has("-V"):
+            return None
+        names = [o.value for o in parsed.options if o.name in ("-m", "-x") and o.value]
+        return Check(names or _operands(args, _MINISIGN), False, "minisign")
     if name == "openssl" and vals and vals[0] in ("dgst", "sha256", "sha512", "sha384"):
         if "-verify" in vals or "-prverify" in vals or "-signature" in vals:
-            return Check(
-                _operands(vals[1:], {"-verify", "-prverify", "-signature", "-keyform", "-sigopt"}),
-                False,
-                "openssl",
-            )
+            return Check(_operands(args[1:], _OPENSSL), False, "openssl")
         if in_substitution or piped:
-            return Check(_operands(vals[1:], set()), False, "openssl")
+            return Check(_operands(args[1:], _OPENSSL), False, "openssl")
         return None
     if name == "slsa-verifier" and vals[:1] == ["verify-artifact"]:
-        return Check(_operands(vals[1:], _SLSA_VALUE), False, "slsa-verifier")
+        return Check(_operands(args[1:], _SLSA), False, "slsa-verifier")
     if name == "gh" and vals[:2] == ["attestation", "verify"]:
-        return Check(
-            _operands(
-                vals[2:], {"--owner", "--repo", "-o", "-R", "--signer-workflow", "--signer-repo"}
-            ),
-            False,
-            "gh",
-        )
+        return Check(_operands(args[2:], _GH_ATTESTATION), False, "gh")
     if name == "ssh-keygen" and "-Y" in vals and "verify" in vals:
         return Check([], True, "ssh-keygen")
     return None
 
 
-_COSIGN_VALUE = frozenset(
-    {"--key", "--signature", "--certificate", "--certificate-identity", "--certificate-oidc-issuer",
-     "--certificate-identity-regexp", "--certificate-oidc-issuer-regexp", "--bundle", "--cert",
-     "--certificate-chain", "--rekor-url", "--type", "--trusted-root"}
+# the options of the checking tools that take a value
+_SUM = OptionTable(values=frozenset({"-a", "--algorithm", "-l", "--length"}))
+_GPG = OptionTable(
+    values=frozenset({"--keyring", "--homedir", "--status-fd", "--output", "-o"}), clusters=False
+)
+_MINISIGN = OptionTable(values=frozenset({"-m", "-x"}))
+_OPENSSL = OptionTable(
+    values=frozenset({"-verify", "-prverify", "-signature", "-keyform", "-sigopt"}), clusters=False
+)
+_GH_ATTESTATION = OptionTable(
+    values=frozenset({"--owner", "--repo", "-o", "-R", "--signer-workflow", "--signer-repo"}),
+    clusters=False,
+)
+_COSIGN = OptionTable(
+    values=frozenset(
+        {"--key", "--signature", "--certificate", "--certificate-identity",
+         "--certificate-oidc-issuer", "--certificate-identity-regexp",
+         "--certificate-oidc-issuer-regexp", "--bundle", "--cert", "--certificate-chain",
+         "--rekor-url", "--type", "--trusted-root"}
+    ),
+    clusters=False,
 )  # fmt: skip
-_SLSA_VALUE = frozenset(
-    {"--provenance-path", "--source-uri", "--source-tag", "--source-branch", "--builder-id",
-     "--source-versioned-tag", "--print-provenance"}
+_SLSA = OptionTable(
+    values=frozenset(
+        {"--provenance-path", "--source-uri", "--source-tag", "--source-branch", "--builder-id",
+         "--source-versioned-tag", "--print-provenance"}
+    ),
+    clusters=False,
 )  # fmt: skip
 
 
-def _shasum_algo(vals: list[str]) -> str:
-    for k, v in enumerate(vals):
-        if v in ("-a", "--algorithm") and k + 1 < len(vals):
-            return vals[k + 1]
-        if v.startswith("-a") and len(v) > 2 and v[2:].isdigit():
-            return v[2:]
-        if v.startswith("--algorithm="):
-            return v.split("=", 1)[1]
-    return ""
-
-
-def _operands(
-    vals: list[str], value_opts: set[str] | frozenset[str], keep_values: bool = True
-) -> list[str]:
-    """Operands; with `keep_values`, option values too (`--signature f.sig`, `-m f` name files)."""
-    out: list[str] = []
-    skip = False
-    for v in vals:
-        if skip:
-            skip = False
-            if keep_values:
-                out.append(v)
-            continue
-        if v in value_opts:
-            skip = True
-            continue
-        if v.startswith("-") and v != "-":
-            if "=" in v:
-                out.append(v.split("=", 1)[1])
-            continue
-        out.append(v)
-    return out
+def _operands(args: list[ShWord], table: OptionTable) -> list[str]:
+    """Operands and option values (`--signature f.sig`, `-m f` name files), in order."""
+    parsed = parse(args, table)
+    at = {id(w): k for k, w in enumerate(args)}
+    found = [(at[id(w)], w.value) for w in parsed.operands]
+    for o in parsed.options:
+        if o.value is not None:
+            found.append((at[id(o.value_word or o.word)], o.value))
+    return [v for _k, v in sorted(found)]
 
 
 def names_checked(check_names: list[str], lists: bool = False) -> list[str]:

@@ -4,33 +4,44 @@ Every rule of this family looks at the same thing: a package manager's
 command line, one word at a time. This module gives them
 
 * `pkg_commands(ctx)`: every simple command of the document, normalised —
-  wrappers stripped (`sudo`, `env`, `VAR=value`, and here also reserved
-  words such as `then`/`do`, `gosu`/`su-exec USER`, `runuser … --`,
-  `mono`), `su USER -c "…"` bodies parsed — from the POSIX shell units of
-  `analysis.shell`, and also from RUN instructions under a PowerShell or cmd
-  `SHELL` (or a Windows base image), whose text is split into commands and
-  words here because no POSIX parse happens for them;
-* a variable resolver (`PkgCommand.resolve`): `$VAR`, `${VAR}`,
-  `${VAR:-default}` and `${VAR//a/b}`/`${VAR#a}`-style edits with literal
-  patterns are substituted from the Dockerfile's ARG and ENV values in force
-  for the RUN and from plain `VAR=value` assignments earlier in the same RUN
-  or script; anything else (loop variables, values from the base image, a
-  build argument without a default) is *unknown* (`UNKNOWN` in the result),
-  and command substitutions or positional parameters make the whole word
+  its prologue skipped as `analysis.shell.prologue` does (reserved words,
+  `VAR=value`, `sudo`, `env`, …), and here also `gosu`/`su-exec USER`,
+  `runuser … --` and `mono`; `su USER -c "…"` bodies parsed — from the
+  POSIX shell units of `analysis.shell`, and also from RUN instructions
+  under a PowerShell or cmd `SHELL` (or a Windows base image), whose text is
+  split into commands and words here because no POSIX parse happens for
+  them;
+* the values of variables (`PkgCommand.resolve`): the Dockerfile's ARG and
+  ENV values in force for the RUN and plain `VAR=value` assignments earlier
+  in the same RUN or script, substituted by `analysis.shell.resolve_word`;
+  anything else (loop variables, values from the base image, a build
+  argument without a default) is *unknown* (`UNKNOWN` in the result), and
+  command substitutions or positional parameters make the whole word
   unknown (None): the rules then stay silent rather than guess;
-* `parse_options`: an option/operand splitter driven by the set of options
-  that take a value, so that option values are never mistaken for packages.
+* the option tables of the package managers, for `analysis.options.parse`,
+  so that option values are never mistaken for packages.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
-from hardpin._record import record
-from hardpin.analysis.shell import SU_VALUE_OPTIONS as _SU_VALUE
+from hardpin._record import field, record
+from hardpin.analysis.options import OptionTable, parse
+from hardpin.analysis.shell import (
+    DECLARATIONS,
+    SU,
+    Env,
+    basename,
+    declared,
+    exe_name,
+    prologue,
+    resolve_word,
+    su_script,
+)
 from hardpin.parsers.shell import Command, ShWord
 
 if TYPE_CHECKING:
@@ -38,8 +49,6 @@ if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
 
 
-_ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
-_DECLARE = frozenset({"export", "local", "readonly", "declare", "typeset"})
 # POSIX special built-ins: assignments written before them stay in the shell's environment
 _SPECIAL_BUILTINS = frozenset(
     {":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set",
@@ -49,28 +58,14 @@ WINDOWS_SHELLS = frozenset({"powershell", "powershell.exe", "pwsh", "pwsh.exe"})
 CMD_SHELLS = frozenset({"cmd", "cmd.exe"})
 
 
-def base(word: str) -> str:
-    """Lower-cased command name without its directory (`/usr/bin/npm`, `C:\\go\\bin\\go.exe`)."""
-    return word.replace("\\", "/").rsplit("/", 1)[-1].lower()
-
-
-def exe_name(word: str) -> str:
-    """`base` without a Windows executable suffix (`.exe`, `.cmd`, `.bat`)."""
-    name = base(word)
-    for suffix in (".exe", ".cmd", ".bat"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
-
-
 @record
 class PkgCommand:
     """One simple command as the package-manager rules see it."""
 
     words: list[ShWord]  # argv without leading assignments and wrappers (sudo, env, …)
     prefix: dict[str, str]  # `VAR=value` assignments written before the command
-    local: dict[str, str | None]  # assignments earlier in the same RUN or script
-    base: _BaseEnv  # ARG/ENV values in force for the RUN (computed on first use)
+    local: Env  # assignments earlier in the same RUN or script
+    base: _BaseEnv = field(default_factory=lambda: _BaseEnv())  # ARG/ENV values for the RUN
     windows: bool = False  # from a PowerShell/cmd RUN (split word by word, not parsed)
 
     @property
@@ -82,7 +77,7 @@ class PkgCommand:
         return name
 
     @property
-    def env(self) -> dict[str, str | None]:
+    def env(self) -> Env:
         """Variables known at this point (None: declared, but the value cannot be known)."""
         env = self.__dict__.get("_env")
         if env is None:
@@ -91,8 +86,12 @@ class PkgCommand:
         return env
 
     def resolve(self, word: ShWord) -> str | None:
-        """The word's value with variables substituted (`UNKNOWN` for unknown parts), or None."""
-        return resolve(word.value, self.env, windows=self.windows)
+        """The word's value with variables substituted (`UNKNOWN` for unknown parts), or None
+        when it cannot be analysed (see `analysis.shell.resolve_word`; any variable in
+        PowerShell or cmd)."""
+        if self.windows:
+            return None if "$" in word.value or "%" in word.value else word.value
+        return resolve_word(word.value, self.env)
 
     def subject(self, *words: ShWord | str) -> str:
         """A stable description of the finding: command name and the given words."""
@@ -107,190 +106,190 @@ class _BaseEnv:
 
     __slots__ = ("_compute", "_value")
 
-    def __init__(self, compute: Callable[[], dict[str, str | None]] | None = None) -> None:
+    def __init__(self, compute: Callable[[], Env] | None = None) -> None:
         self._compute = compute
-        self._value: dict[str, str | None] | None = None
+        self._value: Env | None = None
 
-    def get(self) -> dict[str, str | None]:
+    def get(self) -> Env:
+        """The values, computed on first use."""
         if self._value is None:
             self._value = self._compute() if self._compute is not None else {}
         return self._value
 
 
-UNKNOWN = "\x00"  # stands for the value of a variable that cannot be known
-
-
-def resolve(value: str, env: dict[str, str | None], *, windows: bool = False) -> str | None:
-    """The word's value with variables substituted.
-
-    A variable whose value cannot be known is replaced by `UNKNOWN`, so a
-    caller can still judge the known parts of a list (`"gcc $EXTRA"`); None
-    when the word cannot be analysed at all (command substitution, `$1`,
-    `${X#pattern}`; any variable in PowerShell or cmd).
-    """
-    if windows:
-        if "$" in value or "%" in value:
-            return None
-        return value
-    if "$" not in value and "`" not in value:
-        return value
-    if "$(" in value or "`" in value:
-        return None
-    from hardpin.parsers.dockerfile import _VAR_RE, expand
-
-    if "${" in value and _PARAM_OP.search(value):
-        value = _PARAM_OP.sub(lambda m: _param_op(m, env), value)
-        if "\x01" in value:
-            return None
-    env2 = dict(env)
-    for m in _VAR_RE.finditer(value):
-        name = m.group(1) or m.group(4)
-        if env2.get(name) is None:
-            env2[name] = UNKNOWN
-    out, _missing = expand(value, env2)
-    if "$" in out:
-        return None
-    return out
-
-
-_PARAM_OP = lazy_re(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(//?|##?|%%?)([^}]*)\}")
-
-
-def _param_op(m: re.Match[str], env: dict[str, str | None]) -> str:
-    """`${V/a/b}`, `${V//a/b}`, `${V#a}`, `${V##a}`, `${V%a}`, `${V%%a}` with literal patterns."""
-    val = env.get(m.group(1))
-    if val is None:
-        return UNKNOWN
-    op, rest = m.group(2), m.group(3)
-    if op.startswith("/"):
-        pat, _, rep = rest.partition("/")
-    else:
-        pat, rep = rest, ""
-    if not pat or any(c in pat for c in "*?[\\$") or "$" in rep:
-        return "\x01"  # a glob or nested expansion: not analysed
-    if op == "//":
-        return val.replace(pat, rep)
-    if op == "/":
-        return val.replace(pat, rep, 1)
-    if op.startswith("#"):
-        return val[len(pat) :] if val.startswith(pat) else val
-    return val[: -len(pat)] if val.endswith(pat) else val
-
-
-def known(value: str | None) -> bool:
-    """True when a resolved value has no unknown part."""
-    return value is not None and UNKNOWN not in value
-
-
 # ---------------------------------------------------------------------------
-# options and operands
+# option tables (for analysis.options.parse): the options that take a value
 
 
-@record
-class Parsed:
-    """A command's arguments split into options and operands."""
-
-    options: list[tuple[str, str | None, ShWord]]  # (name as written, value or None, word)
-    operands: list[ShWord]
-
-    def has(self, *names: str, fold: bool = False) -> bool:
-        want = {n.lower() for n in names} if fold else set(names)
-        return any((name.lower() if fold else name) in want for name, _v, _w in self.options)
-
-    def value(self, *names: str, fold: bool = False) -> str | None:
-        want = {n.lower() for n in names} if fold else set(names)
-        found = None
-        for name, v, _w in self.options:
-            if (name.lower() if fold else name) in want:
-                found = v if v is not None else ""
-        return found
+def _values(names: str) -> frozenset[str]:
+    return frozenset(names.split())
 
 
-def parse_options(
-    words: Iterable[ShWord],
-    takes_value: frozenset[str] = frozenset(),
-    *,
-    short_clusters: bool = True,
-    fold: bool = False,
-    stop_at_first_operand: bool = False,
-) -> Parsed:
-    """Split arguments into options and operands.
+# apt-get, apt, aptitude
+APT = OptionTable(
+    values=_values(
+        """
+        -o -c -t -a --option --config-file --target-release --default-release
+        --host-architecture
+        """
+    ),
+    numbers=True,
+)
 
-    `takes_value` names the options (as written, e.g. `-o`, `--prefix`) whose
-    value is the next word when not given with `=`. Short options may be
-    clustered (`-qy`); a cluster whose last letter takes a value consumes the
-    next word (`-qyo Dpkg::Options=…`). `--` ends the options. With
-    `stop_at_first_operand`, everything from the first operand on is an
-    operand (for a tool's global options before its subcommand).
+APK = OptionTable(
+    values=_values(
+        """
+        -X --repository -t --virtual -p --root --arch --cache-dir --keys-dir --repositories-file
+        --cache-max-age --wait --timeout --progress-fd
+        """
+    ),
+    numbers=True,
+)
+
+# yum, dnf, microdnf, tdnf
+RPM = OptionTable(
+    values=_values(
+        """
+        -c --config --installroot --releasever -d --debuglevel -e --errorlevel -x --exclude
+        --excludepkgs --repo --repoid --enablerepo --disablerepo --setopt --color --downloaddir
+        --destdir --rpmverbosity --forcearch --disableplugin --enableplugin --comment --advisory
+        --advisories --bz --cve --sec-severity --secseverity --repofrompath --platform-id
+        """
+    ),
+    numbers=True,
+)
+
+ZYPPER = OptionTable(
+    values=_values(
+        """
+        -t --type -r --repo --from -R --root -D --reposd-dir -C --cache-dir --raw-cache-dir
+        --solv-cache-dir --pkg-cache-dir -c --config --installroot
+        """
+    ),
+    numbers=True,
+)
+
+GEM = OptionTable(
+    values=_values(
+        """
+        -i --install-dir -n --bindir --build-root --platform -s --source -p --http-proxy -P
+        --trust-policy --config-file --without --target-rbconfig
+        """
+    ),
+    numbers=True,
+)
+
+# npm (booleans take no value)
+NPM = OptionTable(
+    values=_values(
+        """
+        --prefix -C --registry --cache --loglevel --userconfig --globalconfig --tag --omit
+        --include --workspace -w --only --also --scope --location --install-strategy
+        --save-prefix --before --script-shell --proxy --https-proxy --ca --cafile --cert --key
+        --fetch-retries --fetch-retry-mintimeout --fetch-retry-maxtimeout --fetch-timeout
+        --network-concurrency --maxsockets --target --target_arch --target-arch
+        --target_platform --runtime --dist-url --python --arch --platform --libc --os --cpu
+        --node-options --auth-type
+        """
+    ),
+    numbers=True,
+)
+
+YARN = OptionTable(
+    values=_values(
+        """
+        --cwd --modules-folder --cache-folder --global-folder --network-timeout --mutex
+        --registry --network-concurrency --link-folder --preferred-cache-folder --use-yarnrc
+        --https-proxy --proxy --otp --emoji --mode --dist-tag
+        """
+    ),
+    clusters=False,
+    numbers=True,
+)
+
+PNPM = OptionTable(
+    values=_values(
+        """
+        --filter -F --dir -C --store-dir --reporter --registry --virtual-store-dir --modules-dir
+        --lockfile-dir --workspace-dir --network-concurrency --child-concurrency --loglevel
+        --config --resolution-mode --node-linker --package-import-method
+        """
+    ),
+    clusters=False,
+    numbers=True,
+)
+
+# npm, yarn and pnpm together, for the package specs of an install
+JS = OptionTable(
+    values=_values(
+        """
+        --prefix -C --registry --cache --loglevel --userconfig --globalconfig --tag --omit
+        --include --workspace -w --save-prefix --before --location --install-strategy
+        --script-shell --proxy --https-proxy --ca --cafile --cert --key --otp --auth-type --cwd
+        --modules-folder --cache-folder --global-folder --network-timeout --mutex
+        --network-concurrency --link-folder --preferred-cache-folder --use-yarnrc --filter -F
+        --dir --store-dir --reporter --config --workspace-dir --virtual-store-dir --modules-dir
+        --lockfile-dir
+        """
+    ),
+    clusters=False,
+)
+
+# go: `-flag value`, `-flag=value`, and the same with `--`
+_GO_VALUE = _values(
     """
-    ws = list(words)
-    options: list[tuple[str, str | None, ShWord]] = []
-    operands: list[ShWord] = []
-    tv = {t.lower() for t in takes_value} if fold else takes_value
-    i = 0
-    n = len(ws)
-    while i < n:
-        w = ws[i]
-        v = w.value
-        key = v.lower() if fold else v
-        if v == "--":
-            operands.extend(ws[i + 1 :])
-            break
-        if len(v) > 1 and v[0] == "-" and not _is_number(v):
-            if "=" in v:
-                name, _, val = v.partition("=")
-                options.append((name, val, w))
-                i += 1
-                continue
-            if key in tv:
-                val_w = ws[i + 1] if i + 1 < n else None
-                options.append((v, val_w.value if val_w is not None else None, w))
-                i += 2
-                continue
-            if short_clusters and not v.startswith("--") and len(v) > 2:
-                # -qyo value: every letter is a flag; the last one may take the next word
-                for ch in v[1:-1]:
-                    options.append(("-" + ch, None, w))
-                last = "-" + v[-1]
-                if (last.lower() if fold else last) in tv:
-                    val_w = ws[i + 1] if i + 1 < n else None
-                    options.append((last, val_w.value if val_w is not None else None, w))
-                    i += 2
-                    continue
-                options.append((last, None, w))
-                i += 1
-                continue
-            options.append((v, None, w))
-            i += 1
-            continue
-        if stop_at_first_operand:
-            operands.extend(ws[i:])
-            break
-        operands.append(w)
-        i += 1
-    return Parsed(options, operands)
+    -C -o -p -tags -ldflags -gcflags -asmflags -gccgoflags -mod -modfile -overlay -pgo
+    -pkgdir -toolexec -buildmode -compiler -installsuffix -exec -covermode -coverpkg
+    -debug-actiongraph -debug-runtime-trace -debug-trace -json
+    """
+)
+GO = OptionTable(
+    values=_GO_VALUE | frozenset("-" + f for f in _GO_VALUE), clusters=False, numbers=True
+)
 
+# Chocolatey, NuGet and dotnet: case-insensitive names, no clusters
+CHOCO = OptionTable(
+    values=_values(
+        """
+        --version -version --params -params --package-parameters --install-arguments --ia -ia
+        --source -s -source --checksum --checksum64 --checksumtype --checksum-type
+        --cache-location --execution-timeout --log-file --user -u --password -p --cert --cp
+        --proxy --proxy-user --proxy-password --timeout --pre-install-script --install-directory
+        --installargs --installarguments --packageparameters --package-params --pp
+        """
+    ),
+    clusters=False,
+    fold=True,
+    numbers=True,
+)
 
-def _is_number(v: str) -> bool:
-    return v[1:].replace(".", "", 1).isdigit()
+NUGET = OptionTable(
+    values=_values(
+        """
+        -version -outputdirectory -o -source -configfile -framework -solutiondirectory
+        -packagesavemode -dependencyversion -fallbacksource -verbosity -msbuildpath
+        -msbuildversion -apikey -packagesdirectory -project2projecttimeout -lockfilepath
+        """
+    ),
+    clusters=False,
+    fold=True,
+    numbers=True,
+)
 
-
-def slash_options(words: Iterable[ShWord]) -> Parsed:
-    """Windows-style `/name[:value]` and `-name[:value]` options (msbuild, nuget, choco)."""
-    options: list[tuple[str, str | None, ShWord]] = []
-    operands: list[ShWord] = []
-    for w in words:
-        v = w.value
-        if len(v) > 1 and v[0] in "-/" and not v.startswith("//") and not _looks_like_path(v):
-            name, sep, val = v.partition(":") if ":" in v else v.partition("=")
-            options.append((name, val if sep else None, w))
-        else:
-            operands.append(w)
-    return Parsed(options, operands)
-
-
-def _looks_like_path(v: str) -> bool:
-    return v.startswith("/") and v.count("/") > 1 and ":" not in v
+DOTNET = OptionTable(
+    values=_values(
+        """
+        -v --version -f --framework -s --source --package-directory -c --configuration -r
+        --runtime -o --output -a --arch --os --verbosity --configfile --packages --tool-path
+        --add-source --tool-manifest --version-suffix -p --property --framework-version --logger
+        -l --filter --settings --results-directory --diag --blame-hang-timeout --collect
+        --test-adapter-path --project --launch-profile
+        """
+    ),
+    clusters=False,
+    fold=True,
+    numbers=True,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -318,10 +317,8 @@ def _pkg_commands(ctx: RuleContext) -> list[PkgCommand]:
     return out
 
 
-def _env_thunk(
-    ctx: RuleContext, st: Stage, ins: Instruction
-) -> Callable[[], dict[str, str | None]]:
-    def compute() -> dict[str, str | None]:
+def _env_thunk(ctx: RuleContext, st: Stage, ins: Instruction) -> Callable[[], Env]:
+    def compute() -> Env:
         return _instruction_env(ctx, st, ins)
 
     return compute
@@ -341,35 +338,25 @@ def _may_have_windows_runs(df: Dockerfile) -> bool:
     return any("mcr.microsoft.com" in (a.default or "").lower() for a in df.global_args)
 
 
-def _instruction_env(ctx: RuleContext, st: Stage, ins: Instruction) -> dict[str, str | None]:
+def _instruction_env(ctx: RuleContext, st: Stage, ins: Instruction) -> Env:
     from hardpin.parsers.dockerfile import stage_env
 
     return ctx.cached(f"pkg_env:{ins.start}", lambda: stage_env(ctx.doc, st, ins))  # type: ignore[arg-type]
 
 
-def _collect(
-    commands: list[Command], base: _BaseEnv, local: dict[str, str | None], out: list[PkgCommand]
-) -> None:
-    from hardpin.parsers.shell import strip_wrappers
-
+def _collect(commands: list[Command], base: _BaseEnv, local: Env, out: list[PkgCommand]) -> None:
     def assign(name: str, val: str) -> None:
-        local[name] = resolve(val, {**base.get(), **local}) if "$" in val or "`" in val else val
+        local[name] = (
+            resolve_word(val, {**base.get(), **local}) if "$" in val or "`" in val else val
+        )
 
-    snapshot: dict[str, str | None] | None = None
+    snapshot: Env | None = None
     for cmd in commands:
-        words = cmd.words
-        if not words:
+        if not cmd.words:
             continue
-        lead = 0
-        while lead < len(words) and words[lead].raw in _RESERVED:
-            lead += 1
-        words = words[lead:]
-        argv = strip_wrappers(words)
-        prefix: dict[str, str] = {}
-        for w in words[: len(words) - len(argv)]:
-            m = _ASSIGN.match(w.value)
-            if m:
-                prefix[m.group(1)] = m.group(2)
+        p = prologue(cmd.words)
+        argv = p.argv
+        prefix = {name: value for name, value, _w in p.assignments}
         if not argv or argv[0].value in _SPECIAL_BUILTINS:
             # `VAR=value` on its own (or before `set`, `export`, …): remembered for later commands
             for name, val in prefix.items():
@@ -378,12 +365,10 @@ def _collect(
             if not argv:
                 continue
         head = argv[0].value
-        if head in _DECLARE:
-            for w in argv[1:]:
-                m = _ASSIGN.match(w.value)
-                if m:
-                    assign(m.group(1), m.group(2))
-                    snapshot = None
+        if head in DECLARATIONS:
+            for name, value, _w in declared(argv):
+                assign(name, value)
+                snapshot = None
             continue
         if head in ("read", "for", "select", "unset"):
             for w in argv[1:]:
@@ -402,15 +387,13 @@ def _collect(
 
 
 _RUN_AS_HINT = lazy_re(r"(?:^|[/\\])(?:gosu|su-exec|su|runuser|mono(?:\.exe)?)$", re.I)
-# reserved words that can start a simple command's word list (`if [ … ]; then apt-get …`)
-_RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
 
 
 def _run_as(argv: list[ShWord]) -> list[ShWord] | None:
     """Commands run through another program: `gosu USER cmd…`, `su-exec USER cmd…`,
     `runuser -u USER -- cmd…`, `mono nuget.exe …` (the command's words). `su USER -c "…"`
     bodies are not handled here: analysis.shell.expand_sh_c puts them into the unit."""
-    name = base(argv[0].value)
+    name = basename(argv[0].value).lower()
     if name in ("gosu", "su-exec") and len(argv) > 2:
         return argv[2:]
     if name in ("mono", "mono.exe"):
@@ -418,20 +401,10 @@ def _run_as(argv: list[ShWord]) -> list[ShWord] | None:
         while rest and rest[0].value.startswith("-"):
             rest = rest[1:]
         return rest or None
-    if name not in ("su", "runuser"):
-        return None
-    i = 1
-    while i < len(argv):
-        v = argv[i].value
-        if v in ("-c", "--command") or v.startswith("--command="):
-            return None  # the body is parsed into the unit by analysis.shell.expand_sh_c
-        if v == "--":
-            return argv[i + 1 :] or None
-        if v in _SU_VALUE:
-            i += 2
-            continue
-        i += 1
-    return None
+    if name not in ("su", "runuser") or su_script(argv) is not None:
+        return None  # an `-c` script is parsed into the unit by analysis.shell.expand_sh_c
+    parsed = parse(argv[1:], SU)
+    return argv[1 + parsed.end :] if parsed.end < len(argv) - 1 else None  # after `--`
 
 
 # ---------------------------------------------------------------------------
@@ -501,7 +474,7 @@ def _shell_body_index(words: list[ShWord]) -> int | None:
     """Index of the first word of the command string given to powershell/pwsh/cmd, if any."""
     if not words:
         return None
-    name = base(words[0].value)
+    name = basename(words[0].value).lower()
     if name in WINDOWS_SHELLS:
         for i in range(1, len(words)):
             v = words[i].value.lower()
@@ -634,7 +607,3 @@ SEMVER = lazy_re(
     r"(?:-[0-9A-Za-z][0-9A-Za-z.-]*)?(?:\+[0-9A-Za-z][0-9A-Za-z.-]*)?$"
 )
 HEX40 = lazy_re(r"^[0-9a-fA-F]{40,64}$")
-
-
-def first_line(text: str) -> str:
-    return text.split("\n", 1)[0]

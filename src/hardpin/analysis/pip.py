@@ -4,8 +4,9 @@
 `pip3.12`, `/venv/bin/pip`, `python -m pip`, `python3.12 -m pip`,
 `"$PYTHON" -m pip`, `uv pip`, `pipx`, also behind `sudo`, `env`,
 `VAR=value` and `xargs` — in every shell unit (Dockerfile RUN in all its
-forms, shell scripts, `sh -c` bodies), and parses its command line the way
-pip's option parser does: options that take a value (`-r FILE`, `-rFILE`,
+forms, shell scripts, `sh -c` bodies; `pip_command` recognises the
+spelling), and parses its command line the way pip's option parser does
+(`analysis.options.parse` with the `PIP`, `UV` and `PIPX` tables): options that take a value (`-r FILE`, `-rFILE`,
 `--requirement=FILE`, `-i URL`, `--target DIR`, …), clustered short flags
 (`-qU`), unique prefixes of long options (`--extra-index`), global options
 before the subcommand (`pip --no-cache-dir install`), `--`, and
@@ -13,8 +14,9 @@ requirement arguments. Only `install` (and `download` / `wheel`, which fetch
 the same files from the same index; `pipx install` / `pipx inject`) count.
 
 Variables are substituted from the Dockerfile's ARG/ENV values in force at
-the RUN and from assignments earlier in the same unit; a value that cannot
-be known is kept as the `UNKNOWN` marker so that rules can stay silent
+the RUN and from assignments earlier in the same unit
+(`analysis.shell.resolve`); a value that cannot be known is kept as the
+`UNKNOWN` marker so that rules can stay silent
 about it instead of guessing. `-r`/`-c` files are found through the COPY /
 ADD (or `RUN --mount=type=bind`) that brought them into the image, resolved
 against the build context (the Dockerfile's directory, or the
@@ -26,12 +28,24 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
-from hardpin.analysis.shell import Unit, basename, units
+from hardpin.analysis.options import Option, OptionTable, Parsed, parse
+from hardpin.analysis.shell import (
+    DECLARATIONS,
+    PIP_NAME,
+    PYTHON_NAME,
+    UNKNOWN,
+    Env,
+    Unit,
+    basename,
+    declared,
+    prologue,
+    resolve,
+    units,
+)
 from hardpin.parsers.requirements import (
     ARCHIVE_EXTENSIONS,
     RequirementsFile,
@@ -50,21 +64,16 @@ if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
     from hardpin.parsers.requirements import Requirement
 
-UNKNOWN = "\x00"  # stands for a value that cannot be known statically
 SUBCOMMANDS = frozenset({"install", "download", "wheel"})
 
-_PYTHON = lazy_re(r"^(?:python|python[23](?:\.\d+)?|pypy3?(?:\.\d+)?)(?:\.exe)?$")
-_PIP = lazy_re(r"^pip(?:[23](?:\.\d+)?)?(?:\.exe)?$")
-_ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 _HEX40 = lazy_re(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
 _SHORT_HEX = lazy_re(r"^[0-9a-fA-F]{7,39}$")
 _NAME_ONLY = lazy_re(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[^\]]*\])?$")
 _DIRECT_REF = lazy_re(r"^\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*(?:\[[^\]]*\])?\s*@")
 _TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
-_RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
 
 # ---------------------------------------------------------------------------
-# option tables (canonical long name; short letters map to long names)
+# option tables (canonical long names; short letters map to long names)
 
 _PIP_VALUE = frozenset(
     {
@@ -135,24 +144,24 @@ _PIPX_FLAG = frozenset(
 )  # fmt: skip
 _PIPX_SHORT = {"e": "--editable", "f": "--force", "v": "--verbose", "q": "--quiet", "h": "--help",
                "i": "--index-url"}  # fmt: skip
-_TABLES = {
-    "pip": (_PIP_VALUE, _PIP_FLAG, _PIP_SHORT),
-    "uv": (_UV_VALUE, _UV_FLAG, _UV_SHORT),
-    "pipx": (_PIPX_VALUE, _PIPX_FLAG, _PIPX_SHORT),
-}
-_UV_GLOBAL_VALUE = frozenset({"--cache-dir", "--directory", "--project", "--config-file", "--color",
-                              "--python", "-p", "--allow-insecure-host"})  # fmt: skip
-_XARGS_VALUE = frozenset({"-n", "-L", "-l", "-I", "-i", "-a", "-d", "-E", "-e", "-P", "-s",
-                          "--max-args", "--max-lines", "--arg-file", "--delimiter", "--max-procs",
-                          "--max-chars", "--replace", "--eof", "--process-slot-var"})  # fmt: skip
-
-
-@record
-class PipOpt:
-    name: str  # canonical long name (`--index-url`), or as written for unknown options
-    value: str | None  # resolved value (may contain UNKNOWN); None for flags
-    word: ShWord  # the option word
-    value_word: ShWord | None  # the word holding the value (the option word itself for `--x=v`)
+PIP = OptionTable(
+    values=_PIP_VALUE, flags=_PIP_FLAG, short=_PIP_SHORT, abbreviations=True, numbers=True
+)
+UV = OptionTable(values=_UV_VALUE, flags=_UV_FLAG, short=_UV_SHORT, numbers=True)
+PIPX = OptionTable(values=_PIPX_VALUE, flags=_PIPX_FLAG, short=_PIPX_SHORT, numbers=True)
+TABLES = {"pip": PIP, "uv": UV, "pipx": PIPX}  # by the tool `pip_command` names
+# uv's options before its subcommand (`uv --cache-dir /c pip install …`)
+UV_GLOBAL = OptionTable(
+    values=frozenset({"--cache-dir", "--directory", "--project", "--config-file", "--color",
+                      "--python", "-p", "--allow-insecure-host"})
+)  # fmt: skip
+# python's options before `-m pip`: `-m` and `-c` end them
+PYTHON = OptionTable(values=frozenset({"-m", "-c", "-X", "-W"}))
+XARGS = OptionTable(
+    values=frozenset({"-n", "-L", "-l", "-I", "-i", "-a", "-d", "-E", "-e", "-P", "-s",
+                      "--max-args", "--max-lines", "--arg-file", "--delimiter", "--max-procs",
+                      "--max-chars", "--replace", "--eof", "--process-slot-var"})
+)  # fmt: skip
 
 
 @record
@@ -170,6 +179,7 @@ class ReqArg:
 
     @property
     def exact(self) -> bool:
+        """Whether a named requirement is pinned to one exact version (`==` or `===`)."""
         return self.kind == "name" and exact_version(self.specifier) is not None
 
 
@@ -183,16 +193,11 @@ class PipCall:
     tool: str  # "pip", "uv" or "pipx"
     sub: str  # "install", "download", "wheel" (pipx: "install", "inject")
     sub_word: ShWord
-    options: list[PipOpt]
+    options: list[Option]  # values resolved (may contain UNKNOWN)
     reqs: list[ReqArg]
-    env: dict[str, str | None]  # variables in force, the command's own prefix assignments included
-    cwd: (
-        str | None
-    )  # working directory: image path (Dockerfile) or script-relative path; None unknown
+    env: Env  # variables in force, the command's own prefix assignments included
+    cwd: str | None  # image path (Dockerfile) or script-relative path; None: unknown
     xargs: bool = False  # arguments also come from stdin through xargs
-    prefix: list[ShWord] = field(
-        default_factory=list
-    )  # `VAR=value` words written before the command
     # requirement files written with hashes by an earlier command (`uv export -o F`): path -> command
     generated: dict[str, str] = field(default_factory=dict)
 
@@ -201,12 +206,15 @@ class PipCall:
         return _path_key(self.cwd, written)
 
     def has(self, *names: str) -> bool:
+        """Whether any of the options is given."""
         return any(o.name in names for o in self.options)
 
-    def values(self, *names: str) -> list[PipOpt]:
+    def values(self, *names: str) -> list[Option]:
+        """Every occurrence of the options, in order."""
         return [o for o in self.options if o.name in names]
 
     def env_true(self, *names: str) -> bool:
+        """Whether any of the environment variables is set to a true value (`1`, `yes`, …)."""
         for n in names:
             v = self.env.get(n)
             if v is not None and v.strip().lower() in _TRUE:
@@ -215,14 +223,17 @@ class PipCall:
 
     @property
     def help(self) -> bool:
+        """`--help` or `--version`: nothing is installed."""
         return self.has("--help", "--version")
 
     @property
     def no_deps(self) -> bool:
+        """Dependencies are not installed (`--no-deps`, `PIP_NO_DEPS`)."""
         return self.has("--no-deps") or self.env_true("PIP_NO_DEPS", "PIP_NO_DEPENDENCIES")
 
     @property
     def require_hashes(self) -> bool:
+        """pip checks hashes (`--require-hashes`, `PIP_REQUIRE_HASHES`, `UV_REQUIRE_HASHES`)."""
         return self.has("--require-hashes") or self.env_true(
             "PIP_REQUIRE_HASHES", "UV_REQUIRE_HASHES"
         )
@@ -239,6 +250,7 @@ class PipCall:
         return any(re.match(r"^(?:https?|ftp)://", v, re.IGNORECASE) for v in links)
 
     def subject(self, *parts: str) -> str:
+        """A stable description of the finding: the command and the given parts."""
         head = {"uv": "uv pip", "pipx": "pipx"}.get(self.tool, "pip")
         return " ".join([head, self.sub, *parts])
 
@@ -250,26 +262,6 @@ class PipCall:
 def show(text: str) -> str:
     """A resolved value for messages: unknown parts as `…`, credentials removed."""
     return redact_text(text.replace(UNKNOWN, "…"))
-
-
-def resolve(value: str, env: dict[str, str | None]) -> str:
-    """`$VAR`/`${VAR}`/`${VAR:-default}` substituted; what cannot be known becomes UNKNOWN."""
-    if "$" not in value and "`" not in value:
-        return value
-    v = re.sub(r"\$\((?:[^()]|\([^()]*\))*\)|`[^`]*`", UNKNOWN, value)
-    if "$" not in v:
-        return v
-    from hardpin.parsers.dockerfile import _VAR_RE, expand
-
-    env2 = dict(env)
-    for m in _VAR_RE.finditer(v):
-        name = m.group(1) or m.group(4)
-        if env2.get(name) is None:
-            env2[name] = UNKNOWN
-    out, _missing = expand(v, env2)
-    if "$" in out:
-        out = re.sub(r"\$(?:\{[^}]*\}|[0-9@*#?$!-]|[A-Za-z_][A-Za-z0-9_]*)", UNKNOWN, out)
-    return out
 
 
 def _split_value(word: ShWord, text: str) -> list[str]:
@@ -296,6 +288,7 @@ def git_ref(url: str) -> str | None:
 
 
 def immutable_commit(ref: str | None) -> bool:
+    """Whether a VCS ref is a full commit hash (40 or 64 hex digits)."""
     return ref is not None and bool(_HEX40.match(ref))
 
 
@@ -372,107 +365,44 @@ def classify(text: str, editable: bool = False) -> ReqArg:
 # finding pip commands
 
 
-def _tool_args(words: list[ShWord]) -> tuple[str, list[ShWord]] | None:
-    """(tool, arguments after `pip` / `uv pip` / `pipx`) for any spelling, else None."""
+def pip_command(words: list[ShWord]) -> tuple[str, list[ShWord]] | None:
+    """(tool, the arguments after `pip` / `uv pip` / `pipx`) for any spelling of pip, else None.
+
+    `pip`, `pip3`, `pip3.12`, `/venv/bin/pip`, `pip.exe`, `python -m pip`,
+    `python3.12 -m pip`, `"$PYTHON" -m pip`, `uv [options] pip`, `pipx`; the
+    tool is "pip", "uv" or "pipx". `words` is a command's argv
+    (`analysis.shell.argv`).
+    """
     if not words:
         return None
-    name = basename(words[0].value).lower()
-    if _PIP.match(name):
+    w0 = words[0].value
+    name = basename(w0).lower()
+    if PIP_NAME.match(name):
         return "pip", words[1:]
-    if _PYTHON.match(name) or (words[0].value.startswith("$") and "py" in words[0].value.lower()):
-        i = 1
-        while i < len(words) and words[i].value.startswith("-"):
-            v = words[i].value
-            if v == "-m":
-                if i + 1 < len(words) and _PIP.match(words[i + 1].value):
-                    return "pip", words[i + 2 :]
+    if PYTHON_NAME.match(name) or (w0.startswith("$") and "py" in w0.lower()):
+        for o in parse(words[1:], PYTHON, stop_at_operand=True).options:
+            if o.name == "-c" or (o.name == "-m" and not PIP_NAME.match(o.value or "")):
                 return None
-            if v.startswith("-m"):
-                return ("pip", words[i + 1 :]) if _PIP.match(v[2:]) else None
-            if v.startswith("-c"):
-                return None
-            i += 2 if v in ("-X", "-W") else 1
+            if o.name == "-m":
+                at = next(k for k, w in enumerate(words) if w is o.value_word)
+                return "pip", words[at + 1 :]
         return None
     if name in ("uv", "uv.exe"):
-        i = 1
-        while i < len(words) and words[i].value.startswith("-"):
-            i += 2 if words[i].value in _UV_GLOBAL_VALUE else 1
-        if i < len(words) and words[i].value == "pip":
-            return "uv", words[i + 1 :]
+        rest = parse(words[1:], UV_GLOBAL, stop_at_operand=True).operands
+        if rest and rest[0].value == "pip":
+            return "uv", rest[1:]
         return None
     if name in ("pipx", "pipx.exe"):
         return "pipx", words[1:]
     return None
 
 
-def _parse_options(
-    tool: str, args: list[ShWord], env: dict[str, str | None], stop_at_operand: bool
-) -> tuple[list[PipOpt], list[ShWord], int]:
-    """Options and operands of `args`; with `stop_at_operand`, stop at the first operand.
-
-    Returns (options, operands, index after the last consumed word).
-    """
-    value_opts, flag_opts, short = _TABLES[tool]
-    known = value_opts | flag_opts
-    opts: list[PipOpt] = []
-    operands: list[ShWord] = []
-    i = 0
-    n = len(args)
-    while i < n:
-        w = args[i]
-        v = w.value
-        if v == "--":
-            operands.extend(args[i + 1 :])
-            return opts, operands, n
-        if v.startswith("--") and len(v) > 2:
-            nm, eq, val = v.partition("=")
-            name = nm if nm in known else _prefix(nm, known) if tool == "pip" else nm
-            if name is None:
-                name = nm
-            if name in value_opts:
-                if eq:
-                    opts.append(PipOpt(name, resolve(val, env), w, w))
-                    i += 1
-                elif i + 1 < n:
-                    opts.append(PipOpt(name, resolve(args[i + 1].value, env), w, args[i + 1]))
-                    i += 2
-                else:
-                    opts.append(PipOpt(name, None, w, None))
-                    i += 1
-                continue
-            opts.append(PipOpt(name, resolve(val, env) if eq else None, w, w if eq else None))
-            i += 1
-            continue
-        if v.startswith("-") and len(v) > 1 and not v[1].isdigit():
-            j = 1
-            consumed = 1
-            while j < len(v):
-                ch = v[j]
-                name = short.get(ch, "-" + ch)
-                if name in value_opts:
-                    rest = v[j + 1 :]
-                    if rest:
-                        opts.append(PipOpt(name, resolve(rest, env), w, w))
-                    elif i + 1 < n:
-                        opts.append(PipOpt(name, resolve(args[i + 1].value, env), w, args[i + 1]))
-                        consumed = 2
-                    else:
-                        opts.append(PipOpt(name, None, w, None))
-                    break
-                opts.append(PipOpt(name, None, w, None))
-                j += 1
-            i += consumed
-            continue
-        if stop_at_operand:
-            return opts, operands, i
-        operands.append(w)
-        i += 1
-    return opts, operands, i
-
-
-def _prefix(name: str, known: frozenset[str]) -> str | None:
-    cands = [k for k in known if k.startswith(name)]
-    return cands[0] if len(cands) == 1 else None
+def _resolved(parsed: Parsed, env: Env) -> list[Option]:
+    """The options of `parsed` with their values resolved."""
+    return [
+        Option(o.name, None if o.value is None else resolve(o.value, env), o.word, o.value_word)
+        for o in parsed.options
+    ]
 
 
 def _pip_args_words(value: str, at: ShWord) -> list[ShWord]:
@@ -490,18 +420,19 @@ def _build_call(
     unit: Unit,
     cmd: Command,
     words: list[ShWord],
-    env: dict[str, str | None],
+    env: Env,
     cwd: str | None,
-    prefix: list[ShWord],
     xargs: bool,
     generated: dict[str, str],
 ) -> PipCall | None:
-    found = _tool_args(words)
+    found = pip_command(words)
     if found is None:
         return None
     tool, args = found
+    table = TABLES[tool]
     # global options, then the subcommand
-    gopts, _ops, k = _parse_options(tool, args, env, stop_at_operand=True)
+    head = parse(args, table, stop_at_operand=True)
+    k = head.end
     if k >= len(args):
         return None
     sub_word = args[k]
@@ -511,29 +442,23 @@ def _build_call(
             return None
     elif sub not in SUBCOMMANDS:
         return None
-    opts, operands, _ = _parse_options(tool, args[k + 1 :], env, stop_at_operand=False)
-    opts = gopts + opts
+    parsed = parse(args[k + 1 :], table)
+    opts = _resolved(head, env) + _resolved(parsed, env)
+    operands = parsed.operands
     reqs: list[ReqArg] = []
     if tool == "pipx":
         for o in list(opts):
             if o.name == "--pip-args" and o.value and o.value_word is not None:
-                inner, _o2, _ = _parse_options(
-                    "pip", _pip_args_words(o.value, o.value_word), env, False
-                )
-                opts.extend(inner)
+                inner = parse(_pip_args_words(o.value, o.value_word), PIP)
+                opts.extend(_resolved(inner, env))
         if sub == "inject" and operands:
             operands = operands[1:]  # the venv to inject into
-        spec = [
-            o
-            for o in opts
-            if o.name == "--spec" and o.value is not None and o.value_word is not None
-        ]
-        if spec:
-            operands = []
-            for o in spec:
-                assert o.value is not None and o.value_word is not None
-                reqs.append(_req(o.value_word, o.value, "--editable" in {x.name for x in opts}))
         editable = any(o.name == "--editable" for o in opts)
+        spec = [o for o in opts if o.name == "--spec"]
+        for o in spec:
+            if o.value is not None and o.value_word is not None:
+                operands = []
+                reqs.append(_req(o.value_word, o.value, editable))
         for w in operands:
             for text in _split_value(w, resolve(w.value, env)):
                 reqs.append(_req(w, text, editable))
@@ -544,9 +469,8 @@ def _build_call(
         for w in operands:
             for text in _split_value(w, resolve(w.value, env)):
                 reqs.append(_req(w, text, False))
-    # a command's own environment: `PIP_X=1 pip …` / `env PIP_X=1 pip …`
     return PipCall(
-        unit, cmd, words, tool, sub, sub_word, opts, reqs, env, cwd, xargs, prefix, dict(generated)
+        unit, cmd, words, tool, sub, sub_word, opts, reqs, env, cwd, xargs, dict(generated)
     )
 
 
@@ -589,16 +513,15 @@ def _path_key(cwd: str | None, written: str) -> str | None:
     return posixpath.normpath(posixpath.join(cwd, written)) if cwd else posixpath.normpath(written)
 
 
-def _hashed_output(argv: list[ShWord], env: dict[str, str | None]) -> tuple[str, str] | None:
+# where uv export / uv pip compile / pip-compile / poetry export / pdm export write
+_LOCKER_OUTPUT = OptionTable(values=frozenset({"-o", "--output-file", "--output"}))
+
+
+def _hashed_output(argv: list[ShWord], env: Env) -> tuple[str, str] | None:
     """(output file, command) when `argv` writes a requirements file with hashes."""
     vals = [w.value for w in argv]
     name = basename(vals[0])
-    out: str | None = None
-    for i, v in enumerate(vals):
-        if v in ("-o", "--output-file", "--output") and i + 1 < len(vals):
-            out = vals[i + 1]
-        elif v.startswith(("--output-file=", "--output=")):
-            out = v.split("=", 1)[1]
+    out = parse(argv[1:], _LOCKER_OUTPUT).value("-o", "--output-file", "--output") or None
     if name == "uv" and len(vals) > 1 and vals[1] == "export":
         ok = "--no-hashes" not in vals
         what = "uv export"
@@ -625,52 +548,9 @@ def _mentions_pip(cmd: Command) -> bool:
     return any("pip" in w.value for w in cmd.words)
 
 
-def simple_commands(ctx: RuleContext) -> Iterator[tuple[Unit, Command, list[ShWord]]]:
-    """(unit, command, argv) like `analysis.shell.iter_commands`, shell keywords (`then`, `do`, …)
-    and wrappers stripped."""
-    from hardpin.parsers.shell import strip_wrappers
-
-    for unit in units(ctx):
-        for cmd in unit.commands:
-            ws = cmd.words
-            k = 0
-            while k < len(ws) and ws[k].raw in _RESERVED:
-                k += 1
-            argv = strip_wrappers(ws[k:])
-            if argv:
-                yield unit, cmd, argv
-
-
-def iter_assignments(ctx: RuleContext) -> Iterator[tuple[Unit, Command, str, str, ShWord]]:
-    """Every `NAME=value` of every unit: prefixes, `env`, `export`/`declare` arguments, and
-    standalone assignments. Yields (unit, command, name, raw value, word)."""
-    for unit in units(ctx):
-        for cmd in unit.commands:
-            ws = cmd.words
-            i = 0
-            while i < len(ws) and ws[i].raw in _RESERVED:
-                i += 1
-            while i < len(ws):
-                v = ws[i].value
-                m = _ASSIGN.match(v)
-                if m:
-                    yield unit, cmd, m.group(1), m.group(2), ws[i]
-                    i += 1
-                    continue
-                if v in ("sudo", "env", "exec", "command", "time", "nice", "nohup", "export", "declare",
-                         "typeset", "readonly", "local"):  # fmt: skip
-                    i += 1
-                    while i < len(ws) and ws[i].value.startswith("-"):
-                        i += 1
-                    continue
-                break
-
-
 def _unit_calls(ctx: RuleContext, unit: Unit, generated: dict[str, str]) -> list[PipCall]:
-    from hardpin.parsers.shell import strip_wrappers
-
     base = _base_env(ctx, unit)
-    local: dict[str, str | None] = {}
+    local: Env = {}
     cwds: dict[int, str | None] = {-1: _initial_cwd(ctx, unit)}
     out: list[PipCall] = []
     for cmd in unit.commands:
@@ -678,27 +558,19 @@ def _unit_calls(ctx: RuleContext, unit: Unit, generated: dict[str, str]) -> list
         for k in [k for k in cwds if k > d]:
             del cwds[k]
         cwd = cwds[max(k for k in cwds if k <= d)]
-        ws = cmd.words
-        k = 0
-        while k < len(ws) and ws[k].raw in _RESERVED:
-            k += 1  # `then pip install …`: the lexer keeps shell keywords as words
-        argv = strip_wrappers(ws[k:])
-        prefix = ws[k : len(ws) - len(argv)]
+        p = prologue(cmd.words)
+        argv = p.argv
         env = {**base, **local}
-        own: dict[str, str | None] = {}
-        for w in prefix:
-            m = _ASSIGN.match(w.value)
-            if m:
-                own[m.group(1)] = resolve(m.group(2), env)
+        own: Env = {}
+        for name, value, _w in p.assignments:
+            own[name] = resolve(value, env)
         if not argv:
             local.update(own)
             continue
         head = argv[0].value
-        if head in ("export", "declare", "typeset", "readonly", "local"):
-            for w in argv[1:]:
-                m = _ASSIGN.match(w.value)
-                if m:
-                    local[m.group(1)] = resolve(m.group(2), env)
+        if head in DECLARATIONS:
+            for name, value, _w in declared(argv):
+                local[name] = resolve(value, env)
             continue
         if head in ("cd", "pushd"):
             target = argv[1].value if len(argv) > 1 else None
@@ -717,27 +589,17 @@ def _unit_calls(ctx: RuleContext, unit: Unit, generated: dict[str, str]) -> list
             continue
         xargs = False
         if basename(head) == "xargs":
-            argv = _after_xargs(argv)
+            argv = prologue(parse(argv[1:], XARGS, stop_at_operand=True).operands).argv
             xargs = True
             if not argv:
                 continue
-        call = _build_call(unit, cmd, argv, {**env, **own}, cwd, prefix, xargs, generated)
+        call = _build_call(unit, cmd, argv, {**env, **own}, cwd, xargs, generated)
         if call is not None:
             out.append(call)
     return out
 
 
-def _after_xargs(argv: list[ShWord]) -> list[ShWord]:
-    i = 1
-    while i < len(argv) and argv[i].value.startswith("-"):
-        v = argv[i].value
-        i += 2 if v in _XARGS_VALUE else 1
-    from hardpin.parsers.shell import strip_wrappers
-
-    return strip_wrappers(argv[i:])
-
-
-def _base_env(ctx: RuleContext, unit: Unit) -> dict[str, str | None]:
+def _base_env(ctx: RuleContext, unit: Unit) -> Env:
     if ctx.kind != "dockerfile" or unit.stage is None or unit.instruction is None:
         return {}
     from hardpin.parsers.dockerfile import stage_env
@@ -756,9 +618,7 @@ def _initial_cwd(ctx: RuleContext, unit: Unit) -> str | None:
     return ""  # a script: relative to its own directory (the best guess for where it runs)
 
 
-def _chdir(
-    ctx: RuleContext, cwd: str | None, target: str | None, env: dict[str, str | None]
-) -> str | None:
+def _chdir(ctx: RuleContext, cwd: str | None, target: str | None, env: Env) -> str | None:
     """The working directory after `cd target` (None when it cannot be known)."""
     if target is None:
         return None
@@ -844,14 +704,17 @@ class ReqFile:
 
     @property
     def found(self) -> bool:
+        """Whether the file was read."""
         return self.path is not None
 
     @property
     def requirements(self) -> list[Requirement]:
+        """The requirements of the file and of the files it includes."""
         return [r for _p, f in self.files for r in f.requirements]
 
     @property
     def require_hashes(self) -> bool:
+        """Whether one of the files says `--require-hashes`."""
         return any(f.require_hashes for _p, f in self.files)
 
 

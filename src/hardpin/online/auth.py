@@ -93,7 +93,7 @@ _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH
 @record
 class Challenge:
     scheme: str  # lower case: "bearer", "basic", ...
-    params: dict  # lower-case names -> values
+    params: dict[str, str]  # lower-case names -> values
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.params.get(name, default)
@@ -239,6 +239,8 @@ class Keychain:
         if raw is not None and raw.strip():
             try:
                 loaded = json.loads(raw)
+            except RecursionError:
+                raise CredentialError(f"{path} is JSON nested too deeply") from None
             except ValueError as exc:
                 line = getattr(exc, "lineno", "?")
                 raise CredentialError(f"{path} is not valid JSON (line {line})") from None
@@ -313,7 +315,7 @@ class Keychain:
             raise CredentialError(f"{exe_name} get failed (exit status {proc.returncode})")
         try:
             data = json.loads(proc.stdout)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise CredentialError(f"{exe_name} get printed something that is not JSON") from None
         if not isinstance(data, dict):
             raise CredentialError(f"{exe_name} get printed something that is not a JSON object")
@@ -388,7 +390,36 @@ class StaticKeychain:
 def _hostport(url: str) -> str:
     p = urlsplit(url)
     host = p.hostname or ""
-    return f"{host}:{p.port}" if p.port else host
+    try:
+        port = p.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
+
+
+def _hostname(hostport: str) -> str:
+    """The host of `host[:port]` or `[v6]:port`, lower case."""
+    if hostport.startswith("["):
+        return hostport[1 : hostport.find("]")].lower()
+    return hostport.rsplit(":", 1)[0].lower() if hostport.count(":") == 1 else hostport.lower()
+
+
+# Token services that registries run on a host of their own, and that the registry's
+# credentials may be sent to (Docker Hub's registry API is registry-1.docker.io, its
+# token service auth.docker.io). Any other realm on another host gets no credentials.
+TOKEN_SERVICES: dict[str, frozenset[str]] = {
+    "docker.io": frozenset({"auth.docker.io"}),
+    # GitLab.com's registry hands out tokens from the main site
+    "registry.gitlab.com": frozenset({"gitlab.com"}),
+}
+
+
+def credentials_may_go_to(registry: str, api_host: str, host: str) -> bool:
+    """Whether the credentials configured for `registry` (its API on `api_host`) may be
+    sent to `host` (`host[:port]`): the registry's own host name, on any port, or a
+    token service listed for it in TOKEN_SERVICES."""
+    name = _hostname(host)
+    return name == _hostname(api_host) or name in TOKEN_SERVICES.get(registry, frozenset())
 
 
 class Authorizer:
@@ -424,7 +455,8 @@ class Authorizer:
 
     def _credentials(self, registry: str) -> Credentials | None:
         try:
-            return self.keychain.get(registry)
+            found: Credentials | None = self.keychain.get(registry)
+            return found
         except CredentialError as exc:
             raise AuthError(str(exc)) from None
 
@@ -448,11 +480,19 @@ class Authorizer:
         sent: str | None,
         *,
         final: bool = False,
+        origin: str | None = None,
     ) -> str:
         """After a 401: the Authorization value to retry with.
 
+        `origin` is the `host[:port]` that answered 401 (after redirects); a challenge
+        from a host other than the registry's gets no credentials: an AuthError.
         Raises AuthError when retrying cannot help (insufficient scope, rejected
         credentials, no usable challenge) or when `final` (the retry got a 401 too)."""
+        if origin is not None and _hostname(origin) != _hostname(host):
+            raise AuthError(
+                f"the registry sent the request on to {origin}, which asks for credentials "
+                f"(HTTP 401); hardpin sends the credentials for {registry} only to {host}"
+            )
         challenges = parse_www_authenticate(www_authenticate or "")
         bearer = next((c for c in challenges if c.scheme == "bearer"), None)
         basic = next((c for c in challenges if c.scheme == "basic"), None)
@@ -516,31 +556,48 @@ class Authorizer:
                 cached = self._tokens.get(key)
             if cached is not None and cached[1] > self.clock():
                 return cached[0]
-            token, expires_in = self._fetch(registry, scope, ch)
+            token, expires_in = self._fetch(registry, host, scope, ch)
             margin = min(10.0, expires_in / 4)
             with self._lock:
                 self._tokens[key] = (token, self.clock() + expires_in - margin)
                 self.tokens_fetched += 1
             return token
 
-    def _fetch(self, registry: str, scope: str, ch: Challenge) -> tuple[str, float]:
+    def _fetch(self, registry: str, host: str, scope: str, ch: Challenge) -> tuple[str, float]:
         from hardpin.online.http import HttpError
 
         realm = ch.get("realm")
         if not realm:
             raise AuthError("the Bearer challenge names no realm")
-        p = urlsplit(realm)
-        if p.scheme not in ("http", "https") or not p.hostname:
+        try:
+            p = urlsplit(realm)
+            realm_host = _hostport(realm)
+        except ValueError:
+            raise AuthError("unusable token realm (not a URL)") from None
+        if p.scheme not in ("http", "https") or not p.hostname or not realm.isascii():
             raise AuthError(f"unusable token realm {display_url(realm)}")
         if p.scheme == "http":
-            hp = _hostport(realm)
-            if hp not in self.insecure_hosts and p.hostname not in self.insecure_hosts:
+            if registry not in self.insecure_hosts and host not in self.insecure_hosts:
                 raise AuthError(
-                    f"refusing plain HTTP to the token realm {hp}: "
+                    f"refusing the plain-HTTP token realm {realm_host} of {registry}: the token "
+                    "service of a registry reached over https must use https too"
+                )
+            if realm_host not in self.insecure_hosts and p.hostname not in self.insecure_hosts:
+                raise AuthError(
+                    f"refusing plain HTTP to the token realm {realm_host}: "
                     "list it in `insecure-registries` to allow it"
                 )
         service = ch.get("service")
         creds = self._credentials(registry)
+        if creds is not None and not credentials_may_go_to(registry, host, realm_host):
+            log.debug(
+                "the token realm %s is not on %s: asking it for a token without the "
+                "credentials for %s",
+                realm_host,
+                host,
+                registry,
+            )
+            creds = None
         params = {"scope": scope}
         if service:
             params["service"] = service
@@ -585,7 +642,7 @@ class Authorizer:
             raise AuthError(f"the token server {display_url(realm)} answered HTTP {resp.status}")
         try:
             data = json.loads(resp.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise AuthError(f"the token server {display_url(realm)} did not answer JSON") from None
         token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:

@@ -46,6 +46,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from hardpin.model import HardpinError
+from hardpin.refs import Hash, InvalidDigest
 from hardpin.urls import canonical_name, display_url, redact_text, split_userinfo
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple/"
@@ -141,18 +142,42 @@ class _Links(HTMLParser):
             self.links.append(a)
 
 
+def url_filename(url: str) -> str:
+    """The file name of a distribution URL, as pip reads it (`Link.filename`): the last
+    path segment, percent-decoded. An index's `filename` field is not trusted."""
+    path = urlsplit(url).path.rstrip("/")
+    return unquote(path.rpartition("/")[2])
+
+
+def sha256_problem(value: str) -> str | None:
+    """Why an index's sha256 value is not one (None when it is well formed)."""
+    if len(value) != 64 or re.fullmatch(r"[0-9a-fA-F]+", value) is None:
+        return "it is not 64 hex digits"
+    if len(set(value.lower())) == 1:
+        return "it is one digit repeated, not a real hash"
+    return None
+
+
 def _file_entry(
-    filename: str, url: str, sha256: str | None, yanked: Any, requires_python: str | None
+    url: str, sha256: object, yanked: Any, requires_python: str | None
 ) -> dict[str, Any]:
-    return {
-        "filename": filename,
+    """A file of a project page. `sha256` is None when the index gives none; a value that
+    is not a sha256 is kept in `bad_sha256` (an error when that file is wanted)."""
+    good = bad = None
+    if isinstance(sha256, str) and sha256_problem(sha256) is None:
+        good = sha256.lower()
+    elif sha256 is not None:
+        bad = sha256 if isinstance(sha256, str) else repr(sha256)
+    entry = {
+        "filename": url_filename(url),
         "url": url,
-        "sha256": sha256.lower()
-        if isinstance(sha256, str) and re.fullmatch(r"[0-9a-fA-F]{64}", sha256)
-        else None,
+        "sha256": good,
         "yanked": bool(yanked) or yanked == "",
         "requires_python": requires_python or None,
     }
+    if bad is not None:
+        entry["bad_sha256"] = bad[:200]
+    return entry
 
 
 def parse_html(body: bytes, page_url: str) -> list[dict[str, Any]]:
@@ -170,17 +195,22 @@ def parse_html(body: bytes, page_url: str) -> list[dict[str, Any]]:
             k, _, v = part.partition("=")
             if k.lower() == "sha256":
                 sha = v
-        filename = unquote(urlsplit(path).path.rpartition("/")[2])
         yanked: Any = a.get("data-yanked", False)
         if yanked is None:  # `data-yanked` without a value
             yanked = True
-        out.append(_file_entry(filename, path, sha, yanked, a.get("data-requires-python")))
+        out.append(_file_entry(path, sha, yanked, a.get("data-requires-python")))
     return out
 
 
 def parse_json(body: bytes, page_url: str) -> list[dict[str, Any]]:
-    """Files of a PEP 691 project page. Raises ValueError when it is not one."""
-    data = json.loads(body)
+    """Files of a PEP 691 project page. Raises ValueError when it is not one.
+
+    A file is named by its URL, as pip names it; the `filename` field is ignored (an
+    index could otherwise attribute another project's file to this one)."""
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise ValueError("not a PEP 691 project page")
     out = []
@@ -188,12 +218,12 @@ def parse_json(body: bytes, page_url: str) -> list[dict[str, Any]]:
         if not isinstance(f, dict) or not isinstance(f.get("url"), str):
             continue
         url = urljoin(page_url, f["url"]).partition("#")[0]
-        filename = f.get("filename") if isinstance(f.get("filename"), str) else None
-        hashes = f.get("hashes") if isinstance(f.get("hashes"), dict) else {}
+        hashes = f.get("hashes")
+        if not isinstance(hashes, dict):
+            hashes = {}
         rp = f.get("requires-python")
         out.append(
             _file_entry(
-                filename or unquote(urlsplit(url).path.rpartition("/")[2]),
                 url,
                 hashes.get("sha256"),
                 f.get("yanked", False),
@@ -277,8 +307,9 @@ def _project_page(
     if isinstance(stored, dict):
         if stored.get("missing"):
             raise _NotFound()
-        if isinstance(stored.get("files"), list):
-            return stored["files"]
+        files: object = stored.get("files")
+        if isinstance(files, list):
+            return files
     if cache.offline:
         raise IndexLookupError(
             f"{project}: the page of {index.shown} is not in the cache, and the run is offline"
@@ -319,26 +350,37 @@ def _project_page(
     return files
 
 
-def _download_hash(http: Any, index: _Index, f: dict[str, Any], download_limit: int) -> str:
+def sha_problem_of(value: str) -> bool:
+    """Whether a stored sha256 (lower-case hex) is malformed."""
+    return sha256_problem(value) is not None or value != value.lower()
+
+
+def _valid_hashes(stored: object) -> list[str]:
+    """A cached list of hashes, each checked; [] when anything in it is not one."""
+    if not isinstance(stored, list) or not stored:
+        return []
+    try:
+        return [Hash.parse(h) for h in stored]
+    except InvalidDigest:
+        return []
+
+
+def _download_hash(http: Any, index: _Index, url: str, filename: str, download_limit: int) -> str:
     from hardpin.online.http import HttpError
 
     try:
-        resp = http.request(
-            "GET", f["url"], headers=index.headers(f["url"]), max_body=download_limit
-        )
+        resp = http.request("GET", url, headers=index.headers(url), max_body=download_limit)
     except HttpError as exc:
         msg = redact_text(str(exc))
         if "limit" in msg:
             raise IndexLookupError(
-                f"{f['filename']}: {index.shown} publishes no sha256 for it and it is larger than "
+                f"{filename}: {index.shown} publishes no sha256 for it and it is larger than "
                 f"{download_limit >> 20} MiB, too large to hash locally"
             ) from None
-        raise IndexLookupError(
-            f"cannot download {f['filename']} from {index.shown}: {msg}"
-        ) from None
+        raise IndexLookupError(f"cannot download {filename} from {index.shown}: {msg}") from None
     if resp.status != 200:
         raise IndexLookupError(
-            f"cannot download {f['filename']} from {index.shown} (HTTP {resp.status}) to hash it: "
+            f"cannot download {filename} from {index.shown} (HTTP {resp.status}) to hash it: "
             "the index publishes no sha256 for it"
         )
     return hashlib.sha256(resp.body).hexdigest()
@@ -382,8 +424,9 @@ def file_hashes(
     for index in indexes:
         rkey = f"{index.shown}\0{name}\0{vkey}"
         stored = cache.get("pypi-hashes", rkey)
-        if isinstance(stored, list) and stored:
-            found.update(stored)
+        held = _valid_hashes(stored)
+        if held:
+            found.update(held)
             any_project = True
             continue
         try:
@@ -393,21 +436,33 @@ def file_hashes(
         any_project = True
         hashes: set[str] = set()
         for f in files:
-            v = file_version(f.get("filename") or "", name)
+            url = f.get("url")
+            if not isinstance(url, str):
+                continue
+            filename = url_filename(url)
+            v = file_version(filename, name)
             if v is None:
                 continue
             if v != wanted:
                 others.append(v)
                 continue
             sha = f.get("sha256")
+            if f.get("bad_sha256") is not None or (
+                sha is not None and (not isinstance(sha, str) or sha_problem_of(sha))
+            ):
+                shown = str(f.get("bad_sha256") or sha)[:80]
+                raise IndexLookupError(
+                    f"{filename}: {index.shown} publishes a malformed sha256 for it "
+                    f"({shown!r}: {sha256_problem(shown) or 'not a sha256'}); refusing it"
+                )
             if not sha:
                 if cache.offline:
                     raise IndexLookupError(
-                        f"{f['filename']}: {index.shown} publishes no sha256 for it, and the "
+                        f"{filename}: {index.shown} publishes no sha256 for it, and the "
                         "run is offline (cannot download it to hash it)"
                     )
-                sha = _download_hash(http, index, f, download_limit)
-            hashes.add(f"sha256:{sha}")
+                sha = _download_hash(http, index, url, filename, download_limit)
+            hashes.add(Hash.sha256(sha))
         if hashes:
             cache.put("pypi-hashes", rkey, sorted(hashes))
             found |= hashes

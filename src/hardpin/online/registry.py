@@ -4,21 +4,19 @@ Distribution API v2 (OCI distribution-spec) over hardpin.online.http, with
 answers kept in hardpin.online.cache:
 
 * `resolve(ref)`: tag -> Descriptor of what the tag points at (the index or
-  manifest list for multi-platform images, never a child). By default one `GET`
-  with the four current manifest media types in `Accept`: the digest is the
-  sha256 of the body, and a `Docker-Content-Digest` that disagrees is an error.
-  One request, and nothing unhashed is trusted. For registries in
-  `head_registries` (Docker Hub by default, where a manifest GET counts against
-  the pull limit and a HEAD does not) it is a `HEAD` with the four
-  current manifest media types in `Accept` (without the OCI index type, 2.8
+  manifest list for multi-platform images, never a child). One `GET` with the
+  four current manifest media types in `Accept` (without the OCI index type, 2.8
   answers 404 for an index; without any, it hands out a manifest list's amd64
-  child or a schema 1 rewrite). The `Docker-Content-Digest` of the answer is
-  then confirmed with a `HEAD` by that digest (`confirm_digests`, on by
-  default; HEADs do not count against Docker Hub's pull limits), so a wrong
-  header is never pinned. When the header is missing, the content type is not
-  one of the four, or the confirmation fails, the manifest is fetched with
-  `GET` and its sha256 is the digest (a `Docker-Content-Digest` sent with the
-  GET must agree). Schema 1 manifests are refused. Cached in "tags" for `tag_ttl` seconds.
+  child or a schema 1 rewrite): the digest is the sha256 of the body, and a
+  `Docker-Content-Digest` that disagrees is an error. For registries in
+  `head_registries` (Docker Hub by default, where a manifest GET counts against
+  the pull limit and a HEAD does not) a `HEAD` by tag comes first, and its
+  `Docker-Content-Digest` is used only when the cache already holds manifest
+  bytes that hash to it, received from that repository; otherwise the manifest
+  is fetched and hashed as above.
+  Either way the digest returned is the sha256 of manifest bytes received for
+  that repository and tag, never a header alone. Schema 1 manifests are
+  refused. Cached in "tags" for `tag_ttl` seconds.
 * `manifest(ref, digest)`: `GET` by digest, sha256 of the body checked against
   the digest; cached forever in "manifests" (content addressed).
 * `exists(ref, digest)`: `HEAD` by digest; positives cached in "exists" for
@@ -35,7 +33,6 @@ Methods are safe to call from many threads at once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Collection
@@ -44,7 +41,15 @@ from typing import Any
 from hardpin._record import record
 from hardpin.model import HardpinError
 from hardpin.online.auth import AuthError, Authorizer, Keychain
-from hardpin.refs import DEFAULT_REGISTRY, ImageRef, InvalidReference, parse_image
+from hardpin.refs import (
+    DEFAULT_REGISTRY,
+    Digest,
+    ImageRef,
+    InvalidDigest,
+    InvalidReference,
+    parse_image,
+    registry_problem,
+)
 from hardpin.urls import redact_text
 
 log = logging.getLogger("hardpin.online.registry")
@@ -74,18 +79,17 @@ class RegistryError(HardpinError):
 
 @record(frozen=True)
 class Descriptor:
-    digest: str
+    digest: Digest  # always built through Digest.parse / Digest.of
     media_type: str
     size: int
 
 
-def _sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def _valid_digest(digest: str) -> bool:
-    algo, sep, hexpart = digest.partition(":")
-    return algo == "sha256" and len(hexpart) == 64 and all(c in "0123456789abcdef" for c in hexpart)
+def _loads(body: bytes | str) -> Any:
+    """JSON, with nesting too deep for the parser reported as a ValueError."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _media_type(headers: dict[str, str]) -> str:
@@ -97,7 +101,7 @@ def _error_detail(body: bytes, content_type: str) -> str:
     if not body or "json" not in content_type:
         return ""
     try:
-        data = json.loads(body)
+        data = _loads(body)
     except ValueError:
         return ""
     errors = data.get("errors") if isinstance(data, dict) else None
@@ -120,7 +124,6 @@ class RegistryClient:
         insecure_registries: Collection[str] = (),
         auth: Any = None,
         tag_ttl: float = DEFAULT_TAG_TTL,
-        confirm_digests: bool = True,
         head_registries: Collection[str] = (DEFAULT_REGISTRY,),
         authorizer: Authorizer | None = None,
     ) -> None:
@@ -131,7 +134,6 @@ class RegistryClient:
         self.cache = cache
         self.insecure_registries = frozenset(insecure_registries)
         self.tag_ttl = tag_ttl
-        self.confirm_digests = confirm_digests
         self.head_registries = frozenset(head_registries)
         self.keychain = auth if auth is not None else Keychain()
         self.authorizer = authorizer or Authorizer(
@@ -157,11 +159,20 @@ class RegistryClient:
             if desc is not None:
                 return desc
         self._online(label)
-        if ref.registry not in self.head_registries:
-            desc, body = self._get_manifest(ref, label, tag, expected=None)
-            self._remember_manifest(desc, body)
-            self._remember_tag(key, desc)
-            return desc
+        if ref.registry in self.head_registries:
+            desc = self._head_tag(ref, label, tag)
+            if desc is not None:
+                self._remember_tag(key, desc)
+                return desc
+        desc, body = self._get_manifest(ref, label, tag, expected=None)
+        self._remember_manifest(ref, desc, body)
+        self._remember_tag(key, desc)
+        return desc
+
+    def _head_tag(self, ref: ImageRef, label: str, tag: str) -> Descriptor | None:
+        """A HEAD by tag, answered from the cache: the Descriptor when the registry names a
+        digest whose manifest bytes the cache already holds (and they hash to it), else
+        None (the caller fetches and hashes the manifest). A header alone is never pinned."""
         resp = self._request(ref, label, "HEAD", f"manifests/{tag}", {"Accept": ACCEPT})
         if resp.status == 404:
             raise RegistryError(f"{label}: tag not found (HTTP 404)")
@@ -169,31 +180,20 @@ class RegistryClient:
         mt = _media_type(resp.headers)
         if mt in SCHEMA1_TYPES:
             raise RegistryError(_schema1(label, mt))
-        header = resp.headers.get("docker-content-digest", "").strip()
-        length = resp.headers.get("content-length", "")
-        if mt in MANIFEST_TYPES and _valid_digest(header) and length.isdigit():
-            desc = Descriptor(digest=header, media_type=mt, size=int(length))
-            if self.confirm_digests and not self._confirm(ref, label, desc):
-                log.debug(
-                    "%s: the registry has no manifest %s, which its Docker-Content-Digest "
-                    "named; hashing the manifest instead",
-                    label,
-                    header,
-                )
-                desc, body = self._get_manifest(ref, label, tag, expected=None)
-                if not self._confirm(ref, label, desc):
-                    raise RegistryError(
-                        f"{label}: the registry's answers disagree (its digest header named "
-                        f"{header}, the manifest hashes to {desc.digest}, and it has neither); "
-                        "refusing them"
-                    )
-                self._remember_manifest(desc, body)
-        else:
-            log.debug("%s: HEAD gave no usable digest (type %r); fetching the manifest", label, mt)
-            desc, body = self._get_manifest(ref, label, tag, expected=None)
-            self._remember_manifest(desc, body)
-        self._remember_tag(key, desc)
-        return desc
+        try:
+            named = Digest.parse(resp.headers.get("docker-content-digest", "").strip())
+        except InvalidDigest:
+            log.debug("%s: HEAD gave no usable digest; fetching the manifest", label)
+            return None
+        held = self._cached_manifest(named)
+        if held is None or not self.cache.get("received", f"{ref.name}@{named}"):
+            log.debug(
+                "%s: no manifest %s received from this repository in the cache; fetching it",
+                label,
+                named,
+            )
+            return None
+        return held[0]
 
     def _remember_tag(self, key: str, desc: Descriptor) -> None:
         self.cache.put(
@@ -205,25 +205,16 @@ class RegistryClient:
         ref = _ref(ref)
         digest = self._digest_arg(ref, digest)
         label = _label(ref, digest=digest)
-        cached = self.cache.get("manifests", digest)
-        if isinstance(cached, dict) and isinstance(cached.get("body"), str):
-            body = cached["body"].encode("utf-8", "surrogateescape")
-            if _sha256(body) == digest:
-                try:
-                    return (
-                        Descriptor(
-                            digest=digest,
-                            media_type=str(cached.get("media_type", "")),
-                            size=len(body),
-                        ),
-                        json.loads(body),
-                    )
-                except ValueError:
-                    pass
+        held = self._cached_manifest(digest)
+        if held is not None:
+            try:
+                return held[0], _loads(held[1])
+            except ValueError:
+                pass
         self._online(label)
         desc, body = self._get_manifest(ref, label, digest, expected=digest)
-        self._remember_manifest(desc, body)
-        return desc, json.loads(body)
+        self._remember_manifest(ref, desc, body)
+        return desc, _loads(body)
 
     def exists(self, ref: ImageRef | str, digest: str) -> bool:
         """Whether the repository has a manifest with this digest (HEAD; 404 -> False)."""
@@ -265,16 +256,21 @@ class RegistryClient:
         self._check(resp, label, (200,))
         if len(resp.body) > max_size:
             raise RegistryError(too_big)
-        if _sha256(resp.body) != digest:
+        got = Digest.of(resp.body)
+        if got != digest:
             raise RegistryError(
-                f"{label}: the blob's content does not match its digest "
-                f"(got {_sha256(resp.body)}); refusing it"
+                f"{label}: the blob's content does not match its digest (got {got}); refusing it"
             )
-        return resp.body
+        data: bytes = resp.body
+        return data
 
     # -- internals -------------------------------------------------------------
     def api_base(self, ref: ImageRef) -> str:
-        """`scheme://host` of the registry API for a reference."""
+        """`scheme://host` of the registry API for a reference (RegistryError for a
+        registry name no request can carry: not ASCII, not a host name)."""
+        problem = registry_problem(ref.registry)
+        if problem is not None:
+            raise RegistryError(f"{_label(ref)}: {problem}")
         host = DOCKER_HUB_API if ref.registry == DEFAULT_REGISTRY else ref.registry
         insecure = ref.registry in self.insecure_registries or host in self.insecure_registries
         return f"{'http' if insecure else 'https'}://{host}"
@@ -283,10 +279,11 @@ class RegistryClient:
         if getattr(self.cache, "offline", False):
             raise RegistryError(f"{label}: not in the cache (--offline)")
 
-    def _digest_arg(self, ref: ImageRef, digest: str) -> str:
-        if not isinstance(digest, str) or not _valid_digest(digest):
-            raise RegistryError(f"{ref.familiar}: {digest!r} is not a sha256 digest")
-        return digest
+    def _digest_arg(self, ref: ImageRef, digest: object) -> Digest:
+        try:
+            return Digest.parse(digest)
+        except InvalidDigest as exc:
+            raise RegistryError(f"{_label(ref)}: {exc}") from None
 
     def _request(
         self,
@@ -321,6 +318,7 @@ class RegistryClient:
                     resp.headers.get("www-authenticate"),
                     auth,
                     final=attempt >= 1,
+                    origin=_host_of(resp.url, host),
                 )
         except AuthError as exc:
             raise RegistryError(f"{label}: {exc}") from None
@@ -348,26 +346,11 @@ class RegistryClient:
             )
         raise RegistryError(f"{label}: the registry answered {what}")
 
-    def _confirm(self, ref: ImageRef, label: str, desc: Descriptor) -> bool:
-        """Whether the repository has the manifest a tag's Docker-Content-Digest named
-        (a HEAD by digest; registries that get the header wrong exist)."""
-        resp = self._request(ref, label, "HEAD", f"manifests/{desc.digest}", {"Accept": ACCEPT})
-        got = resp.headers.get("docker-content-digest", "").strip()
-        if resp.status == 404 or (resp.status == 200 and got and got != desc.digest):
-            return False
-        self._check(resp, label, (200,))
-        self.cache.put("exists", f"{ref.name}@{desc.digest}", True)
-        return True
-
-    def _describe_digest(self, ref: ImageRef, digest: str) -> Descriptor:
+    def _describe_digest(self, ref: ImageRef, digest: Digest) -> Descriptor:
         label = _label(ref, digest=digest)
-        cached = self.cache.get("manifests", digest)
-        if isinstance(cached, dict) and isinstance(cached.get("body"), str):
-            return Descriptor(
-                digest=digest,
-                media_type=str(cached.get("media_type", "")),
-                size=len(cached["body"].encode("utf-8", "surrogateescape")),
-            )
+        held = self._cached_manifest(digest)
+        if held is not None:
+            return held[0]
         self._online(label)
         resp = self._request(ref, label, "HEAD", f"manifests/{digest}", {"Accept": ACCEPT})
         if resp.status == 404:
@@ -381,7 +364,7 @@ class RegistryClient:
         if mt in MANIFEST_TYPES and length.isdigit() and (not got or got == digest):
             return Descriptor(digest=digest, media_type=mt, size=int(length))
         desc, body = self._get_manifest(ref, label, digest, expected=digest)
-        self._remember_manifest(desc, body)
+        self._remember_manifest(ref, desc, body)
         return desc
 
     def _get_manifest(
@@ -394,7 +377,7 @@ class RegistryClient:
             )
         self._check(resp, label, (200,))
         body: bytes = resp.body
-        actual = _sha256(body)
+        actual = Digest.of(body)
         header = resp.headers.get("docker-content-digest", "").strip()
         if expected is not None and actual != expected:
             raise RegistryError(
@@ -410,12 +393,13 @@ class RegistryClient:
         return Descriptor(digest=actual, media_type=mt, size=len(body)), body
 
     def _manifest_type(self, label: str, content_type: str, body: bytes) -> str:
+        """The manifest's media type, once its JSON has the shape of that type."""
         if content_type in SCHEMA1_TYPES:
             raise RegistryError(_schema1(label, content_type))
         try:
-            data = json.loads(body)
-        except ValueError:
-            raise RegistryError(f"{label}: the manifest is not JSON") from None
+            data = _loads(body)
+        except ValueError as exc:
+            raise RegistryError(f"{label}: the manifest is not JSON ({exc})") from None
         if not isinstance(data, dict):
             raise RegistryError(f"{label}: the manifest is not a JSON object")
         if data.get("schemaVersion") == 1:
@@ -427,21 +411,40 @@ class RegistryClient:
                     f"{label}: Content-Type {content_type} does not match the "
                     f"manifest's mediaType {declared}"
                 )
-            if declared in MANIFEST_TYPES:
-                return declared
-            raise RegistryError(f"{label}: unsupported manifest type {declared}")
-        if content_type in MANIFEST_TYPES:
-            return content_type
+            if declared not in MANIFEST_TYPES:
+                raise RegistryError(f"{label}: unsupported manifest type {_shown(declared)}")
+            found = declared
+        elif content_type in MANIFEST_TYPES:
+            found = content_type
         # OCI manifests may omit mediaType: tell them apart by shape
-        if isinstance(data.get("manifests"), list):
-            return OCI_INDEX
-        if isinstance(data.get("config"), dict):
-            return OCI_MANIFEST
-        raise RegistryError(
-            f"{label}: unsupported manifest (Content-Type {content_type or 'missing'})"
-        )
+        elif isinstance(data.get("manifests"), list):
+            found = OCI_INDEX
+        elif isinstance(data.get("config"), dict):
+            found = OCI_MANIFEST
+        else:
+            raise RegistryError(
+                f"{label}: unsupported manifest (Content-Type {content_type or 'missing'})"
+            )
+        problem = _shape_problem(found, data)
+        if problem is not None:
+            raise RegistryError(f"{label}: the manifest is malformed: {problem}")
+        return found
 
-    def _remember_manifest(self, desc: Descriptor, body: bytes) -> None:
+    def _cached_manifest(self, digest: str) -> tuple[Descriptor, bytes] | None:
+        """The cached manifest with this digest, when its bytes still hash to it."""
+        cached = self.cache.get("manifests", digest)
+        if not isinstance(cached, dict) or not isinstance(cached.get("body"), str):
+            return None
+        body = cached["body"].encode("utf-8", "surrogateescape")
+        mt = cached.get("media_type")
+        if Digest.of(body) != digest or mt not in MANIFEST_TYPES:
+            log.debug("the cached manifest %s does not hash to its digest; ignoring it", digest)
+            return None
+        return Descriptor(digest=Digest.parse(digest), media_type=mt, size=len(body)), body
+
+    def _remember_manifest(self, ref: ImageRef, desc: Descriptor, body: bytes) -> None:
+        """Cache a verified manifest by digest, and that `ref`'s repository served it."""
+        self.cache.put("received", f"{ref.name}@{desc.digest}", True)
         self.cache.put(
             "manifests",
             desc.digest,
@@ -475,14 +478,53 @@ def _label(ref: ImageRef, *, tag: str | None = None, digest: str | None = None) 
 
 def _descriptor(value: dict[str, Any]) -> Descriptor | None:
     digest, mt, size = value.get("digest"), value.get("media_type"), value.get("size")
-    if (
-        isinstance(digest, str)
-        and _valid_digest(digest)
-        and isinstance(mt, str)
-        and isinstance(size, int)
-    ):
-        return Descriptor(digest=digest, media_type=mt, size=size)
+    if not (isinstance(mt, str) and mt in MANIFEST_TYPES and isinstance(size, int)):
+        return None
+    try:
+        return Descriptor(digest=Digest.parse(digest), media_type=mt, size=size)
+    except InvalidDigest:
+        return None
+
+
+def _shown(value: str) -> str:
+    text = repr(value[:80])
+    return text + ("..." if len(value) > 80 else "")
+
+
+def _shape_problem(media_type: str, data: dict[str, Any]) -> str | None:
+    """What makes `data` unusable as a manifest of `media_type`, or None: an index's
+    `manifests` must be a list of objects (each `platform` an object), a manifest's
+    `config` an object."""
+    if media_type in INDEX_TYPES:
+        entries = data.get("manifests")
+        if not isinstance(entries, list):
+            return "an index without a `manifests` list"
+        for entry in entries:
+            if not isinstance(entry, dict):
+                return "an entry of `manifests` is not an object"
+            if "platform" in entry and not isinstance(entry["platform"], dict):
+                return "the `platform` of an entry is not an object"
+        return None
+    if not isinstance(data.get("config"), dict):
+        return "an image manifest without a `config` object"
     return None
+
+
+def _host_of(url: object, default: str) -> str:
+    """`host[:port]` of a response's URL (`default` when it has none)."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str) or not url:
+        return default
+    try:
+        p = urlsplit(url)
+        port = p.port
+    except ValueError:
+        return default
+    host = p.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{port}" if port else host
 
 
 def _schema1(label: str, media_type: str) -> str:

@@ -61,7 +61,9 @@ class OnlineOptions:
     concurrency: int = 16
     insecure_registries: tuple[str, ...] = ()
     index_url: str | None = None  # --index-url on the command line
-    timeout: float = 15.0
+    timeout: float = 15.0  # one connect or read
+    request_timeout: float = 30.0  # one request in all (setting `request-timeout`)
+    run_timeout: float = 600.0  # every request of the run
     retries: int = 3
     tag_ttl: float = 3600.0
 
@@ -75,6 +77,9 @@ class Online:
         self.opts = opts
         self.environ = dict(os.environ if environ is None else environ)
         self.cache = Cache(opts.cache_dir, refresh=opts.refresh, offline=opts.offline)
+        import time
+
+        self.run_deadline = time.monotonic() + opts.run_timeout
         self._registry: RegistryClient | None = None
         self._index_http: Http | None = None
         self._lock = threading.Lock()
@@ -103,6 +108,8 @@ class Online:
                     timeout=self.opts.timeout,
                     retries=self.opts.retries,
                     insecure_hosts=frozenset(self.opts.insecure_registries),
+                    request_timeout=self.opts.request_timeout,
+                    run_deadline=self.run_deadline,
                 )
                 self._registry = RegistryClient(
                     http,
@@ -120,7 +127,11 @@ class Online:
                 from hardpin.online.http import Http
 
                 self._index_http = Http(
-                    timeout=self.opts.timeout, retries=self.opts.retries, insecure_hosts=None
+                    timeout=self.opts.timeout,
+                    retries=self.opts.retries,
+                    insecure_hosts=None,
+                    request_timeout=self.opts.request_timeout,
+                    run_deadline=self.run_deadline,
                 )
             return self._index_http
 
@@ -256,7 +267,7 @@ def _platform_of(online: Online, ref: ImageRef, digest: str) -> dict[str, Any] |
         raw = _registry_call(lambda: reg.blob(ref, cdigest, 1 << 20))
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise LookupFailed(f"{ref.familiar}: the image config is not JSON") from None
         cached = {k: data.get(k) for k in ("os", "architecture", "variant") if data.get(k)}
         online.cache.put("platforms", key, cached)
@@ -278,8 +289,10 @@ def _lookup_image_update(online: Online, key: ImageUpdateKey) -> Answer:
     _d, index = _registry_call(lambda: reg.manifest(ref, new_digest))
     for m in index.get("manifests", []):
         p = m.get("platform") or {}
-        if all(p.get(k) == v for k, v in old_platform.items()) and isinstance(m.get("digest"), str):
-            return (m["digest"],)
+        if all(p.get(k) == v for k, v in old_platform.items()) and "digest" in m:
+            # fetched and hashed before it is written (Digest.parse refuses a malformed one)
+            child, _m = _registry_call(lambda d=m["digest"]: reg.manifest(ref, d))  # type: ignore[misc]
+            return (child.digest,)
     want = "/".join(old_platform.get(k, "") for k in ("os", "architecture", "variant")).rstrip("/")
     raise LookupFailed(
         f"{ref.familiar} is pinned to a single-platform image ({want}), and the tag's new index has no {want} image"

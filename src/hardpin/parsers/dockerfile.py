@@ -268,6 +268,11 @@ _VAR_RE = re.compile(
 )
 
 
+def variable_names(text: str) -> list[str]:
+    """The names of the variables `text` refers to (`$V`, `${V}`, `${V:-d}`, …), in order."""
+    return [m.group(1) or m.group(4) for m in _VAR_RE.finditer(text)]
+
+
 def expand(text: str, env: dict[str, str | None]) -> tuple[str, list[str]]:
     """Substitute `$V`, `${V}`, `${V:-d}`, `${V-d}`, `${V:+a}`, `${V+a}`.
 

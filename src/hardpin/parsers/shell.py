@@ -16,6 +16,8 @@ from hardpin.model import HardpinError
 
 
 class ShellSyntaxError(HardpinError):
+    """Shell text that does not lex (an unterminated quote or substitution), at a source offset."""
+
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.message = message
@@ -24,6 +26,8 @@ class ShellSyntaxError(HardpinError):
 
 @record
 class ShWord:
+    """One shell word with its source span."""
+
     raw: str
     value: str  # quotes removed; expansions kept as written
     start: int  # source offsets
@@ -32,6 +36,8 @@ class ShWord:
 
 @record
 class Command:
+    """One simple command: its words in source order and how it joins the previous one."""
+
     words: list[ShWord]
     # operator that connects this command to the previous one in its list:
     # "" (first), "&&", "||", ";", "&", "|", "|&", "\n"
@@ -42,6 +48,7 @@ class Command:
 
     @property
     def argv(self) -> list[str]:
+        """The values of the command's words (assignments and wrappers included)."""
         return [w.value for w in self.words]
 
 
@@ -249,32 +256,3 @@ class _Lexer:
             val.append(c)
             i += 1
         raise ShellSyntaxError("unterminated double quote", self._o(begin))
-
-
-_RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
-
-
-def strip_wrappers(words: list[ShWord]) -> list[ShWord]:
-    """Drop leading `VAR=value` assignments and `sudo`/`env`-style wrappers with their options."""
-    i = 0
-    n = len(words)
-    while i < n:
-        v = words[i].value
-        if v in _RESERVED and words[i].raw == v:
-            i += 1  # `if cmd`, `then cmd`, `do cmd`, `! cmd`, `{ cmd`: the command follows
-            continue
-        if "=" in v and v.split("=", 1)[0].replace("_", "").isalnum() and not v.startswith("-"):
-            i += 1
-            continue
-        if v in ("sudo", "env", "exec", "command", "time", "nice", "nohup"):
-            i += 1
-            while i < n and words[i].value.startswith("-"):
-                opt = words[i].value
-                i += 1
-                if v == "sudo" and opt in ("-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"):
-                    i += 1
-                elif v == "nice" and opt == "-n":
-                    i += 1
-            continue
-        break
-    return words[i:]

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from hardpin.analysis.pip import PipCall, PipOpt, ReqFile, pip_calls, read_file, show
+from typing import TYPE_CHECKING
+
+from hardpin.analysis.options import Option
+from hardpin.analysis.pip import PipCall, ReqFile, pip_calls, read_file, show
 from hardpin.analysis.requirements import is_hashed, sets_hash_mode
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
 
+if TYPE_CHECKING:
+    from hardpin.parsers.requirements import Requirement
+
 _FIX = "pin every requirement with --hash in a requirements file (pip-compile --generate-hashes)"
 
 
-def _names(reqs: list, limit: int = 3) -> str:
+def _names(reqs: list[Requirement], limit: int = 3) -> str:
     shown = [f"`{show(r.text)}`" for r in reqs[:limit]]
     return ", ".join(shown) + (", …" if len(reqs) > limit else "")
 
@@ -106,7 +112,7 @@ class HP202(Rule):
             self._check_call(ctx, call)
 
     def _check_call(self, ctx: RuleContext, call: PipCall) -> None:
-        files: list[tuple[PipOpt, ReqFile]] = []
+        files: list[tuple[Option, ReqFile]] = []
         for o in call.values("--requirement", "--requirements"):
             if o.value is not None:
                 files.append((o, read_file(ctx, call, o.value)))
@@ -160,7 +166,7 @@ class HP202(Rule):
             )
 
     def _check_file(
-        self, ctx: RuleContext, call: PipCall, o: PipOpt, rf: ReqFile, hash_mode: bool
+        self, ctx: RuleContext, call: PipCall, o: Option, rf: ReqFile, hash_mode: bool
     ) -> None:
         w = o.value_word or o.word
         written = show(rf.written)

@@ -6,19 +6,18 @@ import re
 from collections.abc import Iterator
 
 from hardpin._lazy import lazy_re
+from hardpin.analysis.options import parse
+from hardpin.analysis.packages import JS
 from hardpin.analysis.pip import (
-    UNKNOWN,
     archive_at_commit,
     git_ref,
     immutable_commit,
     pip_calls,
-    resolve,
     show,
-    simple_commands,
     url_problem,
     vcs_problem,
 )
-from hardpin.analysis.shell import basename
+from hardpin.analysis.shell import UNKNOWN, exe_name, resolve, simple_commands
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
@@ -27,19 +26,6 @@ from hardpin.urls import redact
 _NPM_INSTALL = frozenset(
     {"install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add",
      "install-test", "it", "update", "up", "upgrade"}
-)  # fmt: skip
-# options of npm / yarn / pnpm that take the next word as their value
-_JS_VALUE = frozenset(
-    {
-        "--prefix", "-C", "--registry", "--cache", "--loglevel", "--userconfig", "--globalconfig",
-        "--tag", "--omit", "--include", "--workspace", "-w", "--save-prefix", "--before",
-        "--location", "--install-strategy", "--script-shell", "--proxy", "--https-proxy", "--ca",
-        "--cafile", "--cert", "--key", "--otp", "--auth-type", "--cwd", "--modules-folder",
-        "--cache-folder", "--global-folder", "--network-timeout", "--mutex", "--network-concurrency",
-        "--link-folder", "--preferred-cache-folder", "--use-yarnrc", "--filter", "-F", "--dir",
-        "--store-dir", "--reporter", "--config", "--workspace-dir", "--virtual-store-dir",
-        "--modules-dir", "--lockfile-dir",
-    }
 )  # fmt: skip
 _HOSTED = lazy_re(r"^(?:github|gitlab|bitbucket|gist):", re.IGNORECASE)
 _SHORTHAND = lazy_re(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:#.*)?$")
@@ -104,23 +90,10 @@ def npm_spec_problem(spec: str) -> str | None:
 
 def _js_specs(words: list[ShWord]) -> Iterator[tuple[str, ShWord]]:
     """(tool, spec word) for the packages an npm / yarn / pnpm install command names."""
-    tool = basename(words[0].value).lower()
-    for suffix in (".cmd", ".exe"):
-        tool = tool.removesuffix(suffix)
+    tool = exe_name(words[0].value)
     if tool not in ("npm", "yarn", "pnpm"):
         return
-    operands: list[ShWord] = []
-    i = 1
-    while i < len(words):
-        v = words[i].value
-        if v == "--":
-            operands.extend(words[i + 1 :])
-            break
-        if v.startswith("-") and len(v) > 1:
-            i += 2 if (v in _JS_VALUE and "=" not in v) else 1
-            continue
-        operands.append(words[i])
-        i += 1
+    operands = parse(words[1:], JS).operands
     if not operands:
         return
     sub = operands[0].value
@@ -216,7 +189,7 @@ class HP203(Rule):
                     continue
                 ctx.report(self, r.word.start, r.word.end, why, subject=call.subject(show(r.text)))
         for _unit, _cmd, words in simple_commands(ctx):
-            if basename(words[0].value).lower().split(".", 1)[0] not in ("npm", "yarn", "pnpm"):
+            if exe_name(words[0].value) not in ("npm", "yarn", "pnpm"):
                 continue
             for tool, w in _js_specs(words):
                 spec = resolve(w.value, {})

@@ -5,14 +5,9 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
-from hardpin.analysis.packages import (
-    SEMVER,
-    UNKNOWN,
-    Parsed,
-    PkgCommand,
-    parse_options,
-    pkg_commands,
-)
+from hardpin.analysis.options import Parsed, parse
+from hardpin.analysis.packages import NPM, PNPM, SEMVER, YARN, PkgCommand, pkg_commands
+from hardpin.analysis.shell import UNKNOWN
 from hardpin.model import Applicability, Edit, Fix, FixAvailability, Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
@@ -36,35 +31,6 @@ NPM_INSTALL = frozenset(
 )
 NPM_INSTALL_TEST = frozenset({"install-test", "it"})
 NPM_UPDATE = frozenset({"update", "up", "upgrade", "udpate"})
-# npm options that take the next word as their value (booleans do not)
-NPM_VALUE_OPTS = frozenset(
-    {
-        "--prefix", "-C", "--registry", "--cache", "--loglevel", "--userconfig", "--globalconfig",
-        "--tag", "--omit", "--include", "--workspace", "-w", "--only", "--also", "--scope",
-        "--location", "--install-strategy", "--save-prefix", "--before", "--script-shell",
-        "--proxy", "--https-proxy", "--ca", "--cafile", "--cert", "--key", "--fetch-retries",
-        "--fetch-retry-mintimeout", "--fetch-retry-maxtimeout", "--fetch-timeout",
-        "--network-concurrency", "--maxsockets", "--target", "--target_arch", "--target-arch",
-        "--target_platform", "--runtime", "--dist-url", "--python", "--arch", "--platform",
-        "--libc", "--os", "--cpu", "--node-options", "--auth-type",
-    }
-)  # fmt: skip
-YARN_VALUE_OPTS = frozenset(
-    {
-        "--cwd", "--modules-folder", "--cache-folder", "--global-folder", "--network-timeout",
-        "--mutex", "--registry", "--network-concurrency", "--link-folder",
-        "--preferred-cache-folder",
-        "--use-yarnrc", "--https-proxy", "--proxy", "--otp", "--emoji", "--mode", "--dist-tag",
-    }
-)  # fmt: skip
-PNPM_VALUE_OPTS = frozenset(
-    {
-        "--filter", "-F", "--dir", "-C", "--store-dir", "--reporter", "--registry",
-        "--virtual-store-dir", "--modules-dir", "--lockfile-dir", "--workspace-dir",
-        "--network-concurrency", "--child-concurrency", "--loglevel", "--config",
-        "--resolution-mode", "--node-linker", "--package-import-method",
-    }
-)  # fmt: skip
 _GLOBAL = ("-g", "--global")
 # package specs that are not registry names (HP203 judges git and URL specs)
 _NOT_REGISTRY = lazy_re(
@@ -201,7 +167,7 @@ class HP204(Rule):
     # -- npm ---------------------------------------------------------------
 
     def _npm(self, ctx: RuleContext, pc: PkgCommand) -> None:
-        parsed = parse_options(pc.words[1:], NPM_VALUE_OPTS)
+        parsed = parse(pc.words[1:], NPM)
         if not parsed.operands or parsed.has("-h", "--help", "--usage", "-?"):
             return
         sub = parsed.operands[0]
@@ -240,7 +206,7 @@ class HP204(Rule):
     # -- yarn --------------------------------------------------------------
 
     def _yarn(self, ctx: RuleContext, pc: PkgCommand) -> None:
-        parsed = parse_options(pc.words[1:], YARN_VALUE_OPTS, short_clusters=False)
+        parsed = parse(pc.words[1:], YARN)
         ops = parsed.operands
         sub = ops[0] if ops else None
         subv = sub.value if sub is not None else "install"
@@ -281,9 +247,9 @@ class HP204(Rule):
 
     @staticmethod
     def _yarn_frozen(pc: PkgCommand, parsed: Parsed) -> bool:
-        for name, val, _w in parsed.options:
-            if name in ("--frozen-lockfile", "--immutable") and (
-                val is None or val.lower() != "false"
+        for o in parsed.options:
+            if o.name in ("--frozen-lockfile", "--immutable") and (
+                o.value is None or o.value.lower() != "false"
             ):
                 return True
         for var in ("YARN_ENABLE_IMMUTABLE_INSTALLS", "YARN_FROZEN_LOCKFILE"):
@@ -297,7 +263,7 @@ class HP204(Rule):
     # -- pnpm --------------------------------------------------------------
 
     def _pnpm(self, ctx: RuleContext, pc: PkgCommand) -> None:
-        parsed = parse_options(pc.words[1:], PNPM_VALUE_OPTS, short_clusters=False)
+        parsed = parse(pc.words[1:], PNPM)
         ops = parsed.operands
         if not ops or parsed.has("-h", "--help"):
             return
@@ -306,8 +272,10 @@ class HP204(Rule):
         if subv in ("install", "i"):
             if ops[1:]:
                 return  # pnpm refuses `pnpm install <pkg>` (use `pnpm add`)
-            for name, val, _w in parsed.options:
-                if name == "--frozen-lockfile" and (val is None or val.lower() != "false"):
+            for o in parsed.options:
+                if o.name == "--frozen-lockfile" and (
+                    o.value is None or o.value.lower() != "false"
+                ):
                     return
             ctx.report(
                 self,

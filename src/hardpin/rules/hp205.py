@@ -5,34 +5,13 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
-from hardpin.analysis.packages import (
-    HEX40,
-    SEMVER,
-    PkgCommand,
-    known,
-    parse_options,
-    pkg_commands,
-)
+from hardpin.analysis.options import parse
+from hardpin.analysis.packages import GO, HEX40, SEMVER, PkgCommand, pkg_commands
+from hardpin.analysis.shell import known
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
 
-# go build flags that take the next word as their value (`-flag value` or `-flag=value`)
-GO_VALUE_FLAGS = frozenset(
-    {
-        "-C", "-o", "-p", "-tags", "-ldflags", "-gcflags", "-asmflags", "-gccgoflags", "-mod",
-        "-modfile", "-overlay", "-pgo", "-pkgdir", "-toolexec", "-buildmode", "-compiler",
-        "-installsuffix", "-exec", "-covermode", "-coverpkg", "-debug-actiongraph",
-        "-debug-runtime-trace", "-debug-trace", "-json",
-    }
-)  # fmt: skip
 _HEX = lazy_re(r"^[0-9a-fA-F]+$")
-
-
-def _with_double_dash(flags: frozenset[str]) -> frozenset[str]:
-    return flags | frozenset("-" + f for f in flags)
-
-
-_VALUE_FLAGS = _with_double_dash(GO_VALUE_FLAGS)
 
 
 def is_remote(path: str) -> bool:
@@ -137,22 +116,15 @@ class HP205(Rule):
                 self._go(ctx, pc)
 
     def _go(self, ctx: RuleContext, pc: PkgCommand) -> None:
-        parsed = parse_options(
-            pc.words[1:], _VALUE_FLAGS, short_clusters=False, stop_at_first_operand=True
-        )
+        parsed = parse(pc.words[1:], GO, stop_at_operand=True)
         if not parsed.operands:
             return
         sub = parsed.operands[0]
         if sub.value not in ("install", "get", "run"):
             return
         # flags after the subcommand
-        rest = parse_options(
-            parsed.operands[1:],
-            _VALUE_FLAGS,
-            short_clusters=False,
-            stop_at_first_operand=sub.value == "run",
-        )
-        flags = {name.lstrip("-") for name, _v, _w in rest.options}
+        rest = parse(parsed.operands[1:], GO, stop_at_operand=sub.value == "run")
+        flags = {o.name.lstrip("-") for o in rest.options}
         insecure = "insecure" in flags
         operands = rest.operands[:1] if sub.value == "run" else rest.operands
         reported = False
@@ -189,7 +161,7 @@ class HP205(Rule):
             )
             reported = True
         if sub.value == "get" and "u" in flags and not reported:
-            upgrade = next(w for name, _v, w in rest.options if name.lstrip("-") == "u")
+            upgrade = next(o.word for o in rest.options if o.name.lstrip("-") == "u")
             ctx.report(
                 self,
                 upgrade.start,

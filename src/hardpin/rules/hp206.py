@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from hardpin._record import field, record
 from hardpin.analysis.downloads import (
+    FILE_COPIERS,
     PATH_DIRS,
     Download,
     Interp,
@@ -24,9 +25,9 @@ from hardpin.analysis.downloads import (
     stdout_files,
     upstream,
     verification,
-    words_of,
 )
-from hardpin.analysis.shell import basename, units
+from hardpin.analysis.options import parse
+from hardpin.analysis.shell import argv, basename, units
 from hardpin.model import Severity
 from hardpin.parsers.shell import Command, ShWord
 from hardpin.rules.base import Rule, RuleContext
@@ -265,7 +266,7 @@ class _Analysis:
         self.state = state
         self.reported = reported
         self.persist_cwd = persist_cwd
-        self.words = [words_of(c) for c in self.cmds]
+        self.words = [argv(c) for c in self.cmds]
         self._reds: dict[int, list[Redirect]] = {}
         self.dls: list[Download | None] = [
             parse_download(w, self.reds(k)) if is_download_tool(w) else None
@@ -495,23 +496,9 @@ class _Analysis:
 
     def copy_taint(self, name: str, words: list[ShWord], cwd: str) -> None:
         tainted = self.state.tainted
-        target_dir: str | None = None
-        operands: list[str] = []
-        k = 1
-        while k < len(words):
-            v = words[k].value
-            if name == "install" and v in ("-m", "-o", "-g", "-S", "--mode", "--owner", "--group"):
-                k += 2
-                continue
-            if v in ("-t", "--target-directory") and k + 1 < len(words):
-                target_dir = words[k + 1].value
-                k += 2
-                continue
-            if v.startswith("--target-directory="):
-                target_dir = v.split("=", 1)[1]
-            elif not v.startswith("-"):
-                operands.append(v)
-            k += 1
+        parsed = parse(words[1:], FILE_COPIERS[name])
+        target_dir = parsed.value("-t", "--target-directory") or None
+        operands = [w.value for w in parsed.operands]
         if target_dir is None:
             if len(operands) < 2:
                 return

@@ -9,19 +9,11 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
-from hardpin.analysis.downloads import (
-    CURL_LONG_VALUE,
-    CURL_SHORT_VALUE,
-    RESERVED,
-    WGET_LONG_VALUE,
-    WGET_SHORT_VALUE,
-    is_download_tool,
-    parse_download,
-    redirects,
-    split_options,
-    words_of,
-)
-from hardpin.analysis.shell import basename, pip_args, units
+from hardpin.analysis.downloads import CURL, WGET, is_download_tool, parse_download, redirects
+from hardpin.analysis.options import parse
+from hardpin.analysis.packages import APK, APT, RPM, ZYPPER
+from hardpin.analysis.pip import TABLES, pip_command
+from hardpin.analysis.shell import argv, assignments, basename, units
 from hardpin.model import Severity
 from hardpin.parsers.shell import Command, ShWord
 from hardpin.rules.base import Rule, RuleContext
@@ -30,9 +22,6 @@ if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction
 
 _FALSE = frozenset({"false", "0", "no", "off"})
-_ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
-_WRAPPERS = frozenset({"sudo", "env", "exec", "command", "time", "nice", "nohup"})
-_DECLARE = frozenset({"export", "declare", "typeset", "readonly", "local"})
 _YUM = frozenset({"yum", "dnf", "microdnf", "tdnf", "dnf5", "yum-config-manager"})
 _APT = frozenset({"apt-get", "apt", "aptitude"})
 
@@ -191,7 +180,7 @@ class HP208(Rule):
                 if not cache:
                     names: set[str] = set()
                     for c in cmds:
-                        w = words_of(c)
+                        w = argv(c)
                         if is_download_tool(w):
                             dl = parse_download(w, redirects(text, c, dockerfile))
                             if dl is not None:
@@ -289,7 +278,7 @@ def _command_problems(
     `downloaded()`: names of files that downloads in the same unit write.
     """
     yield from _assignments(cmd)
-    words = words_of(cmd)
+    words = argv(cmd)
     if not words:
         return
     name = basename(words[0].value).lower()
@@ -299,9 +288,9 @@ def _command_problems(
     check = _CHECKS.get(name)
     if check is not None:
         yield from check(words[0], args)
-    pargs = pip_args(words)
-    if pargs is not None:
-        yield from _pip(words[0], pargs)
+    pip = pip_command(words)
+    if pip is not None:
+        yield from _pip(*pip)
     elif name == "uv":
         yield from _uv(words[0], args)
     if name in _CONFIG_WRITERS:
@@ -329,36 +318,10 @@ def _config_text(text: str) -> tuple[str, str] | None:
 
 def _assignments(cmd: Command) -> Iterator[tuple[int, int, str, str]]:
     """`VAR=value` before a command, after env/sudo, or as arguments of export/declare."""
-    words = cmd.words
-    i = 0
-    while i < len(words) and words[i].raw in RESERVED:
-        i += 1
-    declare = False
-    while i < len(words):
-        v = words[i].value
-        m = _ASSIGN.match(v)
-        if m and not v.startswith("-"):
-            problem = _env_problem(m.group(1), m.group(2))
-            if problem:
-                yield words[i].start, words[i].end, problem, m.group(1)
-            i += 1
-            continue
-        if declare:
-            i += 1
-            continue
-        if v in _WRAPPERS:
-            i += 1
-            while i < len(words) and words[i].value.startswith("-"):
-                opt = words[i].value
-                i += 1
-                if v == "sudo" and opt in ("-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"):
-                    i += 1
-            continue
-        if v in _DECLARE:
-            declare = True
-            i += 1
-            continue
-        break
+    for name, value, w in assignments(cmd.words):
+        problem = _env_problem(name, value)
+        if problem:
+            yield w.start, w.end, problem, name
 
 
 def _flag(w: ShWord, tool: str, opt: str, why: str) -> tuple[int, int, str, str]:
@@ -366,8 +329,7 @@ def _flag(w: ShWord, tool: str, opt: str, why: str) -> tuple[int, int, str, str]
 
 
 def _curl(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
-    opts, _ = split_options(args, CURL_SHORT_VALUE, CURL_LONG_VALUE)
-    for o in opts:
+    for o in parse(args, CURL).options:
         if o.name in ("-k", "--insecure"):
             yield _flag(o.word, "curl", o.name, "turns off TLS certificate checks")
         elif o.name in ("--proxy-insecure", "--doh-insecure"):
@@ -380,8 +342,7 @@ def _curl(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]
 
 
 def _wget(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
-    opts, _ = split_options(args, WGET_SHORT_VALUE, WGET_LONG_VALUE)
-    for o in opts:
+    for o in parse(args, WGET).options:
         if o.name.startswith("--no-check-c") and "--no-check-certificate".startswith(o.name):
             yield _flag(
                 o.word, "wget", "--no-check-certificate", "turns off TLS certificate checks"
@@ -402,17 +363,16 @@ def _aria2c(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str
             yield _flag(a, "aria2c", a.value, "turns off TLS certificate checks")
 
 
-def _pip(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
+def _pip(tool: str, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
     vals = [a.value for a in args]
-    for a in args:
-        v = a.value
-        if v == "--trusted-host" or v.startswith("--trusted-host="):
+    for o in parse(args, TABLES[tool]).options:
+        if o.name == "--trusted-host":
             yield _flag(
-                a, "pip", "--trusted-host", "turns off TLS certificate checks for that host"
+                o.word, "pip", "--trusted-host", "turns off TLS certificate checks for that host"
             )
-        elif v in ("--allow-insecure-host",) or v.startswith("--allow-insecure-host="):
+        elif o.name == "--allow-insecure-host":
             yield _flag(
-                a,
+                o.word,
                 "uv pip",
                 "--allow-insecure-host",
                 "turns off TLS certificate checks for that host",
@@ -445,7 +405,7 @@ def _apk(
     flag = next((a for a in args if a.value == "--allow-untrusted"), None)
     if flag is None:
         return
-    operands = [a.value for a in args if not a.value.startswith("-")]
+    operands = [w.value for w in parse(args, APK).operands]
     sub = operands[0] if operands else ""
     if sub in ("index", "verify", "fetch", "del", "info"):
         return  # indexes local packages, or installs nothing
@@ -460,7 +420,8 @@ def _apk(
 
 def _apt(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
     tool = basename(w0.value)
-    for k, a in enumerate(args):
+    settings = {id(o.word): o for o in parse(args, APT).options if o.name in ("-o", "--option")}
+    for a in args:
         v = a.value
         if v == "--allow-unauthenticated":
             yield _flag(a, tool, v, "installs packages that fail signature checks")
@@ -469,14 +430,9 @@ def _apt(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
         elif v in ("--allow-insecure-repositories", "--allow-downgrade-to-insecure-repositories"):
             yield _flag(a, tool, v, "accepts repositories without a valid signature")
         else:
-            value = None
-            if v in ("-o", "--option") and k + 1 < len(args):
-                value, at = args[k + 1].value, args[k + 1]
-            elif v.startswith("-o") and len(v) > 2:
-                value, at = v[2:], a
-            elif v.startswith("--option="):
-                value, at = v.split("=", 1)[1], a
-            if value:
+            o = settings.get(id(a))
+            value, at = (o.value, o.value_word) if o is not None else (None, None)
+            if value and at is not None:
                 opt, _, val = value.partition("=")
                 low = opt.lower()
                 if low.endswith(
@@ -513,26 +469,25 @@ def _setopt_problem(value: str) -> str | None:
 
 def _yum(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
     tool = basename(w0.value)
+    setopts = {id(o.word): o for o in parse(args, RPM).options if o.name == "--setopt"}
     for k, a in enumerate(args):
         v = a.value
         if v in ("--nogpgcheck", "--no-gpgchecks"):
             yield _flag(a, tool, v, "installs packages without checking their signatures")
             continue
-        value = None
-        if v.startswith("--setopt="):
-            value, at = v.split("=", 1)[1], a
-        elif v == "--setopt" and k + 1 < len(args):
-            value, at = args[k + 1].value, args[k + 1]
-        elif k > 0 and args[k - 1].value == "setopt":  # dnf5 `config-manager setopt key=value`
+        o = setopts.get(id(a))
+        value, at = (o.value, o.value_word) if o is not None else (None, None)
+        if k > 0 and args[k - 1].value == "setopt":  # dnf5 `config-manager setopt key=value`
             value, at = v, a
-        if value:
+        if value and at is not None:
             why = _setopt_problem(value)
             if why:
                 yield _flag(at, tool, f"--setopt={value}", why)
 
 
 def _zypper(w0: ShWord, args: list[ShWord]) -> Iterator[tuple[int, int, str, str]]:
-    sub = next((a.value for a in args if not a.value.startswith("-")), "")
+    operands = parse(args, ZYPPER).operands
+    sub = operands[0].value if operands else ""
     for a in args:
         v = a.value
         if v in ("--no-gpg-checks", "--no-gpg-check"):

@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from hardpin._lazy import lazy_re
-from hardpin.analysis.packages import UNKNOWN, PkgCommand, parse_options, pkg_commands
+from hardpin.analysis.options import OptionTable, parse
+from hardpin.analysis.packages import APK, APT, GEM, RPM, ZYPPER, PkgCommand, pkg_commands
+from hardpin.analysis.shell import UNKNOWN
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
 
-APT = frozenset({"apt-get", "apt", "aptitude"})
-APT_VALUE = frozenset(
-    {"-o", "-c", "-t", "-a", "--option", "--config-file", "--target-release", "--default-release",
-     "--host-architecture"}
-)  # fmt: skip
-APK_VALUE = frozenset(
-    {"-X", "--repository", "-t", "--virtual", "-p", "--root", "--arch", "--cache-dir", "--keys-dir",
-     "--repositories-file", "--cache-max-age", "--wait", "--timeout", "--progress-fd"}
-)  # fmt: skip
+APT_TOOLS = frozenset({"apt-get", "apt", "aptitude"})
 RPM_TOOLS = frozenset({"yum", "dnf", "dnf5", "microdnf", "tdnf"})
-RPM_VALUE = frozenset(
-    {"-c", "--config", "--installroot", "--releasever", "-d", "--debuglevel", "-e", "--errorlevel",
-     "-x", "--exclude", "--excludepkgs", "--repo", "--repoid", "--enablerepo", "--disablerepo",
-     "--setopt", "--color", "--downloaddir", "--destdir", "--rpmverbosity", "--forcearch",
-     "--disableplugin", "--enableplugin", "--comment", "--advisory", "--advisories", "--bz",
-     "--cve", "--sec-severity", "--secseverity", "--repofrompath", "--platform-id"}
-)  # fmt: skip
-ZYPPER_VALUE = frozenset(
-    {"-t", "--type", "-r", "--repo", "--from", "-R", "--root", "-D", "--reposd-dir", "-C",
-     "--cache-dir", "--raw-cache-dir", "--solv-cache-dir", "--pkg-cache-dir", "-c", "--config",
-     "--installroot"}
-)  # fmt: skip
-GEM_VALUE = frozenset(
-    {"-i", "--install-dir", "-n", "--bindir", "--build-root", "--platform", "-s", "--source",
-     "-p", "--http-proxy", "-P", "--trust-policy", "--config-file", "--without",
-     "--target-rbconfig"}
-)  # fmt: skip
 _PATH = lazy_re(r"^(?:\.{0,2}/|~/|[a-z][a-z0-9+.-]*://)", re.I)
 _EXACT = lazy_re(r"(?<![<>])=")  # `=` that is not part of `>=` or `<=`
 _RPM_VERSION_PART = lazy_re(r"^(?:\d+:)?\d[0-9A-Za-z.~^_:+*]*$")
@@ -135,14 +113,14 @@ class HP209(Rule):
     def check(self, ctx: RuleContext) -> None:
         for pc in pkg_commands(ctx):
             tool = pc.name
-            if tool in APT:
-                self._generic(ctx, pc, tool, APT_VALUE, ("install",), self._apt)
+            if tool in APT_TOOLS:
+                self._generic(ctx, pc, tool, APT, ("install",), self._apt)
             elif tool == "apk":
-                self._generic(ctx, pc, tool, APK_VALUE, ("add",), self._apk)
+                self._generic(ctx, pc, tool, APK, ("add",), self._apk)
             elif tool in RPM_TOOLS:
                 self._rpm(ctx, pc, tool)
             elif tool == "zypper":
-                self._generic(ctx, pc, tool, ZYPPER_VALUE, ("install", "in"), self._zypper)
+                self._generic(ctx, pc, tool, ZYPPER, ("install", "in"), self._zypper)
             elif tool == "gem":
                 self._gem(ctx, pc)
 
@@ -192,15 +170,23 @@ class HP209(Rule):
 
     # -- command shapes ----------------------------------------------------
 
-    def _generic(self, ctx, pc, tool, value_opts, verbs, judge) -> None:  # type: ignore[no-untyped-def]
-        parsed = parse_options(pc.words[1:], value_opts)
+    def _generic(
+        self,
+        ctx: RuleContext,
+        pc: PkgCommand,
+        tool: str,
+        table: OptionTable,
+        verbs: tuple[str, ...],
+        judge: Callable[[str], str | None],
+    ) -> None:
+        parsed = parse(pc.words[1:], table)
         ops = parsed.operands
         if not ops or ops[0].value not in verbs:
             return
         self._report_all(ctx, pc, f"{tool} {ops[0].value}", ops[1:], judge)
 
     def _rpm(self, ctx: RuleContext, pc: PkgCommand, tool: str) -> None:
-        parsed = parse_options(pc.words[1:], RPM_VALUE)
+        parsed = parse(pc.words[1:], RPM)
         ops = parsed.operands
         if not ops:
             return
@@ -213,7 +199,7 @@ class HP209(Rule):
     def _gem(self, ctx: RuleContext, pc: PkgCommand) -> None:
         words = pc.words[1:]
         cut = next((i for i, w in enumerate(words) if w.value == "--"), len(words))
-        parsed = parse_options(words[:cut], GEM_VALUE)
+        parsed = parse(words[:cut], GEM)
         ops = parsed.operands
         if not ops or ops[0].value not in ("install", "i"):
             return
@@ -227,7 +213,14 @@ class HP209(Rule):
 
         self._report_all(ctx, pc, f"gem {ops[0].value}", ops[1:], judge)
 
-    def _report_all(self, ctx, pc: PkgCommand, verb: str, words: list[ShWord], judge) -> None:  # type: ignore[no-untyped-def]
+    def _report_all(
+        self,
+        ctx: RuleContext,
+        pc: PkgCommand,
+        verb: str,
+        words: list[ShWord],
+        judge: Callable[[str], str | None],
+    ) -> None:
         for w in words:
             value = pc.resolve(w)
             if value is None:

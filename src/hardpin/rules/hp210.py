@@ -5,15 +5,11 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
-from hardpin.analysis.pip import (
-    UNKNOWN,
-    PipCall,
-    iter_assignments,
-    pip_calls,
-    resolve,
-    simple_commands,
-)
+from hardpin.analysis.options import parse
+from hardpin.analysis.pip import PIP, PipCall, pip_calls, pip_command
+from hardpin.analysis.shell import UNKNOWN, assignments, resolve, simple_commands, units
 from hardpin.model import Severity
+from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
 from hardpin.urls import redact
 
@@ -116,10 +112,12 @@ class HP210(Rule):
     def check(self, ctx: RuleContext) -> None:
         for call in pip_calls(ctx):
             self._check_call(ctx, call)
-        for _unit, _cmd, name, raw, word in iter_assignments(ctx):
-            role = ENV_ROLES.get(name)
-            if role is not None:
-                self._check_value(ctx, role, name, resolve(raw, {}), word.start, word.end)
+        for unit in units(ctx):
+            for cmd in unit.commands:
+                for name, raw, word in assignments(cmd.words):
+                    role = ENV_ROLES.get(name)
+                    if role is not None:
+                        self._check_value(ctx, role, name, resolve(raw, {}), word.start, word.end)
         if ctx.kind == "dockerfile":
             self._check_dockerfile_env(ctx)
         for _unit, _cmd, words in simple_commands(ctx):
@@ -201,13 +199,11 @@ class HP210(Rule):
                     continue
                 self._check_value(ctx, role, key, value, kstart, vend)
 
-    def _check_pip_config(self, ctx: RuleContext, words: list) -> None:
-        from hardpin.analysis.pip import _tool_args
-
-        found = _tool_args(words)
+    def _check_pip_config(self, ctx: RuleContext, words: list[ShWord]) -> None:
+        found = pip_command(words)
         if found is None or found[0] != "pip":
             return
-        args = [w for w in found[1] if not w.value.startswith("-")]
+        args = parse(found[1], PIP).operands
         if len(args) < 4 or args[0].value != "config" or args[1].value != "set":
             return
         key = args[2].value.lower()

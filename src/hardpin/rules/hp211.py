@@ -5,37 +5,16 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
-from hardpin.analysis.packages import Parsed, PkgCommand, parse_options, pkg_commands
+from hardpin.analysis.options import Parsed, parse
+from hardpin.analysis.packages import CHOCO, DOTNET, NUGET, PkgCommand, pkg_commands
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
 
-CHOCO_VALUE = frozenset(
-    {"--version", "-version", "--params", "-params", "--package-parameters", "--install-arguments",
-     "--ia", "-ia", "--source", "-s", "-source", "--checksum", "--checksum64", "--checksumtype",
-     "--checksum-type", "--cache-location", "--execution-timeout", "--log-file", "--user", "-u",
-     "--password", "-p", "--cert", "--cp", "--proxy", "--proxy-user", "--proxy-password",
-     "--timeout", "--pre-install-script", "--install-directory", "--installargs",
-     "--installarguments", "--packageparameters", "--package-params", "--pp"}
-)  # fmt: skip
 CHOCO_CHECKSUM = frozenset(
     {"--requirechecksum", "--requirechecksums", "--require-checksums", "--checksum", "--checksum64",
      "--download-checksum", "--downloadchecksum", "--download-checksum-x64",
      "--downloadchecksumx64"}
-)  # fmt: skip
-NUGET_VALUE = frozenset(
-    {"-version", "-outputdirectory", "-o", "-source", "-configfile", "-framework",
-     "-solutiondirectory", "-packagesavemode", "-dependencyversion", "-fallbacksource",
-     "-verbosity", "-msbuildpath", "-msbuildversion", "-apikey", "-packagesdirectory",
-     "-project2projecttimeout", "-lockfilepath"}
-)  # fmt: skip
-DOTNET_VALUE = frozenset(
-    {"-v", "--version", "-f", "--framework", "-s", "--source", "--package-directory", "-c",
-     "--configuration", "-r", "--runtime", "-o", "--output", "-a", "--arch", "--os",
-     "--verbosity", "--configfile", "--packages", "--tool-path", "--add-source", "--tool-manifest",
-     "--version-suffix", "-p", "--property", "--framework-version", "--logger", "-l",
-     "--filter", "--settings", "--results-directory", "--diag", "--blame-hang-timeout",
-     "--collect", "--test-adapter-path", "--project", "--launch-profile"}
 )  # fmt: skip
 IMPLICIT_RESTORE = frozenset({"build", "publish", "pack", "test"})
 _LOCKED_PROP = lazy_re(r"(?:^|;)\s*RestoreLockedMode\s*=\s*true\s*(?:;|$)", re.I)
@@ -155,7 +134,7 @@ class HP211(Rule):
     # -- Chocolatey --------------------------------------------------------
 
     def _choco(self, ctx: RuleContext, pc: PkgCommand, name: str) -> None:
-        parsed = parse_options(pc.words[1:], CHOCO_VALUE, short_clusters=False, fold=True)
+        parsed = parse(pc.words[1:], CHOCO)
         ops = parsed.operands
         if name == "cinst":
             sub, pkgs = pc.words[0], ops
@@ -168,10 +147,10 @@ class HP211(Rule):
         if not pkgs:
             return
         missing = []
-        if not any(n.lower() in CHOCO_CHECKSUM for n, _v, _w in parsed.options):
+        if not any(o.name.lower() in CHOCO_CHECKSUM for o in parsed.options):
             missing.append("`--requirechecksums` (downloaded installers are not verified)")
         from_config = any(p.value.lower().endswith(".config") for p in pkgs)
-        if not from_config and not parsed.has("--version", "-version", fold=True):
+        if not from_config and not parsed.has("--version", "-version"):
             missing.append("`--version` (the newest package is installed)")
         if missing:
             names = " ".join(p.value for p in pkgs)
@@ -187,7 +166,7 @@ class HP211(Rule):
     # -- NuGet CLI ---------------------------------------------------------
 
     def _nuget(self, ctx: RuleContext, pc: PkgCommand) -> None:
-        parsed = parse_options(pc.words[1:], NUGET_VALUE, short_clusters=False, fold=True)
+        parsed = parse(pc.words[1:], NUGET)
         ops = parsed.operands
         if not ops:
             return
@@ -195,7 +174,7 @@ class HP211(Rule):
         verb = sub.value.lower()
         if verb == "install":
             pkgs = ops[1:]
-            if not pkgs or parsed.has("-version", fold=True):
+            if not pkgs or parsed.has("-version"):
                 return
             if any(p.value.lower().endswith("packages.config") for p in pkgs):
                 return
@@ -209,7 +188,7 @@ class HP211(Rule):
                 names,
             )
         elif verb == "restore":
-            if parsed.has("-lockedmode", fold=True) or self._props_locked(ctx):
+            if parsed.has("-lockedmode") or self._props_locked(ctx):
                 return
             self._report(
                 ctx,
@@ -223,7 +202,7 @@ class HP211(Rule):
     # -- dotnet CLI --------------------------------------------------------
 
     def _dotnet(self, ctx: RuleContext, pc: PkgCommand) -> None:
-        parsed = parse_options(pc.words[1:], DOTNET_VALUE, short_clusters=False, fold=True)
+        parsed = parse(pc.words[1:], DOTNET)
         ops = parsed.operands
         if not ops:
             return
@@ -232,7 +211,7 @@ class HP211(Rule):
         if verb == "msbuild":
             self._msbuild(ctx, pc, pc.words[pc.words.index(sub) + 1 :], sub, "dotnet msbuild")
             return
-        locked = parsed.has("--locked-mode", fold=True) or _locked_property(pc.words[1:])
+        locked = parsed.has("--locked-mode") or _locked_property(pc.words[1:])
         if verb == "restore":
             if locked or self._props_locked(ctx):
                 return
@@ -245,9 +224,7 @@ class HP211(Rule):
                 "restore",
             )
         elif verb in IMPLICIT_RESTORE:
-            if parsed.has("--no-restore", fold=True) or (
-                verb == "test" and parsed.has("--no-build", fold=True)
-            ):
+            if parsed.has("--no-restore") or (verb == "test" and parsed.has("--no-build")):
                 return
             if locked or self._props_locked(ctx):
                 return
@@ -286,7 +263,7 @@ class HP211(Rule):
 
     @staticmethod
     def _version_problem(parsed: Parsed, names: tuple[str, ...]) -> str | None:
-        val = parsed.value(*names, fold=True)
+        val = parsed.value(*names)
         if val is None:
             return "without a version installs the newest release"
         if "*" in val or val.startswith(("[", "(")) and "," in val:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hardpin.analysis.dockerfile import iter_runs, scripts_of
+from hardpin.analysis.shell import prologue
 from hardpin.model import Severity
-from hardpin.parsers.shell import strip_wrappers
 from hardpin.rules.base import Rule, RuleContext
 
 
@@ -48,20 +48,13 @@ class HP404(Rule):
             for script in scripts_of(ctx, st, ins):
                 for cmd in script.commands:
                     words = cmd.words
-                    # strip assignments and env/exec wrappers, but not sudo itself
-                    i = 0
-                    while i < len(words):
-                        v = words[i].value
-                        if v == "sudo":
-                            ctx.report(
-                                self,
-                                words[i].start,
-                                words[i].end,
-                                "sudo in RUN: set USER root for the steps that need it instead",
-                                subject="sudo " + " ".join(w.value for w in words[i + 1 : i + 3]),
-                            )
-                            break
-                        rest = strip_wrappers(words[i : i + 1])
-                        if rest:
-                            break
-                        i += 1
+                    sudo = next((w for w in prologue(words).wrappers if w.value == "sudo"), None)
+                    if sudo is not None:
+                        i = words.index(sudo)
+                        ctx.report(
+                            self,
+                            sudo.start,
+                            sudo.end,
+                            "sudo in RUN: set USER root for the steps that need it instead",
+                            subject="sudo " + " ".join(w.value for w in words[i + 1 : i + 3]),
+                        )
