@@ -3,6 +3,10 @@
     python bench/bench_registry.py [--refs N] [--concurrency C] [--repeat R] [--skopeo-refs M]
 
 Each hardpin figure is the median of R runs (default 3), each from an empty cache.
+The headline is the command line against the command line: `hardpin check --fix`
+(a whole process, cold cache) against the `skopeo inspect` loop (target: at least
+10x faster for 50 references); the in-process client figures show how much of
+that is start-up.
 
 Starts Debian's docker-registry (anonymous) on a loopback port, pushes N
 distinct tags (single-platform Docker and OCI images, OCI indexes and Docker
@@ -100,16 +104,17 @@ def cli_runs(
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HARDPIN_CACHE_DIR": str(work / "cache")}
     env.pop("HARDPIN_OFFLINE", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # users run from compiled modules
-    subprocess.run([sys.executable, "-m", "hardpin", "--version"], env=env, capture_output=True)
+    # the console script, as a user runs it (python -m hardpin adds runpy)
+    script = shutil.which("hardpin", path=str(Path(sys.executable).parent))
+    launcher = [script] if script else [sys.executable, "-m", "hardpin"]
+    subprocess.run([*launcher, "--version"], env=env, capture_output=True)
     out = []
     for _ in range(2):
         (work / "Dockerfile").write_text(text)
         t0 = time.perf_counter()
         p = subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "hardpin",
+                *launcher,
                 "check",
                 "--fix",
                 "--verbose",
@@ -137,7 +142,7 @@ def cli_runs(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--refs", type=int, default=200, help="tags to push and resolve (default 200)")
+    ap.add_argument("--refs", type=int, default=50, help="tags to push and resolve (default 50)")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--repeat", type=int, default=3, help="runs per hardpin figure (median)")
     ap.add_argument(
@@ -242,11 +247,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{'' if req is None else req:>10}"
         )
     if skopeo_s is not None:
+        ratio = skopeo_s / cli_cold[0]
+        verdict = "meets" if ratio >= 10 else "MISSES"
         print(
-            f"\nvs the skopeo loop: client cold {skopeo_s / cold_s:.1f}x faster, "
-            f"HEAD+GET {skopeo_s / hub_s:.1f}x, `hardpin check --fix` cold "
-            f"{skopeo_s / cli_cold[0]:.1f}x (concurrency {args.concurrency}); "
+            f"\n`hardpin check --fix` (whole process, cold cache) is {ratio:.1f}x faster than "
+            f"the skopeo loop for {n} references ({verdict} the 10x target); "
             "skopeo's digests: all equal to ours"
+        )
+        print(
+            f"in-process client: cold {skopeo_s / cold_s:.1f}x, HEAD+GET "
+            f"{skopeo_s / hub_s:.1f}x (concurrency {args.concurrency}); the difference "
+            f"to the command line ({(cli_cold[0] - cold_s) * 1000:.0f} ms) is start-up, "
+            "linting and writing"
         )
     else:
         print("\nskopeo not installed: no comparison")

@@ -45,3 +45,29 @@ def test_frozen_records_are_hashable_read_only_and_run_post_init() -> None:
     with pytest.raises(AttributeError):
         k.a = "b"  # type: ignore[misc]
     assert replace(k, a="z") == Key("z", (1, 2))
+
+
+def test_init_is_compiled_on_first_use_and_behaves_the_same() -> None:
+    @record
+    class Lazy:
+        a: int
+        b: str = "x"
+
+    placeholder = Lazy.__init__
+    with pytest.raises(TypeError):
+        Lazy()  # type: ignore[call-arg]  # the first call compiles, then fails as before
+    assert Lazy.__init__ is not placeholder
+    assert Lazy.__init__.__qualname__.endswith("Lazy.__init__")
+    assert (Lazy(1).a, Lazy(1).b, Lazy(2, b="y").b) == (1, "x", "y")
+    with pytest.raises(TypeError):
+        Lazy(1, 2, 3)  # type: ignore[call-arg]
+
+    @record(frozen=True)
+    class Base:
+        a: int
+
+    class Sub(Base):  # a plain subclass built first still gets Base's fields
+        pass
+
+    assert Sub(1).a == 1 and Base(2).a == 2
+    assert Sub(1) != Base(1)  # records compare only with their own class

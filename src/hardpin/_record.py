@@ -3,7 +3,9 @@
 `dataclasses` imports `inspect` and costs about 0.5 ms per class at import;
 hardpin's start-up budget (a single-file check well under 70 ms) cannot pay
 that for every data type on the hot path. `@record` generates `__init__`,
-`__repr__` and `__eq__` from the class annotations with one small `exec`.
+`__repr__` and `__eq__` from the class annotations; `__init__` is compiled (one
+small `exec`) when the first instance is made, so a type a run never builds
+costs almost nothing.
 Instances are plain objects (no __slots__, not frozen by enforcement); treat
 them as immutable unless the type documents otherwise.
 """
@@ -113,8 +115,18 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
         body.append("  self.__post_init__()")
     ns["_set"] = object.__setattr__
     src = f"def __init__(self, {', '.join(req + opt)}):\n" + ("\n".join(body) or "  pass") + "\n"
-    exec(src, ns)
-    setattr(cls, "__init__", ns["__init__"])
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        # The first instance compiles the class's own __init__: a run defines many
+        # record types and instantiates some, and compiling is most of a type's cost.
+        exec(src, ns)
+        init = ns["__init__"]
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        setattr(cls, "__init__", init)
+        init(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    setattr(cls, "__init__", __init__)
 
     def __repr__(self: Any) -> str:
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hardpin.model import HardpinError
 
@@ -442,6 +442,21 @@ def discover(
     settings_for: Callable[[Path], Settings],
     default_kind: str = "dockerfile",
 ) -> list[tuple[Path, str]]:
+    """`discover_files` with `Path` objects in and out."""
+    from pathlib import Path
+
+    found = discover_files(
+        paths, settings_for=lambda s: settings_for(Path(s)), default_kind=default_kind
+    )
+    return [(Path(shown), kind) for shown, kind in found]
+
+
+def discover_files(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    settings_for: Callable[[str], Settings],
+    default_kind: str = "dockerfile",
+) -> list[tuple[str, str]]:
     """The files to check under `paths`, with their kinds, sorted and without duplicates.
 
     Directories are walked (symlinked directories inside them are not followed); a file
@@ -449,15 +464,17 @@ def discover(
     that apply to it nor ignored by git. A file named in `paths` is always returned (its
     kind defaults to `default_kind`); a directory named in `paths` is walked even if it
     is itself excluded or ignored.
-    """
-    from pathlib import Path
 
-    found: dict[str, tuple[Path, str]] = {}
+    Paths are strings, spelled and ordered as `pathlib.Path` spells and orders them
+    (`./a//b` is `a/b`), without importing pathlib; `settings_for` gets that spelling.
+    """
+    found: dict[str, tuple[Any, str, str]] = {}
 
     def add(shown: str, abs_path: str, kind: str) -> None:
         key = os.path.normcase(abs_path)
         if key not in found:
-            found[key] = (Path(shown), kind)
+            text, parts = path_form(shown)
+            found[key] = (parts, text, kind)
 
     for p in paths:
         s = os.fspath(p)
@@ -467,21 +484,38 @@ def discover(
         if os.path.isdir(s):
             _walk(s, abs_s, settings_for, add)
         else:
-            add(s, abs_s, kind_of(s, settings_for(Path(s))) or sniff_kind(s) or default_kind)
-    return sorted(found.values())
+            add(
+                s,
+                abs_s,
+                kind_of(s, settings_for(path_form(s)[0])) or sniff_kind(s) or default_kind,
+            )
+    return [(text, kind) for _parts, text, kind in sorted(found.values())]
+
+
+def path_form(s: str) -> tuple[str, Any]:
+    """(str(Path(s)), a key that sorts as the Path does) for a path string `s`."""
+    if os.sep != "/":  # Windows: drives, both separators, case-insensitive order
+        from pathlib import Path
+
+        p = Path(s)
+        return str(p), p
+    root = ""
+    if s.startswith("/"):
+        # POSIX keeps exactly two leading slashes; one, or three and more, are one root
+        root = "//" if s.startswith("//") and not s.startswith("///") else "/"
+    parts = [part for part in s.split("/") if part and part != "."]
+    return (root + "/".join(parts)) or ".", ([root] if root else []) + parts
 
 
 def _walk(
     top: str,
     abs_top: str,
-    settings_for: Callable[[Path], Settings],
+    settings_for: Callable[[str], Settings],
     add: Callable[[str, str, str], None],
 ) -> None:
-    from pathlib import Path
-
     # Each stack item: (path as shown, absolute path, settings, git state or None).
     stack: list[tuple[str, str, Settings, _Git | None]] = [
-        (top, abs_top, settings_for(Path(top)), _git_for_top(abs_top))
+        (top, abs_top, settings_for(path_form(top)[0]), _git_for_top(abs_top))
     ]
     first = True
     while stack:
@@ -539,7 +573,9 @@ def _walk(
                 continue
             if is_dir:
                 child_git = None if git is None else _Git(_join(git.rel, name), git.patterns)
-                stack.append((child_shown, child_abs, settings_for(Path(child_shown)), child_git))
+                stack.append(
+                    (child_shown, child_abs, settings_for(path_form(child_shown)[0]), child_git)
+                )
             else:
                 add(child_shown, child_abs, kind)  # type: ignore[arg-type]
 

@@ -1,85 +1,125 @@
-"""The one explicit list of rules. Adding a rule means adding its class here."""
+"""The one explicit list of rules. Adding a rule means adding its row to `TABLE`.
+
+`TABLE` names every rule with the module that defines it, the kinds of file it
+checks and whether it is an online check, in documentation order; the classes
+are imported only when a run needs them, so linting a requirements file never
+imports the Dockerfile rules (nor the analysis modules they use), and an offline
+run never imports the online ones. `hardpin rules`, the docs and SARIF see every
+rule through `all_rules()` (also `RULES` and `BY_CODE`, computed on first use).
+A test checks that the table agrees with the classes (codes, kinds, online).
+"""
 
 from __future__ import annotations
 
-from hardpin.rules.base import Rule
-from hardpin.rules.hp101 import HP101
-from hardpin.rules.hp102 import HP102
-from hardpin.rules.hp103 import HP103
-from hardpin.rules.hp104 import HP104
+from typing import TYPE_CHECKING
 
-# HP2xx imports: pip family (HP201 HP202 HP203 HP210)
-from hardpin.rules.hp201 import HP201
-from hardpin.rules.hp202 import HP202
-from hardpin.rules.hp203 import HP203
+if TYPE_CHECKING:
+    from hardpin.rules.base import Rule
 
-# HP2xx imports: other package managers (HP204 HP205 HP209 HP211)
-from hardpin.rules.hp204 import HP204
-from hardpin.rules.hp205 import HP205
+_ALL = frozenset({"*"})
+_DOCKERFILE = frozenset({"dockerfile"})
+_SHELL = frozenset({"dockerfile", "shell"})
+_REQUIREMENTS = frozenset({"requirements"})
 
-# HP2xx imports: downloads and TLS (HP206 HP207 HP208)
-from hardpin.rules.hp206 import HP206
-from hardpin.rules.hp207 import HP207
-from hardpin.rules.hp208 import HP208
-from hardpin.rules.hp209 import HP209
-from hardpin.rules.hp210 import HP210
-from hardpin.rules.hp211 import HP211
-
-# HP3xx imports: pip requirements files
-from hardpin.rules.hp301 import HP301
-from hardpin.rules.hp302 import HP302
-from hardpin.rules.hp303 import HP303
-from hardpin.rules.hp304 import HP304
-from hardpin.rules.hp305 import HP305
-from hardpin.rules.hp306 import HP306
-from hardpin.rules.hp401 import HP401
-from hardpin.rules.hp402 import HP402
-from hardpin.rules.hp403 import HP403
-from hardpin.rules.hp404 import HP404
-from hardpin.rules.hp405 import HP405
-
-# HP6xx imports: online checks of what is published
-from hardpin.rules.hp601 import HP601
-from hardpin.rules.hp602 import HP602
-from hardpin.rules.meta import HP001, HP002, HP003
-
-RULES: tuple[type[Rule], ...] = (
-    HP001,
-    HP002,
-    HP003,
-    HP101,
-    HP102,
-    HP103,
-    HP104,
-    # HP2xx rules: pip family
-    HP201,
-    HP202,
-    HP203,
-    HP210,
-    # HP2xx rules: other package managers
-    HP204,
-    HP205,
-    HP209,
-    HP211,
-    # HP2xx rules: downloads and TLS
-    HP206,
-    HP207,
-    HP208,
-    # HP3xx rules: pip requirements files
-    HP301,
-    HP302,
-    HP303,
-    HP304,
-    HP305,
-    HP306,
-    HP401,
-    HP402,
-    HP403,
-    HP404,
-    HP405,
-    # HP6xx rules: online
-    HP601,
-    HP602,
+TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
+    # (code, module under hardpin.rules, kinds ("*": every kind), online)
+    ("HP001", "meta", _ALL, False),
+    ("HP002", "meta", _ALL, False),
+    ("HP003", "meta", _DOCKERFILE, False),
+    ("HP101", "hp101", _DOCKERFILE, False),
+    ("HP102", "hp102", _DOCKERFILE, False),
+    ("HP103", "hp103", _DOCKERFILE, False),
+    ("HP104", "hp104", _DOCKERFILE, False),
+    # HP2xx: pip family
+    ("HP201", "hp201", _SHELL, False),
+    ("HP202", "hp202", _SHELL, False),
+    ("HP203", "hp203", _SHELL, False),
+    ("HP210", "hp210", _SHELL, False),
+    # HP2xx: other package managers
+    ("HP204", "hp204", _SHELL, False),
+    ("HP205", "hp205", _SHELL, False),
+    ("HP209", "hp209", _SHELL, False),
+    ("HP211", "hp211", _SHELL, False),
+    # HP2xx: downloads and TLS
+    ("HP206", "hp206", _SHELL, False),
+    ("HP207", "hp207", _DOCKERFILE, False),
+    ("HP208", "hp208", _SHELL, False),
+    # HP3xx: pip requirements files
+    ("HP301", "hp301", _REQUIREMENTS, False),
+    ("HP302", "hp302", _REQUIREMENTS, False),
+    ("HP303", "hp303", _REQUIREMENTS, False),
+    ("HP304", "hp304", _REQUIREMENTS, False),
+    ("HP305", "hp305", _REQUIREMENTS, False),
+    ("HP306", "hp306", _REQUIREMENTS, False),
+    # HP4xx: Dockerfile hardening
+    ("HP401", "hp401", _DOCKERFILE, False),
+    ("HP402", "hp402", _DOCKERFILE, False),
+    ("HP403", "hp403", _DOCKERFILE, False),
+    ("HP404", "hp404", _DOCKERFILE, False),
+    ("HP405", "hp405", _DOCKERFILE, False),
+    # HP6xx: online checks of what is published
+    ("HP601", "hp601", _DOCKERFILE, True),
+    ("HP602", "hp602", _DOCKERFILE, True),
 )
 
-BY_CODE: dict[str, type[Rule]] = {r.code: r for r in RULES}
+CODES: tuple[str, ...] = tuple(row[0] for row in TABLE)
+_ROW = {row[0]: row for row in TABLE}
+_CLASSES: dict[str, type[Rule]] = {}
+_FOR_KIND: dict[tuple[str, bool], tuple[type[Rule], ...]] = {}
+
+
+def is_code(code: str) -> bool:
+    """Whether `code` names a hardpin rule (imports nothing)."""
+    return code in _ROW
+
+
+def rule_class(code: str) -> type[Rule]:
+    """The class of rule `code` (KeyError for an unknown code); imports its module."""
+    cls = _CLASSES.get(code)
+    if cls is None:
+        # __import__ rather than importlib.import_module: the same import, and it
+        # shows in `python -X importtime`, which import_module's does not
+        module = __import__(f"hardpin.rules.{_ROW[code][1]}", fromlist=[code])
+        cls = _CLASSES[code] = getattr(module, code)
+    return cls
+
+
+def get(code: str) -> type[Rule] | None:
+    """The class of rule `code`, or None when no rule has that code."""
+    return rule_class(code) if code in _ROW else None
+
+
+def rules_for_kind(kind: str, online: bool = False) -> tuple[type[Rule], ...]:
+    """The rules that check files of `kind`, in table order; online rules only with
+    `online`. Imports only their modules."""
+    key = (kind, online)
+    out = _FOR_KIND.get(key)
+    if out is None:
+        out = _FOR_KIND[key] = tuple(
+            rule_class(code)
+            for code, _module, kinds, is_online in TABLE
+            if (kind in kinds or "*" in kinds) and (online or not is_online)
+        )
+    return out
+
+
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every rule class, in table order (imports every rule module)."""
+    return tuple(rule_class(code) for code in CODES)
+
+
+if TYPE_CHECKING:
+    RULES: tuple[type[Rule], ...]
+    BY_CODE: dict[str, type[Rule]]
+
+
+def __getattr__(name: str) -> object:
+    # `RULES` and `BY_CODE` import every rule module: computed on first use only
+    if name == "RULES":
+        value: object = all_rules()
+    elif name == "BY_CODE":
+        value = {r.code: r for r in all_rules()}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

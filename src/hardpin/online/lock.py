@@ -81,7 +81,7 @@ def find_backend(backend: str = "auto") -> tuple[str, list[str]]:
         uv = _executable("uv")
         if uv is None:
             try:
-                from uv import find_uv_bin  # type: ignore[import-not-found]
+                from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
 
                 uv = find_uv_bin()
             except (ImportError, FileNotFoundError):

@@ -222,12 +222,35 @@ def split_words(text: str, offsets: list[int], flags_only: bool = False) -> list
 
 
 def dequote(raw: str) -> str:
-    """Remove shell-style quotes from a value, as Docker does for ENV/ARG/LABEL."""
-    if not any(c in raw for c in "\"'\\"):
-        return raw
-    from dockerfile_parse.util import WordSplitter
+    """Remove shell-style quotes from a value, as Docker does for ENV/ARG/LABEL.
 
-    return str(WordSplitter(raw).dequote())
+    The reading of dockerfile-parse's `WordSplitter.dequote` (the reference; a test
+    compares the two): outside quotes a backslash takes the next character
+    literally; inside double quotes it does so only for `"` and is otherwise kept
+    with the character it precedes; inside single quotes nothing is special. The
+    quote characters themselves are dropped; a trailing lone backslash is dropped
+    and an unterminated quote runs to the end.
+    """
+    if "'" not in raw and '"' not in raw and "\\" not in raw:
+        return raw
+    out: list[str] = []
+    quote = ""
+    escaped = False
+    for c in raw:
+        if escaped:
+            escaped = False
+            if quote == '"' and c != '"':
+                out.append("\\")
+            out.append(c)
+        elif c == "\\" and quote != "'":
+            escaped = True
+        elif not quote and (c == '"' or c == "'"):
+            quote = c
+        elif quote and c == quote:
+            quote = ""
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def key_values(ins: Instruction) -> list[tuple[str, str | None, int, int | None, int | None]]:

@@ -30,7 +30,8 @@ in `RequirementsFile.errors` and skips those lines instead. No other
 exception escapes. `${VAR}` references (which pip expands from the
 environment) are kept as written and flagged on the requirement.
 
-`packaging` is imported only when a named requirement must be validated.
+`packaging` is imported only when a named requirement must be validated: a
+plain `name==version` line (`simple_pin`) is read without it.
 """
 
 from __future__ import annotations
@@ -611,7 +612,33 @@ def _requirement(
     return _named(req, body, line, start)
 
 
+# `name==version` and nothing else, in a shape packaging reads the same way: the
+# requirement of most lines of a pinned file, read without importing packaging
+_SIMPLE_PIN = lazy_re(
+    r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
+    r"==([0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+    r"(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?)\s*"
+)
+_FAST_PATH = True  # tests compare both paths
+
+
+def simple_pin(body: str) -> tuple[str, str] | None:
+    """(name, version) when `body` is exactly `name==version` (blanks around it
+    allowed) with a plain PEP 440 version; None for anything else (extras, markers,
+    other operators, URLs, unusual spellings), which `packaging` must read."""
+    m = _SIMPLE_PIN.fullmatch(body)
+    return (m.group(1), m.group(2)) if m is not None else None
+
+
 def _named(req: Requirement, body: str, line: int, start: int) -> Requirement:
+    if _FAST_PATH and not req.has_variables:
+        pin = simple_pin(body)
+        if pin is not None:
+            req.name = pin[0]
+            req.extras = ()
+            req.marker = ""
+            req.specifier = "==" + pin[1]
+            return req
     probe = _ENV_VAR.sub("0", body) if req.has_variables else body
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as PkgRequirement

@@ -170,7 +170,7 @@ def _signals(ctx: RuleContext) -> list[tuple[int, int, int, str, str]]:
     return out
 
 
-def _add_via(out: list, line: int, start: int, items: str) -> None:
+def _add_via(out: list[tuple[int, int, int, str, str]], line: int, start: int, items: str) -> None:
     """Names in `# via a, b` (or one split-style item) that are pip-compile's unsafe packages."""
     pos = 0
     for part in items.split(","):
