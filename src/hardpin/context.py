@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from hardpin.model import Finding, Fix, FixAvailability, Pending, Severity, Source
+from hardpin.urls import redact_text
 
 if TYPE_CHECKING:
     from hardpin.settings import Settings
@@ -120,7 +121,8 @@ class RuleContext:
                 end_line=end_line,
                 end_column=end_col,
                 fix_availability=avail,
-                subject=subject if subject is not None else src.text[start:end],
+                # the subject is written into baselines: never a password from a URL
+                subject=redact_text(subject if subject is not None else src.text[start:end]),
                 fix=fix,
                 pending=pending,
             )

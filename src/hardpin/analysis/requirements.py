@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 from hardpin.parsers.requirements import ARCHIVE_EXTENSIONS
+from hardpin.urls import canonical_name, redact_text
 
 if TYPE_CHECKING:
     from hardpin.context import RuleContext
@@ -116,7 +117,9 @@ def refusal(
             "(\"Can't verify hashes for these file:// requirements because they point to "
             'directories"); build a wheel and install that with --hash'
         )
-    if not missing_hash or (req.kind == "name" and req.name and canonical(req.name) in covered):
+    if not missing_hash or (
+        req.kind == "name" and req.name and canonical_name(req.name) in covered
+    ):
         return None
     unpinned = req.kind == "name" and not req.has_variables and not pip_pinned(req)
     if not is_hashed(req):
@@ -264,7 +267,7 @@ def constraint_hashed(ctx: RuleContext, start: str | None = None) -> frozenset[s
 
     def compute() -> frozenset[str]:
         return frozenset(
-            canonical(r.name)
+            canonical_name(r.name)
             for f in closure(ctx, start).files
             if not f.installs
             for r in f.parsed.requirements
@@ -274,20 +277,13 @@ def constraint_hashed(ctx: RuleContext, start: str | None = None) -> frozenset[s
     return ctx.cached(f"req_constraint_hashed:{start}", compute)
 
 
-def canonical(name: str) -> str:
-    """PEP 503 normalised name (as packaging.utils.canonicalize_name, without importing it)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 # ---------------------------------------------------------------------------
 # messages and fixes
 
 
 def show(text: str) -> str:
     """Requirement text for messages: credentials removed, one line, not too long."""
-    from hardpin.analysis.pip import redact
-
-    t = " ".join(redact(text).split())
+    t = " ".join(redact_text(text).split())
     return t if len(t) <= 100 else t[:97] + "…"
 
 
@@ -328,12 +324,10 @@ def pending_hashes(ctx: RuleContext, req: Requirement) -> Pending | None:
     urls = index_urls([f.parsed for f in closure(ctx).files])
     if urls is None:
         return None
-    from packaging.utils import canonicalize_name
-
     nl = ctx.source.newline
     sep = f" \\{nl}    --hash="
     return Pending(
-        PipHashesKey(urls, str(canonicalize_name(req.name)), version),
+        PipHashesKey(urls, canonical_name(req.name), version),
         req.end,
         req.end,
         prefix=sep,
