@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from hardpin.analysis.downloads import (
-    display_url,
     interpreter,
     is_pinned_url,
     nested_before,
@@ -22,6 +21,7 @@ from hardpin.parsers.shell import parse_commands
 from hardpin.rules.hp207 import git_ref, is_git_url
 from hardpin.rules.hp208 import _env_problem
 from hardpin.settings import Settings
+from hardpin.urls import display_url
 
 
 def cmds(text: str):

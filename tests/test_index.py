@@ -475,12 +475,10 @@ def test_fill_hashes_second_run_needs_no_request(local_index: LocalIndex, tmp_pa
 
 
 def test_redaction_takes_the_whole_user_info_even_with_a_raw_at_sign():
-    from hardpin.analysis.pip import redact as redact_stars
-    from hardpin.online.pypi import redact
+    from hardpin.urls import redact_text
 
     text = "https://user:p@ss@idx.example/simple/ then git+ssh://git@github.com/o/r"
-    assert redact(text) == "https://idx.example/simple/ then git+ssh://github.com/o/r"
-    assert redact_stars(text) == "https://***@idx.example/simple/ then git+ssh://git@github.com/o/r"
+    assert redact_text(text) == "https://***@idx.example/simple/ then git+ssh://git@github.com/o/r"
 
 
 # ---------------------------------------------------------------------------

@@ -360,7 +360,7 @@ def test_compile_command(tmp_path: Path):
         ),
         (
             "ERROR: Could not open https://user:pw@host/simple/x/\n",
-            "Could not open https://host/simple/x/",
+            "Could not open https://***@host/simple/x/",
         ),
         ("", "no error message"),
     ],

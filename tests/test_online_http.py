@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from hardpin.online.cache import Cache
-from hardpin.online.http import Http, HttpError, safe_url
+from hardpin.online.http import Http, HttpError
+from hardpin.urls import display_url
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -147,7 +148,7 @@ def test_redirect_to_another_host_drops_authorization(server: str) -> None:
 
 def test_messages_never_carry_credentials() -> None:
     assert (
-        safe_url("https://user:pa55@host:8443/simple/x/?token=abc#frag")
+        display_url("https://user:pa55@host:8443/simple/x/?token=abc#frag")
         == "https://host:8443/simple/x/"
     )
     with pytest.raises(HttpError) as exc:

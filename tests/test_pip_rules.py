@@ -21,7 +21,6 @@ from hardpin.analysis.pip import (
     classify,
     git_ref,
     pip_command,
-    redact,
     url_problem,
     vcs_problem,
 )
@@ -31,6 +30,7 @@ from hardpin.engine import lint_text
 from hardpin.model import Severity
 from hardpin.parsers.shell import parse_commands
 from hardpin.settings import Settings
+from hardpin.urls import redact
 
 CODES = ("HP201", "HP202", "HP203", "HP210")
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hardpin.model import Finding, Fix, FixAvailability, Pending, Severity, Source
+from hardpin.urls import redact_text
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -121,7 +122,8 @@ class RuleContext:
                 end_line=end_line,
                 end_column=end_col,
                 fix_availability=avail,
-                subject=subject if subject is not None else src.text[start:end],
+                # the subject is written into baselines: never a password from a URL
+                subject=redact_text(subject if subject is not None else src.text[start:end]),
                 fix=fix,
                 pending=pending,
             )

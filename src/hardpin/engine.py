@@ -30,6 +30,7 @@ from hardpin.model import (
     Source,
 )
 from hardpin.rules.meta import HP001, HP002
+from hardpin.urls import redact_text
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -135,7 +136,8 @@ def _report_parse_errors(ctx: RuleContext) -> None:
         for e in ctx.doc.errors:
             start = min(max(e.offset, 0), len(src.text))
             end = max(start, src.line_end(src.position(start)[0]))
-            ctx.report(HP001, start, end, e.message, subject=e.message)
+            message = redact_text(e.message)  # it may quote a URL with its password
+            ctx.report(HP001, start, end, message, subject=message)
     elif ctx.kind == "dockerfile":
         from hardpin.analysis.dockerfile import Script, iter_runs, posix_scripts, scripts_key
         from hardpin.parsers.shell import ShellSyntaxError
@@ -146,7 +148,10 @@ def _report_parse_errors(ctx: RuleContext) -> None:
                 scripts = posix_scripts(df, st, ins)
             except ShellSyntaxError as exc:
                 ctx.report(
-                    HP001, exc.offset, exc.offset, f"cannot parse the shell in RUN: {exc.message}"
+                    HP001,
+                    exc.offset,
+                    exc.offset,
+                    f"cannot parse the shell in RUN: {redact_text(exc.message)}",
                 )
                 scripts = []
 
@@ -219,6 +224,7 @@ def _lint_text(
     ctx = RuleContext(source, doc, settings, kind, base_dir)
     if error is not None:
         message, offset = error
+        message = redact_text(message)  # it may quote a URL with its password
         line_end = source.line_end(source.position(offset)[0])
         ctx.report(HP001, offset, max(offset, line_end), message, subject=message)
     else:
@@ -255,7 +261,7 @@ def internal_error(path: str, exc: BaseException) -> Finding:
     """The finding for an unexpected exception while linting `path`: the file is not
     checked (nor fixed), every other file still is, and the run exits 2."""
     what = type(exc).__name__
-    detail = " ".join(str(exc).split())[:200]
+    detail = " ".join(redact_text(str(exc)).split())[:200]
     return Finding(
         code=HP001.code,
         name=INTERNAL_ERROR,

@@ -269,13 +269,6 @@ def is_pinned_url(url: str) -> bool:
     return _PINNED_URL.match(url) is not None
 
 
-def display_url(url: str) -> str:
-    """The URL without credentials and query string (which may hold tokens)."""
-    u = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@", r"\1", url)
-    u = u.split("?", 1)[0]
-    return u if len(u) <= 120 else u[:117] + "..."
-
-
 def url_basename(url: str) -> str:
     """The last path segment of a URL (the name `curl -O` or wget saves it as), or ""."""
     path = url.split("#", 1)[0].split("?", 1)[0]

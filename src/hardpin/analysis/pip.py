@@ -56,6 +56,7 @@ from hardpin.parsers.requirements import (
     url_scheme,
 )
 from hardpin.parsers.shell import Command, ShWord
+from hardpin.urls import canonical_name, redact, redact_text
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -258,18 +259,9 @@ class PipCall:
 # helpers
 
 
-def canonical_name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def redact(url: str) -> str:
-    """A URL without credentials: `https://user:token@host/` -> `https://***@host/`."""
-    return re.sub(r"(://)(?!git@)[^/\s]*@", r"\1***@", url)
-
-
 def show(text: str) -> str:
     """A resolved value for messages: unknown parts as `…`, credentials removed."""
-    return redact(text.replace(UNKNOWN, "…"))
+    return redact_text(text.replace(UNKNOWN, "…"))
 
 
 def _split_value(word: ShWord, text: str) -> list[str]:

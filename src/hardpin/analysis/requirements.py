@@ -26,6 +26,7 @@ import re
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 from hardpin.parsers.requirements import ARCHIVE_EXTENSIONS
+from hardpin.urls import canonical_name, redact_text
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -116,7 +117,9 @@ def refusal(
             "(\"Can't verify hashes for these file:// requirements because they point to "
             'directories"); build a wheel and install that with --hash'
         )
-    if not missing_hash or (req.kind == "name" and req.name and canonical(req.name) in covered):
+    if not missing_hash or (
+        req.kind == "name" and req.name and canonical_name(req.name) in covered
+    ):
         return None
     unpinned = req.kind == "name" and not req.has_variables and not pip_pinned(req)
     if not is_hashed(req):
@@ -264,7 +267,7 @@ def constraint_hashed(ctx: RuleContext, start: str | None = None) -> frozenset[s
 
     def compute() -> frozenset[str]:
         return frozenset(
-            canonical(r.name)
+            canonical_name(r.name)
             for f in closure(ctx, start).files
             if not f.installs
             for r in f.parsed.requirements
@@ -274,20 +277,13 @@ def constraint_hashed(ctx: RuleContext, start: str | None = None) -> frozenset[s
     return ctx.cached(f"req_constraint_hashed:{start}", compute)
 
 
-def canonical(name: str) -> str:
-    """PEP 503 normalised name (as packaging.utils.canonicalize_name, without importing it)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 # ---------------------------------------------------------------------------
 # messages and fixes
 
 
 def show(text: str) -> str:
     """Requirement text for messages: credentials removed, one line, not too long."""
-    from hardpin.analysis.pip import redact
-
-    t = " ".join(redact(text).split())
+    t = " ".join(redact_text(text).split())
     return t if len(t) <= 100 else t[:97] + "…"
 
 
@@ -331,7 +327,7 @@ def pending_hashes(ctx: RuleContext, req: Requirement) -> Pending | None:
     nl = ctx.source.newline
     sep = f" \\{nl}    --hash="
     return Pending(
-        PipHashesKey(urls, canonical(req.name), version),
+        PipHashesKey(urls, canonical_name(req.name), version),
         req.end,
         req.end,
         prefix=sep,

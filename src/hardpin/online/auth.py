@@ -35,6 +35,7 @@ from urllib.parse import urlencode, urlsplit
 
 from hardpin._record import record
 from hardpin.model import HardpinError
+from hardpin.urls import display_url
 
 log = logging.getLogger("hardpin.online.auth")
 
@@ -386,11 +387,6 @@ class StaticKeychain:
 # ---------------------------------------------------------------------------
 
 
-def _safe(url: str) -> str:
-    p = urlsplit(url)
-    return f"{p.scheme}://{p.netloc.rpartition('@')[2]}{p.path}"
-
-
 def _hostport(url: str) -> str:
     p = urlsplit(url)
     host = p.hostname or ""
@@ -579,7 +575,7 @@ class Authorizer:
         except ValueError:
             raise AuthError("unusable token realm (not a URL)") from None
         if p.scheme not in ("http", "https") or not p.hostname or not realm.isascii():
-            raise AuthError(f"unusable token realm {_safe(realm)}")
+            raise AuthError(f"unusable token realm {display_url(realm)}")
         if p.scheme == "http":
             if registry not in self.insecure_hosts and host not in self.insecure_hosts:
                 raise AuthError(
@@ -606,7 +602,7 @@ class Authorizer:
         if service:
             params["service"] = service
         how = f"with credentials from {creds.source}" if creds else "anonymously"
-        log.debug("fetching a token from %s for %s %s", _safe(realm), scope, how)
+        log.debug("fetching a token from %s for %s %s", display_url(realm), scope, how)
         try:
             if creds is not None and creds.identity_token:
                 form = {
@@ -634,7 +630,7 @@ class Authorizer:
             raise AuthError(f"token request failed: {exc}") from None
         if resp.status in (401, 403):
             raise AuthError(
-                f"the token server {_safe(realm)} rejected "
+                f"the token server {display_url(realm)} rejected "
                 + (
                     f"the credentials for {registry} from {creds.source}"
                     if creds
@@ -643,14 +639,14 @@ class Authorizer:
                 + f" (HTTP {resp.status})"
             )
         if resp.status != 200:
-            raise AuthError(f"the token server {_safe(realm)} answered HTTP {resp.status}")
+            raise AuthError(f"the token server {display_url(realm)} answered HTTP {resp.status}")
         try:
             data = json.loads(resp.body)
         except (ValueError, RecursionError):
-            raise AuthError(f"the token server {_safe(realm)} did not answer JSON") from None
+            raise AuthError(f"the token server {display_url(realm)} did not answer JSON") from None
         token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
-            raise AuthError(f"the token server {_safe(realm)} answered without a token")
+            raise AuthError(f"the token server {display_url(realm)} answered without a token")
         expires = data.get("expires_in")
         try:
             expires_in = float(expires) if expires is not None else self.default_expires_in

@@ -38,6 +38,7 @@ from urllib.parse import urljoin, urlsplit
 from hardpin import __version__
 from hardpin._record import record
 from hardpin.model import HardpinError
+from hardpin.urls import display_url
 
 USER_AGENT = f"hardpin/{__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -120,23 +121,6 @@ class Response:
     headers: dict[str, str]  # lower-case names
     body: bytes
     url: str
-
-
-def safe_url(url: str) -> str:
-    """`url` without user info, query or fragment: fit for messages and logs."""
-    try:
-        p = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    host = p.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = p.port
-    except ValueError:
-        port = None
-    netloc = f"{host}:{port}" if port else host
-    return f"{p.scheme}://{netloc}{p.path}"
 
 
 def host_port(url: str) -> str:
@@ -242,13 +226,13 @@ class Http:
             p = urlsplit(url)
             port = p.port
         except ValueError:
-            raise HttpError(f"invalid URL {safe_url(url)}") from None
+            raise HttpError(f"invalid URL {display_url(url)}") from None
         scheme = p.scheme.lower()
         if scheme not in ("http", "https") or not p.hostname:
-            raise HttpError(f"unsupported URL {safe_url(url)}")
+            raise HttpError(f"unsupported URL {display_url(url)}")
         if not url.isascii():
             raise HttpError(
-                f"{safe_url(url)!r}: the URL has characters other than ASCII, "
+                f"{display_url(url)!r}: the URL has characters other than ASCII, "
                 "which no request can carry"
             )
         if scheme == "http" and self.insecure_hosts is not None:
@@ -266,10 +250,10 @@ class Http:
     def _deadline_error(self, url: str, deadline: float) -> DeadlineExceeded:
         if self.run_deadline is not None and deadline >= self.run_deadline:
             return DeadlineExceeded(
-                f"{safe_url(url)}: no complete answer before the run's network time limit"
+                f"{display_url(url)}: no complete answer before the run's network time limit"
             )
         return DeadlineExceeded(
-            f"{safe_url(url)}: no complete answer within {self.request_timeout:g} s "
+            f"{display_url(url)}: no complete answer within {self.request_timeout:g} s "
             "(the request time limit)"
         )
 
@@ -348,12 +332,12 @@ class Http:
             ):
                 self._drop(*key)
                 raise HttpError(
-                    f"{safe_url(url)}: response of {int(length)} bytes is over the {max_body}-byte limit"
+                    f"{display_url(url)}: response of {int(length)} bytes is over the {max_body}-byte limit"
                 )
             data = resp.read(max_body + 1) if method != "HEAD" else resp.read()
             if len(data) > max_body:
                 self._drop(*key)
-                raise HttpError(f"{safe_url(url)}: response is over the {max_body}-byte limit")
+                raise HttpError(f"{display_url(url)}: response is over the {max_body}-byte limit")
             if resp.will_close:
                 self._drop(*key)
         except HttpError:
@@ -396,7 +380,7 @@ class Http:
                 old_p, new_p = urlsplit(url), urlsplit(new)
                 if old_p.scheme == "https" and new_p.scheme != "https":
                     raise HttpError(
-                        f"{safe_url(url)}: refusing a redirect from https to {safe_url(new)}"
+                        f"{display_url(url)}: refusing a redirect from https to {display_url(new)}"
                     )
                 if new_p.netloc != old_p.netloc:
                     hdrs = {k: v for k, v in hdrs.items() if k.lower() != "authorization"}
@@ -404,15 +388,15 @@ class Http:
                         # a 307/308 re-sends the body: never a request body (a refresh
                         # token, say) to another host
                         raise HttpError(
-                            f"{safe_url(url)}: refusing to re-send a request body "
-                            f"to another host ({safe_url(new)})"
+                            f"{display_url(url)}: refusing to re-send a request body "
+                            f"to another host ({display_url(new)})"
                         )
                 if resp.status in (301, 302, 303) and method != "HEAD":
                     method, body = "GET", None  # as browsers and requests do
                 url = new
                 continue
             return resp
-        raise HttpError(f"{safe_url(url)}: too many redirects")
+        raise HttpError(f"{display_url(url)}: too many redirects")
 
     def _with_retries(
         self,
@@ -431,7 +415,7 @@ class Http:
                 raise
             except (OSError, http.client.HTTPException) as exc:
                 if attempt >= self.retries or not _transient(exc):
-                    raise HttpError(f"{safe_url(url)}: {_describe(exc)}") from None
+                    raise HttpError(f"{display_url(url)}: {_describe(exc)}") from None
                 if not self._sleep(attempt, None, deadline):
                     raise self._deadline_error(url, deadline) from None
                 attempt += 1

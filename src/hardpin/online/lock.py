@@ -44,7 +44,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 
 from hardpin.model import HardpinError
-from hardpin.online.pypi import DEFAULT_INDEX_URL, redact
+from hardpin.online.pypi import DEFAULT_INDEX_URL
+from hardpin.urls import redact, redact_text, scrub
 
 BACKENDS = ("auto", "uv", "pip-compile")
 TIMEOUT = 900.0
@@ -101,16 +102,10 @@ def find_backend(backend: str = "auto") -> tuple[str, list[str]]:
     raise LockError(f"neither uv nor pip-compile is installed; {INSTALL_HINT}")
 
 
-def _has_credentials(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    return "@" in urlsplit(url).netloc
-
-
 def index_lines(index_urls: Sequence[str]) -> list[str]:
     """The index options written into the locked file (see the module docstring)."""
     urls = list(dict.fromkeys(u.strip() for u in index_urls if u.strip()))
-    if not urls or any(_has_credentials(u) for u in urls):
+    if not urls or any(redact(u) != u for u in urls):
         return []
     out = []
     for i, url in enumerate(urls):
@@ -172,7 +167,7 @@ def error_line(stderr: str) -> str:
     )
     if m:
         line = m.group(1)
-    return redact(line)
+    return redact_text(line)
 
 
 _INDEX_OPTION = re.compile(
@@ -299,7 +294,8 @@ def lock(
         except OSError as exc:
             raise LockError(f"cannot run {name}: {exc.strerror}") from None
         if proc.returncode != 0:
-            raise LockError(f"{name} failed: {error_line(proc.stderr or proc.stdout)}")
+            why = scrub(error_line(proc.stderr or proc.stdout), urls)
+            raise LockError(f"{name} failed: {why}")
         with open(tmp, encoding="utf-8", newline="") as fh:
             text = fh.read()
     finally:

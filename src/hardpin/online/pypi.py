@@ -43,10 +43,11 @@ import re
 from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from hardpin.model import HardpinError
 from hardpin.refs import Hash, InvalidDigest
+from hardpin.urls import canonical_name, display_url, redact_text, split_userinfo
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple/"
 PAGE_TTL = 600.0  # seconds an index page is reused
@@ -115,30 +116,12 @@ def index_urls_for(
 
 def _split_credentials(url: str) -> tuple[str, str | None]:
     """(URL without user info, Basic Authorization value or None)."""
-    p = urlsplit(url)
-    if "@" not in p.netloc:
+    bare, info = split_userinfo(url)
+    if info is None:
         return url, None
-    userinfo, _, hostport = p.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
+    user, _, password = info.partition(":")
     token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
-    return urlunsplit((p.scheme, hostport, p.path, p.query, p.fragment)), f"Basic {token}"
-
-
-def display_url(url: str) -> str:
-    """An index URL fit for messages: no user info, query or fragment."""
-    p = urlsplit(url)
-    hostport = p.netloc.rpartition("@")[2]
-    return urlunsplit((p.scheme, hostport, p.path, "", ""))
-
-
-def redact(text: str) -> str:
-    """`text` with the user info of every URL in it removed."""
-    return re.sub(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s]+@", r"\1", text)
-
-
-def canonical_name(name: str) -> str:
-    """PEP 503 normalisation."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return bare, f"Basic {token}"
 
 
 # ---------------------------------------------------------------------------
@@ -302,16 +285,16 @@ class _NotFound(HardpinError):
 
 
 def _get(http: Any, index: _Index, url: str, accept: str | None, max_body: int) -> Any:
-    from hardpin.online.http import HttpError, safe_url
+    from hardpin.online.http import HttpError
 
     try:
         return http.request("GET", url, headers=index.headers(url, accept), max_body=max_body)
     except HttpError as exc:
         msg = str(exc)
-        prefix = safe_url(url) + ": "
+        prefix = display_url(url) + ": "
         msg = msg.removeprefix(prefix)
         raise IndexLookupError(
-            f"cannot reach the package index {index.shown} ({redact(msg)})"
+            f"cannot reach the package index {index.shown} ({redact_text(msg)})"
         ) from None
 
 
@@ -388,7 +371,7 @@ def _download_hash(http: Any, index: _Index, url: str, filename: str, download_l
     try:
         resp = http.request("GET", url, headers=index.headers(url), max_body=download_limit)
     except HttpError as exc:
-        msg = redact(str(exc))
+        msg = redact_text(str(exc))
         if "limit" in msg:
             raise IndexLookupError(
                 f"{filename}: {index.shown} publishes no sha256 for it and it is larger than "

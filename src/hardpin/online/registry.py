@@ -50,6 +50,7 @@ from hardpin.refs import (
     parse_image,
     registry_problem,
 )
+from hardpin.urls import redact_text
 
 log = logging.getLogger("hardpin.online.registry")
 
@@ -108,7 +109,7 @@ def _error_detail(body: bytes, content_type: str) -> str:
         return ""
     first = errors[0]
     code = str(first.get("code") or "").strip()
-    message = " ".join(str(first.get("message") or "").split())[:160]
+    message = " ".join(redact_text(str(first.get("message") or "")).split())[:160]
     return f"{code}: {message}" if code and message else (code or message)
 
 

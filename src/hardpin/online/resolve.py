@@ -37,6 +37,7 @@ from hardpin.model import (
     PendingKey,
     PipHashesKey,
 )
+from hardpin.urls import scrub
 
 if TYPE_CHECKING:
     from hardpin.online.http import Http
@@ -131,6 +132,17 @@ class Online:
         self._https.append(lazy)
         return lazy  # type: ignore[return-value]  # stands in for the Http it creates
 
+    def _urls_of(self, key: object) -> list[str]:
+        """The index URLs whose secrets an error about `key` must not show (those of
+        the key, with `${VAR}`s filled in, the command line's and the environment's)."""
+        out = [self.opts.index_url or ""]
+        out += (self.environ.get("PIP_INDEX_URL") or "").split()
+        out += (self.environ.get("PIP_EXTRA_INDEX_URL") or "").split()
+        file_urls = getattr(key, "index_urls", None)
+        if file_urls is not None:
+            out += index_urls_of(file_urls, self.environ, self.opts.index_url)
+        return [u for u in out if "://" in u]
+
     # -- services (created on first use) ------------------------------------
     @property
     def registry(self) -> RegistryClient:
@@ -189,9 +201,10 @@ class Online:
             try:
                 return self._lookup(key)
             except LookupFailed as exc:
-                return str(exc)
+                return scrub(str(exc), self._urls_of(key))
             except Exception as exc:
-                return f"unexpected answer ({type(exc).__name__}: {exc})"
+                why = f"unexpected answer ({type(exc).__name__}: {exc})"
+                return scrub(why, self._urls_of(key))
 
         def answered() -> None:
             nonlocal done

@@ -5,13 +5,13 @@ from __future__ import annotations
 from hardpin.analysis.pip import (
     PipCall,
     ReqArg,
-    canonical_name,
     pinned_by_files,
     pip_calls,
     show,
 )
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import canonical_name
 
 
 def problem(req: ReqArg) -> str:

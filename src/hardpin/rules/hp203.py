@@ -13,7 +13,6 @@ from hardpin.analysis.pip import (
     git_ref,
     immutable_commit,
     pip_calls,
-    redact,
     show,
     url_problem,
     vcs_problem,
@@ -22,6 +21,7 @@ from hardpin.analysis.shell import UNKNOWN, exe_name, resolve, simple_commands
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import redact
 
 _NPM_INSTALL = frozenset(
     {"install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add",

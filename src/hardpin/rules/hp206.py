@@ -12,7 +12,6 @@ from hardpin.analysis.downloads import (
     Interp,
     Redirect,
     command_start,
-    display_url,
     interpreter,
     is_download_tool,
     is_pinned_url,
@@ -31,6 +30,7 @@ from hardpin.analysis.shell import argv, basename, units
 from hardpin.model import Severity
 from hardpin.parsers.shell import Command, ShWord
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import display_url
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -460,7 +460,7 @@ class _Analysis:
                     tainted.pop(key, None)
                 else:
                     tainted[key] = _Taint(
-                        out, dl.tool, display_url(dl.url) or "an unknown URL", line
+                        out, dl.tool, display_url(dl.url, max_len=120) or "an unknown URL", line
                     )
             return
         name = basename(words[0].value)
@@ -482,7 +482,10 @@ class _Analysis:
                 for out in outs:
                     if out not in ("/dev/null", "/dev/stdout", "/dev/stderr"):
                         tainted[path_key(out, cwd)] = _Taint(
-                            out, src.tool, display_url(src.url) or "an unknown URL", line
+                            out,
+                            src.tool,
+                            display_url(src.url, max_len=120) or "an unknown URL",
+                            line,
                         )
         if name in ("mv", "cp", "install", "ln") and tainted:
             self.copy_taint(name, words, cwd)
@@ -516,7 +519,7 @@ class _Analysis:
         if at.start in self.reported or dl.cmd_word.start in self.reported_downloads:
             return  # `sh -c "$(curl …)"` was reported at `sh` already
         self.reported.add(at.start)
-        url = display_url(dl.url) or "a URL hardpin cannot read"
+        url = display_url(dl.url, max_len=120) or "a URL hardpin cannot read"
         self.ctx.report(
             self.rule,
             at.start,
@@ -532,7 +535,7 @@ class _Analysis:
         if at.start in self.reported:
             return
         self.reported.add(at.start)
-        url = display_url(dl.url) or "a URL hardpin cannot read"
+        url = display_url(dl.url, max_len=120) or "a URL hardpin cannot read"
         where = ""
         dl_line = self.line(dl.cmd_word.start)
         if dl_line != self.line(at.start):

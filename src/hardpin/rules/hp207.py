@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from hardpin._lazy import lazy_re
-from hardpin.analysis.downloads import display_url
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import display_url
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ class HP207(Rule):
     def check_http(
         self, ctx: RuleContext, start: int, end: int, url: str, checksum: object
     ) -> None:
-        shown = display_url(url)
+        shown = display_url(url, max_len=120)
         value = getattr(checksum, "value", None) if checksum is not None else None
         if checksum is None or not value:
             ctx.report(
@@ -185,7 +185,7 @@ class HP207(Rule):
     def check_git(
         self, ctx: RuleContext, start: int, end: int, url: str, checksum: str | None
     ) -> None:
-        shown = display_url(url.split("#", 1)[0])
+        shown = display_url(url.split("#", 1)[0], max_len=120)
         ref, pinned = git_ref(url)
         if pinned:
             return

@@ -6,11 +6,12 @@ import re
 
 from hardpin._lazy import lazy_re
 from hardpin.analysis.options import parse
-from hardpin.analysis.pip import PIP, PipCall, pip_calls, pip_command, redact
+from hardpin.analysis.pip import PIP, PipCall, pip_calls, pip_command
 from hardpin.analysis.shell import UNKNOWN, assignments, resolve, simple_commands, units
 from hardpin.model import Severity
 from hardpin.parsers.shell import ShWord
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import redact
 
 _HTTP = lazy_re(r"^http://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)", re.IGNORECASE)
 _LOOPBACK = lazy_re(

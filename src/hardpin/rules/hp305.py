@@ -4,32 +4,16 @@ from __future__ import annotations
 
 import re
 
-from hardpin._lazy import lazy_re
-from hardpin.analysis.pip import redact
-from hardpin.analysis.requirements import requirements_doc
+from hardpin.analysis.requirements import requirements_doc, show
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import has_credentials, redact
 
-_USERINFO = lazy_re(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#@]*)@")
-_ONLY_VARS = lazy_re(r"^(?:\$\{[A-Za-z0-9_]+\})*$")
-_TOKENISH = lazy_re(r"^[A-Za-z0-9_\-.~+/=]{20,}$")
 _WHAT = {
     "--index-url": "a package index",
     "--extra-index-url": "an extra package index",
     "--find-links": "a package source",
 }
-
-
-def secret_in_url(url: str) -> bool:
-    """A password or a token written into the URL's user part (`${VAR}`s do not count)."""
-    m = _USERINFO.match(url.strip())
-    if not m:
-        return False
-    user, sep, password = m.group(1).partition(":")
-    if sep:
-        return bool(password) and not _ONLY_VARS.match(password)
-    # a single value before @ is how GitHub, GitLab and Azure tokens are usually written
-    return not _ONLY_VARS.match(user) and bool(_TOKENISH.match(user))
 
 
 class HP305(Rule):
@@ -49,10 +33,14 @@ class HP305(Rule):
       publishes it on PyPI with a higher version (dependency confusion);
     - `--trusted-host`: a **warning**. It turns off TLS certificate checks
       for that host and lets pip use plain http to it;
-    - credentials written into an index or `--find-links` URL
-      (`https://user:secret@host/simple`, or a token before `@`): an
-      **error**. The secret is never shown in the message. `${VAR}`
-      references, which pip fills in from the environment, are fine.
+    - credentials written into an index or `--find-links` URL, or into the
+      URL of a requirement (`git+https://user:secret@host/repo.git`): a
+      password, a token before `@` (`https://ghp_…@host/simple`), or a
+      secret query parameter (`?token=`, `access_token=`, `auth=`, `key=`,
+      `password=`, `secret=`, `sig=`, `X-Amz-Signature=`, …): an **error**.
+      Passwords holding a raw `@`, `/`, `?`, `#` or a space are found too.
+      The secret is never shown in the message. `${VAR}` references, which
+      pip fills in from the environment, are fine.
 
     ## Why it matters
     Over plain http, or with certificate checks off, anyone on the network
@@ -141,7 +129,7 @@ class HP305(Rule):
                     f"that proxies both",
                     subject=subject,
                 )
-            if secret_in_url(url):
+            if has_credentials(url):
                 ctx.report(
                     self,
                     start,
@@ -152,3 +140,17 @@ class HP305(Rule):
                     subject=f"{subject} (credentials)",
                     severity=Severity.ERROR,
                 )
+        for r in doc.requirements:
+            if r.url is None or not has_credentials(r.url):
+                continue
+            shown = show(r.text)
+            ctx.report(
+                self,
+                r.start,
+                r.end,
+                f"`{shown}` has credentials written into the URL: anyone who can read this "
+                f"file can use them; rotate them and pass them through the environment "
+                f"(https://${{TOKEN}}@host/…) or a git credential helper",
+                subject=f"{shown} (credentials)",
+                severity=Severity.ERROR,
+            )

@@ -7,7 +7,6 @@ import re
 from hardpin._lazy import lazy_re
 from hardpin.analysis.requirements import (
     UNSAFE_PACKAGES,
-    canonical,
     closure,
     constraint_hashed,
     hash_state,
@@ -16,6 +15,7 @@ from hardpin.analysis.requirements import (
 )
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import canonical_name
 
 # pip-compile's headers of the block of packages it leaves out (old and new wording)
 _HEADER = lazy_re(
@@ -99,7 +99,7 @@ class HP306(Rule):
         if not state.on:
             return
         present = {
-            canonical(r.name)
+            canonical_name(r.name)
             for f in closure(ctx).installed()
             for r in f.parsed.requirements
             if r.name and is_hashed(r) and not r.editable
@@ -108,7 +108,7 @@ class HP306(Rule):
         # pip-compile's block says it best; `# via` names only what the block does not list
         signals = sorted(_signals(ctx), key=lambda s: (s[4] != "block", s[0], s[1]))
         for _line, start, end, name, how in signals:
-            canon = canonical(name)
+            canon = canonical_name(name)
             if canon in present or canon in reported:
                 continue
             reported.add(canon)
@@ -177,5 +177,5 @@ def _add_via(out: list[tuple[int, int, int, str, str]], line: int, start: int, i
         word = part.strip().split(" ", 1)[0]
         offset = start + pos + (len(part) - len(part.lstrip()))
         pos += len(part) + 1
-        if canonical(word) in UNSAFE_PACKAGES:
+        if canonical_name(word) in UNSAFE_PACKAGES:
             out.append((line, offset, offset + len(word), word, "via"))

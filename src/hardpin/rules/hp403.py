@@ -8,6 +8,7 @@ from hardpin._lazy import lazy_re
 from hardpin.model import Severity
 from hardpin.parsers.dockerfile import Dockerfile, key_values
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import credentials_in_text
 
 _SECRET_NAME = lazy_re(
     r"(?:^|_)(?:PASSWORD|PASSWD|PASSPHRASE|PASS|SECRET|SECRETS|TOKEN|APIKEY|API_KEY|ACCESS_KEY|"
@@ -36,11 +37,6 @@ _TOKEN_FORMATS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     ("an npm token", ("npm_",), lazy_re(r"\bnpm_[A-Za-z0-9]{36}\b")),
     ("a PyPI token", ("pypi-AgE",), lazy_re(r"\bpypi-AgE[A-Za-z0-9_\-]{50,}")),
     ("a private key", ("-----BEGIN ",), lazy_re(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
-    (
-        "credentials in a URL",
-        ("://",),
-        lazy_re(r"\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^/\s@$]{3,}@"),
-    ),
 )
 _VAR_ONLY = lazy_re(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+?][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$")
 
@@ -50,6 +46,8 @@ def secret_kind(name: str, value: str) -> str | None:
     for what, needles, pat in _TOKEN_FORMATS:
         if any(n in value for n in needles) and pat.search(value):
             return what
+    if credentials_in_text(value, shell=True):
+        return "credentials in a URL"
     up = name.upper().replace("-", "_")
     if not _SECRET_NAME.search(up) or _NOT_SECRET_SUFFIX.search(up):
         return None
