@@ -41,7 +41,6 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -128,18 +127,25 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
 # page parsing
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base: str | None = None
-        self.links: list[dict[str, str | None]] = []
+def _links_parser() -> Any:
+    """A parser that collects the `<a>` tags and the first `<base href>` of a page
+    (html.parser is imported here: the JSON API, asked first, does not need it)."""
+    from html.parser import HTMLParser
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "base" and self.base is None and a.get("href"):
-            self.base = a["href"]
-        elif tag == "a" and a.get("href"):
-            self.links.append(a)
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.base: str | None = None
+            self.links: list[dict[str, str | None]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "base" and self.base is None and a.get("href"):
+                self.base = a["href"]
+            elif tag == "a" and a.get("href"):
+                self.links.append(a)
+
+    return Links()
 
 
 def url_filename(url: str) -> str:
@@ -182,7 +188,7 @@ def _file_entry(
 
 def parse_html(body: bytes, page_url: str) -> list[dict[str, Any]]:
     """Files of a PEP 503 project page."""
-    parser = _Links()
+    parser = _links_parser()
     parser.feed(body.decode("utf-8", "replace"))
     parser.close()
     base = urljoin(page_url, parser.base) if parser.base else page_url
