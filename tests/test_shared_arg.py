@@ -91,7 +91,9 @@ def test_digest_through_part_of_a_reference_is_not_a_pin() -> None:
     text = f"ARG IMAGE=img@{D}\nFROM ${{IMAGE}} AS a\nFROM host/nodigest/${{IMAGE}}\n"
     got = _hp101(text)
     assert list(got) == [3]
-    assert "not pinned" in got[3].message and not _fixable(got[3])
+    assert "its digest comes from ARG IMAGE" in got[3].message and not _fixable(got[3])
+    got = _hp101(f"ARG REG=r.example\nARG IMAGE=img@{D}\nFROM ${{REG}}/${{IMAGE}}\n")
+    assert list(got) == [3] and "from ARG IMAGE" in got[3].message
     # nor is it a pin for the online rules to check or update there
     for code in ("HP601", "HP602"):
         assert list(_hp101(text.replace("img@", "img:1@"), code)) == [2], code
@@ -103,5 +105,6 @@ def test_digest_written_at_the_site_still_pins() -> None:
         f'ARG IMAGE=img@{D}\nFROM "${{IMAGE}}"\n',
         f"ARG IMAGE=img@{D}\nFROM ${{IMAGE:-alpine}}\n",
         f"ARG DIG={D}\nFROM img:1@${{DIG}}\n",
+        f"ARG REG=docker.io\nARG GO_VER=1.21-alpine@{D}\nFROM ${{REG}}/library/golang:${{GO_VER}}\n",
     ):
         assert _hp101(text) == {}, text

@@ -491,18 +491,38 @@ def _other_use(ctx: RuleContext, arg: ArgDef, span: tuple[int, int]) -> tuple[st
     return name, ctx.source.position(first)[0]
 
 
-def digest_from_site(site: ImageSite) -> bool:
-    """Whether a reference's digest is spelled where its repository is: written at the
-    site (`img@sha256:…`, `${IMG}@${DIGEST}`: the `@` is in the site's text), or the whole
-    reference is one ARG (`${IMAGE}` with `ARG IMAGE=img@sha256:…`). A digest that
-    arrives inside an ARG that is only part of the reference (`host/mirror/${IMAGE}`)
-    was written for another name (the ARG's own value), so it does not pin this one."""
-    if not site.args_used or "@" in site.raw:
-        return True
+def borrowed_digest(site: ImageSite) -> str | None:
+    """The ARG a reference's digest comes from when that digest was not written for this
+    reference, else None.
+
+    A digest is the site's own when it is spelled where the repository is: written at
+    the site (`img@sha256:…`, `img:1@${DIGEST}`: the `@` is in the site's text), the
+    whole reference is one ARG (`${IMAGE}` with `ARG IMAGE=img@sha256:…`), or the ARG
+    that carries it supplies the tag of a repository named at the site
+    (`golang:${GO_VER}` with `ARG GO_VER=1.21@sha256:…`). When the ARG that carries
+    it names an image of its own and the site adds to that name
+    (`host/mirror/${IMAGE}`), the digest was written for the ARG's own image, another
+    one, so it does not pin this reference."""
+    ref = site.ref
+    if ref is None or ref.digest is None or not site.args_used or "@" in site.raw:
+        return None
     raw = site.raw
     if len(raw) >= 2 and raw[0] in "\"'" and raw[-1] == raw[0]:
         raw = raw[1:-1]
-    return _ONE_VAR.fullmatch(raw) is not None
+    if _ONE_VAR.fullmatch(raw) is not None:
+        return None
+    # nothing follows a digest: it comes from the last variable of the reference
+    last = None
+    for m in _ONE_VAR.finditer(raw):
+        last = m
+    if (
+        last is None
+        or raw[last.end() :].strip()
+        or (last.start() > 0 and raw[last.start() - 1] == ":")
+    ):
+        return None
+    name = variable_names(last.group(0))
+    return name[0] if name else None
 
 
 def digest_span(ctx: RuleContext, site: ImageSite) -> tuple[int, int] | None:

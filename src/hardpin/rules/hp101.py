@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hardpin.analysis.dockerfile import (
+    borrowed_digest,
     describe,
-    digest_from_site,
     digest_span,
     literal_span,
     lookup_name,
@@ -29,9 +29,11 @@ class HP101(Rule):
     `ARG BASE=python:3.12` is reported as `python:3.12`, and an ARG default
     that carries a digest counts as pinned where that ARG is the whole
     reference (`FROM ${BASE}`). Where the ARG is only part of it
-    (`FROM mirror.example/${IMAGE}` with `ARG IMAGE=img@sha256:…`), the
-    digest was written for the ARG's own value, another image, so the site
-    is reported as not pinned. Stage names and `scratch` are
+    and names an image of its own (`FROM mirror.example/${IMAGE}` with
+    `ARG IMAGE=img@sha256:…`), the digest was written for that other image,
+    so the site is reported as not pinned; an ARG that supplies tag and
+    digest of a repository named at the site (`golang:${GO_VER}` with
+    `ARG GO_VER=1.21@sha256:…`) pins it. Stage names and `scratch` are
     not images. A digest that is not `sha256:` with 64 lower-case hex digits
     (a truncated or placeholder digest) is not a pin and is reported too.
 
@@ -88,14 +90,15 @@ class HP101(Rule):
                 continue
             ref = site.ref
             where = _WHERE[site.kind]
-            if ref.digest is not None and not digest_from_site(site):
+            borrowed = borrowed_digest(site)
+            if borrowed is not None:
                 ctx.report(
                     self,
                     site.start,
                     site.end,
-                    f"{where} image {describe(site)} is not pinned: its digest comes from an ARG "
-                    f"that is only part of the reference ({', '.join(site.args_used)}), so it "
-                    "was not resolved for this image; pin it by hand",
+                    f"{where} image {describe(site)} is not pinned: its digest comes from ARG "
+                    f"{borrowed}, which names an image of its own, so the digest was not "
+                    "resolved for this reference; pin it by hand",
                     subject=site.raw,
                     availability=FixAvailability.NONE,
                 )
