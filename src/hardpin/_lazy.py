@@ -8,7 +8,10 @@ under 70 ms) cannot pay for all of them up front.
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class LazyRe:

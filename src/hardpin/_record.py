@@ -13,9 +13,23 @@ them as immutable unless the type documents otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, dataclass_transform, overload
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: importing typing costs ~4 ms at start-up
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, dataclass_transform, overload
+
+    T = TypeVar("T")
+else:
+    # what the decorators below do at run time (nothing); type checkers see typing's
+    # (ruff does not, hence the noqa on `record`'s overloads)
+
+    def overload(f: Callable[..., object]) -> Callable[..., object]:
+        return f
+
+    def dataclass_transform(**kwargs: object) -> Callable[..., object]:
+        return overload
+
+
 _MISSING = object()
 
 
@@ -40,11 +54,11 @@ def field(
 @overload
 def record(cls: type[T], *, frozen: bool = False) -> type[T]: ...
 @overload
-def record(cls: None = None, *, frozen: bool = False) -> Callable[[type[T]], type[T]]: ...
+def record(cls: None = None, *, frozen: bool = False) -> Callable[[type[T]], type[T]]: ...  # noqa: F811
 
 
 @dataclass_transform(field_specifiers=(field,))
-def record(cls: type[T] | None = None, *, frozen: bool = False) -> Any:
+def record(cls: type[T] | None = None, *, frozen: bool = False) -> Any:  # noqa: F811
     """Class decorator: `@record` or `@record(frozen=True)` (hashable, read-only).
 
     `dataclass_transform` tells type checkers that the generated `__init__` takes

@@ -7,28 +7,29 @@ it without importing anything from `rules/`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from hardpin.model import Finding, Fix, FixAvailability, Pending, Severity, Source
 from hardpin.urls import redact_text
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import Protocol, TypeVar
+
     from hardpin.settings import Settings
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
+    class RuleInfo(Protocol):
+        """What `report` reads from a rule (class or instance)."""
 
-class RuleInfo(Protocol):
-    """What `report` reads from a rule (class or instance)."""
-
-    @property
-    def code(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def severity(self) -> Severity: ...
-    @property
-    def fix(self) -> FixAvailability: ...
+        @property
+        def code(self) -> str: ...
+        @property
+        def name(self) -> str: ...
+        @property
+        def severity(self) -> Severity: ...
+        @property
+        def fix(self) -> FixAvailability: ...
 
 
 class RuleContext:
@@ -82,7 +83,7 @@ class RuleContext:
         """Compute a per-document analysis once and share it between rules."""
         if key not in self._cache:
             self._cache[key] = compute()
-        return cast(T, self._cache[key])
+        return self._cache[key]  # type: ignore[return-value]
 
     def report(
         self,

@@ -14,8 +14,8 @@ the request, supplies a progress callback, renders the result and picks the exit
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
+from hardpin import registry
 from hardpin._record import field, record, replace
 from hardpin.context import RuleContext
 from hardpin.model import (
@@ -29,15 +29,15 @@ from hardpin.model import (
     Severity,
     Source,
 )
-from hardpin.registry import RULES
-from hardpin.rules.base import Rule
 from hardpin.rules.meta import HP001, HP002
 from hardpin.urls import redact_text
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     import os
 
     from hardpin.parsers.dockerfile import Dockerfile
+    from hardpin.rules.base import Rule
     from hardpin.settings import Overrides, Settings
     from hardpin.suppress import Suppression
 
@@ -95,13 +95,7 @@ def rules_for(
     kind: str, settings: Settings, path: str | None, online: bool = False
 ) -> list[type[Rule]]:
     """The enabled rules for a kind of file; online rules (HP6xx) only with `online`."""
-    return [
-        r
-        for r in RULES
-        if (kind in r.kinds or "*" in r.kinds)
-        and (online or not r.online)
-        and settings.is_enabled(r.code, path)
-    ]
+    return [r for r in registry.rules_for_kind(kind, online) if settings.is_enabled(r.code, path)]
 
 
 def _parse(kind: str, source: Source) -> tuple[object | None, tuple[str, int] | None]:
@@ -241,7 +235,6 @@ def _lint_text(
     findings = [f for f in ctx.findings if settings.is_enabled(f.code, path)]
     if sups:
         from hardpin import suppress
-        from hardpin.registry import BY_CODE
 
         findings = suppress.apply(findings, sups)
         if settings.is_enabled(HP002.code, path):
@@ -250,7 +243,7 @@ def _lint_text(
                 for code in s.codes:
                     if code in s.used:
                         continue
-                    if BY_CODE.get(code) is None:
+                    if not registry.is_code(code):
                         msg = f"suppression names {code}, which is not a hardpin rule"
                     elif not settings.is_enabled(code, path):
                         continue
@@ -611,7 +604,7 @@ class DigestMove:
 class RunResult:
     files: list[FileResult]
     findings: list[Finding]  # sorted; baseline applied
-    rules: list[type[Rule]]  # enabled by any file's settings (SARIF lists them)
+    rules: list[str]  # codes of the rules enabled by any file's settings (SARIF lists them)
     files_checked: int
     lookup_failures: list[LookupFailure] = field(default_factory=list)
     moves: list[DigestMove] = field(default_factory=list)
@@ -671,15 +664,13 @@ def _files(request: RunRequest) -> list[SourceFile]:
             overrides=request.overrides,
         )
         return [SourceFile(name, name, kind_of(name) or "dockerfile", settings)]
-    from pathlib import Path
+    from hardpin.discovery import discover_files
 
-    from hardpin.discovery import discover
-
-    def sf(p: Path) -> Settings:
+    def sf(p: str) -> Settings:
         return settings_for(p, config=request.config, overrides=request.overrides)
 
-    found = discover(list(request.paths) or ["."], settings_for=sf)
-    return [SourceFile(str(p), display_path(str(p)), kind, sf(p)) for p, kind in found]
+    found = discover_files(list(request.paths) or ["."], settings_for=sf)
+    return [SourceFile(p, display_path(p), kind, sf(p)) for p, kind in found]
 
 
 def _no_progress(event: ProgressEvent) -> None:
@@ -692,8 +683,8 @@ def run(request: RunRequest) -> RunResult:
     progress = request.progress or _no_progress
     settings_list = [f.settings for f in files]
     fail_on = {f.shown: f.settings.fail_on for f in files}
-    enabled = [r for r in RULES if any(s.is_enabled(r.code) for s in settings_list)]
-    rules = enabled or list(RULES)
+    enabled = [c for c in registry.CODES if any(s.is_enabled(c) for s in settings_list)]
+    rules = enabled or list(registry.CODES)
     online_rules = request.online or request.update
 
     skipped: list[str] = []  # files not read: not regular files, or too large

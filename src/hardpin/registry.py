@@ -11,8 +11,7 @@ A test checks that the table agrees with the classes (codes, kinds, online).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.rules.base import Rule
 

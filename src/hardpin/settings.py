@@ -12,13 +12,13 @@ import os
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record, replace
 from hardpin.files import parse_size
 from hardpin.model import HardpinError, Severity
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from pathlib import Path
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record
@@ -21,6 +20,7 @@ from hardpin.parsers.dockerfile import (
 from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_commands
 from hardpin.refs import ImageRef, InvalidReference, parse_image
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.context import RuleContext
 

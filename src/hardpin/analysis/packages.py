@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
@@ -44,6 +43,7 @@ from hardpin.analysis.shell import (
 )
 from hardpin.parsers.shell import Command, ShWord
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage

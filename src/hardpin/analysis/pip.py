@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
@@ -59,6 +58,7 @@ from hardpin.parsers.requirements import (
 from hardpin.parsers.shell import Command, ShWord
 from hardpin.urls import canonical_name, redact, redact_text
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
@@ -937,20 +937,16 @@ def _candidates(sources: list[str], dest: str, target: str, *, dest_may_be_file:
 
 def _copy_parts(i: Instruction) -> tuple[bool, list[str], str, dict[str, str]] | None:
     """(from another stage?, sources, destination, heredoc bodies by name) of a COPY/ADD."""
-    import json
-
     flags, rest = i.flags()
     from_other = any(f.name == "from" for f in flags)
     if not rest:
         return None
     values = [w.value for w in rest]
     if rest[0].value.startswith("["):
-        start = rest[0].index
-        try:
-            arr = json.loads(i.args[start:])
-        except ValueError:
-            arr = None
-        if isinstance(arr, list) and all(isinstance(x, str) for x in arr):
+        from hardpin.parsers.dockerfile import json_string_array
+
+        arr = json_string_array(i.args[rest[0].index :])
+        if arr is not None:
             values = arr
     if len(values) < 2:
         return None

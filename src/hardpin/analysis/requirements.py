@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 from hardpin.parsers.requirements import ARCHIVE_EXTENSIONS
 from hardpin.urls import canonical_name, redact_text
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.context import RuleContext
     from hardpin.model import Pending

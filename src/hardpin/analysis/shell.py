@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record
 from hardpin.analysis.options import Option, OptionTable, parse
 from hardpin.parsers.shell import Command, ShellSyntaxError, ShWord, parse_commands
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Instruction, Stage

@@ -22,9 +22,9 @@ is the command line's business.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hardpin._record import record
@@ -51,6 +51,34 @@ Answer = tuple[str, ...]
 
 class LookupFailed(HardpinError):
     """A per-item failure with a one-line message fit for the user."""
+
+
+class _NeedsNetwork(BaseException):
+    # raised by a _LazyHttp used while `Online.answer` answers from the cache alone: the
+    # key goes to the worker threads. A BaseException, so that no `except Exception` on
+    # the way turns it into an answer.
+    pass
+
+
+class _LazyHttp:
+    """The HTTP client of one service, created when a request is first made through it
+    (importing http.client and ssl only then). While its `Online` answers from the cache
+    alone, any use of it raises _NeedsNetwork instead."""
+
+    __slots__ = ("_factory", "_online", "real")
+
+    def __init__(self, online: Online, factory: Callable[[], Http]) -> None:
+        self._online = online
+        self._factory = factory
+        self.real: Http | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._online._cache_only:
+            raise _NeedsNetwork
+        with self._online._lock:
+            if self.real is None:
+                self.real = self._factory()
+        return getattr(self.real, name)
 
 
 @record
@@ -82,7 +110,27 @@ class Online:
         self.run_deadline = time.monotonic() + opts.run_timeout
         self._registry: RegistryClient | None = None
         self._index_http: Http | None = None
+        self._https: list[_LazyHttp] = []  # every service's client, created or not
+        self._cache_only = False  # answering from the cache alone (see `answer`)
         self._lock = threading.Lock()
+
+    def _http(self, insecure_hosts: frozenset[str] | None) -> Http:
+        """A client for one service, created on first use (see _LazyHttp)."""
+
+        def make() -> Http:
+            from hardpin.online.http import Http
+
+            return Http(
+                timeout=self.opts.timeout,
+                retries=self.opts.retries,
+                insecure_hosts=insecure_hosts,
+                request_timeout=self.opts.request_timeout,
+                run_deadline=self.run_deadline,
+            )
+
+        lazy = _LazyHttp(self, make)
+        self._https.append(lazy)
+        return lazy  # type: ignore[return-value]  # stands in for the Http it creates
 
     def _urls_of(self, key: object) -> list[str]:
         """The index URLs whose secrets an error about `key` must not show (those of
@@ -101,16 +149,9 @@ class Online:
         with self._lock:
             if self._registry is None:
                 from hardpin.online.auth import Keychain
-                from hardpin.online.http import Http
                 from hardpin.online.registry import RegistryClient
 
-                http = Http(
-                    timeout=self.opts.timeout,
-                    retries=self.opts.retries,
-                    insecure_hosts=frozenset(self.opts.insecure_registries),
-                    request_timeout=self.opts.request_timeout,
-                    run_deadline=self.run_deadline,
-                )
+                http = self._http(frozenset(self.opts.insecure_registries))
                 self._registry = RegistryClient(
                     http,
                     self.cache,
@@ -124,31 +165,18 @@ class Online:
     def index_http(self) -> Http:
         with self._lock:
             if self._index_http is None:
-                from hardpin.online.http import Http
-
-                self._index_http = Http(
-                    timeout=self.opts.timeout,
-                    retries=self.opts.retries,
-                    insecure_hosts=None,
-                    request_timeout=self.opts.request_timeout,
-                    run_deadline=self.run_deadline,
-                )
+                self._index_http = self._http(None)
             return self._index_http
 
     def close(self) -> None:
-        for http in (self._registry.http if self._registry is not None else None, self._index_http):
-            if http is not None:
-                http.close()
+        for lazy in self._https:
+            if lazy.real is not None:
+                lazy.real.close()
 
     @property
     def requests(self) -> int:
         """Network requests made so far (registry and index)."""
-        n = 0
-        if self._registry is not None:
-            n += self._registry.http.requests
-        if self._index_http is not None:
-            n += self._index_http.requests
-        return n
+        return sum(lazy.real.requests for lazy in self._https if lazy.real is not None)
 
     # -- answering ------------------------------------------------------------
     def answer(
@@ -169,31 +197,60 @@ class Online:
         if on_answer is not None:
             on_answer(0, len(todo))
 
-        def one(key: PendingKey) -> tuple[PendingKey, Answer | str]:
-            nonlocal done
+        def attempt(key: PendingKey) -> Answer | str:
             try:
-                return key, self._lookup(key)
+                return self._lookup(key)
             except LookupFailed as exc:
-                return key, scrub(str(exc), self._urls_of(key))
+                return scrub(str(exc), self._urls_of(key))
             except Exception as exc:
                 why = f"unexpected answer ({type(exc).__name__}: {exc})"
-                return key, scrub(why, self._urls_of(key))
-            finally:
-                if on_answer is not None:
-                    with lock:
-                        done += 1
-                        on_answer(done, len(todo))
+                return scrub(why, self._urls_of(key))
 
-        workers = max(1, min(self.opts.concurrency, len(todo)))
+        def answered() -> None:
+            nonlocal done
+            if on_answer is not None:
+                with lock:
+                    done += 1
+                    on_answer(done, len(todo))
+
+        def one(key: PendingKey) -> tuple[PendingKey, Answer | str]:
+            try:
+                return key, attempt(key)
+            finally:
+                answered()
+
         try:
+            # first here, from the cache alone; only the keys that need a request go to
+            # worker threads, so a run the cache answers starts no thread and imports no
+            # HTTP client
+            misses = todo if self.opts.refresh else []
+            if not self.opts.refresh:
+                cache = self.cache
+                self._cache_only = True
+                try:
+                    for key in todo:
+                        counts = (cache.hits, cache.misses, cache.rejected)
+                        try:
+                            results[key] = attempt(key)
+                        except _NeedsNetwork:
+                            # asked again by a worker: count its cache reads once
+                            cache.hits, cache.misses, cache.rejected = counts
+                            misses.append(key)
+                        else:
+                            answered()
+                finally:
+                    self._cache_only = False
+            workers = max(1, min(self.opts.concurrency, len(misses)))
             if workers == 1:
-                results.update(one(k) for k in todo)
+                results.update(one(k) for k in misses)
             else:
+                from concurrent.futures import ThreadPoolExecutor
+
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    results.update(pool.map(one, todo))
+                    results.update(pool.map(one, misses))
         finally:
             self.close()
-        return results
+        return {k: results[k] for k in todo}  # in the order of `keys`
 
     def _lookup(self, key: PendingKey) -> Answer:
         if isinstance(key, ImageKey):
@@ -222,13 +279,19 @@ def _image_ref(text: str) -> ImageRef:
 
 
 def _registry_call(fn: Callable[[], T]) -> T:
-    from hardpin.online.http import HttpError
     from hardpin.online.registry import RegistryError
 
     try:
         return fn()
-    except (RegistryError, HttpError) as exc:
+    except RegistryError as exc:
         raise LookupFailed(str(exc)) from None
+    except Exception as exc:
+        # an HttpError comes only from a client that was created, so its module is
+        # loaded: an answer from the cache does not import it (nor http.client, ssl)
+        http = sys.modules.get("hardpin.online.http")
+        if http is not None and isinstance(exc, http.HttpError):
+            raise LookupFailed(str(exc)) from None
+        raise
 
 
 def _lookup_image(online: Online, key: ImageKey) -> Answer:

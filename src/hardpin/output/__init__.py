@@ -8,9 +8,11 @@ only when chosen). The formats are documented in docs/output-formats.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from hardpin.model import Finding
     from hardpin.rules.base import Rule
 

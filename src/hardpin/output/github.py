@@ -10,12 +10,14 @@ and endLine are different values".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
 
 from hardpin.model import Severity
 from hardpin.output import relative_path
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from hardpin.model import Finding
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}

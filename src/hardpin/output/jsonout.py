@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
 
 from hardpin import __version__
 from hardpin.model import Severity
 from hardpin.output import clean
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from hardpin.model import Finding
 
 SCHEMA_VERSION = 1

@@ -7,9 +7,10 @@ PROGRESS_MIN lookups.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TextIO
-
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from hardpin.engine import ProgressEvent
 
 PROGRESS_MIN = 8  # show a bar from this many lookups

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
 
 from hardpin import __version__
 from hardpin.model import Severity
 from hardpin.output import clean, relative_path
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from hardpin.model import Finding
     from hardpin.rules.base import Rule
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
 
 from hardpin._lazy import lazy_re
 from hardpin.model import FixAvailability, Severity
 from hardpin.output import clean
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     import re
+    from typing import TextIO
 
     from hardpin.model import Finding
 

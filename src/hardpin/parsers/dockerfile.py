@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from array import array
-from typing import TYPE_CHECKING
 
+from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 from hardpin.model import HardpinError, Source
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -40,7 +41,7 @@ PLATFORM_ARGS = frozenset(
 
 _DIRECTIVE_RE = re.compile(r"[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
 _KEYWORD_RE = re.compile(r"[ \t]*([A-Za-z]+)(?=[ \t]|$)")
-_HEREDOC_RE = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_.][A-Za-z0-9_.\-]*)\2")
+_HEREDOC_RE = lazy_re(r"<<(-?)([\"']?)([A-Za-z0-9_.][A-Za-z0-9_.\-]*)\2")  # rarely needed
 # Go's unicode.IsSpace: BuildKit trims these from the left of every line, so a line
 # holding only them (a form feed, a non-breaking space) is a blank line
 _BLANK_RE = re.compile("[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*")
@@ -608,6 +609,64 @@ def _read_heredocs(source: Source, ins: Instruction, pos: int, line_no: int) -> 
     return pos, line_no
 
 
+_JSON_SPACE = " \t\n\r"
+
+
+def json_string_array(text: str) -> list[str] | None:
+    """`json.loads(text)` when that is a list of strings, else None (not JSON, JSON of
+    another shape). The common exec form, strings without escapes, is read here
+    without importing json; anything else is left to json."""
+    n = len(text)
+    i = 0
+    while i < n and text[i] in _JSON_SPACE:
+        i += 1
+    if i == n or text[i] != "[":
+        return _json_string_array(text)
+    i += 1
+    while i < n and text[i] in _JSON_SPACE:
+        i += 1
+    out: list[str] = []
+    if i < n and text[i] == "]":
+        i += 1
+    else:
+        while True:
+            if i == n or text[i] != '"':
+                return _json_string_array(text)
+            end = text.find('"', i + 1)
+            value = text[i + 1 : end]
+            # an escape, a control character (or anything else not printable): json
+            if end < 0 or "\\" in value or not value.isprintable():
+                return _json_string_array(text)
+            out.append(value)
+            i = end + 1
+            while i < n and text[i] in _JSON_SPACE:
+                i += 1
+            if i < n and text[i] == ",":
+                i += 1
+                while i < n and text[i] in _JSON_SPACE:
+                    i += 1
+                continue
+            if i < n and text[i] == "]":
+                i += 1
+                break
+            return _json_string_array(text)
+    while i < n and text[i] in _JSON_SPACE:
+        i += 1
+    return out if i == n else _json_string_array(text)
+
+
+def _json_string_array(text: str) -> list[str] | None:
+    import json
+
+    try:
+        val = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: `[[[[…` nested too deep
+        return None
+    if isinstance(val, list) and all(isinstance(x, str) for x in val):
+        return val
+    return None
+
+
 def _json_args(ins: Instruction) -> list[str] | None:
     a = ins.args
     if not a.startswith("["):
@@ -616,13 +675,8 @@ def _json_args(ins: Instruction) -> list[str] | None:
                 'SHELL requires the JSON form, e.g. SHELL ["/bin/sh", "-c"]', ins.start
             )
         return None
-    import json
-
-    try:
-        val = json.loads(a)
-    except (ValueError, RecursionError):  # RecursionError: `[[[[…` nested too deep
-        val = None
-    if isinstance(val, list) and all(isinstance(x, str) for x in val):
+    val = json_string_array(a)
+    if val is not None:
         return val
     if ins.keyword == "SHELL":
         raise ParseError("SHELL requires a JSON array of strings", ins.offsets[0])

@@ -38,12 +38,12 @@ from __future__ import annotations
 
 import re
 from array import array
-from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin._record import field, record
 from hardpin.model import HardpinError
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 

@@ -10,11 +10,11 @@ a Dockerfile RUN spread over continuation lines or a heredoc body.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from hardpin._record import field, record
 from hardpin.model import HardpinError
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from collections.abc import Sequence
 

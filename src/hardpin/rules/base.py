@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
 
+from hardpin._lazy import lazy_re
 from hardpin.context import RuleContext
 from hardpin.model import FixAvailability, Severity
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import ClassVar
+
 __all__ = ["DOC_SECTIONS", "Rule", "RuleContext"]
 DOC_SECTIONS = ("What it does", "Why it matters", "Example", "Use instead", "Fix safety")
-_SECTION_RE = re.compile(r"^## (.+)$", re.M)
+_SECTION_RE = lazy_re(r"^## (.+)$", re.M)  # for the documentation only
 
 
 class Rule:

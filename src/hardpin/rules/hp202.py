@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from hardpin.analysis.options import Option
 from hardpin.analysis.pip import PipCall, ReqFile, pip_calls, read_file, show
 from hardpin.analysis.requirements import is_hashed, sets_hash_mode
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.parsers.requirements import Requirement
 

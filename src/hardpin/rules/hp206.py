@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING
 
 from hardpin._record import field, record
 from hardpin.analysis.downloads import (
@@ -33,6 +32,7 @@ from hardpin.parsers.shell import Command, ShWord
 from hardpin.rules.base import Rule, RuleContext
 from hardpin.urls import display_url
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.analysis.shell import Unit
     from hardpin.parsers.dockerfile import Dockerfile

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
 from hardpin.urls import display_url
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Instruction
 

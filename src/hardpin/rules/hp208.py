@@ -6,7 +6,6 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 from hardpin._lazy import lazy_re
 from hardpin.analysis.downloads import CURL, WGET, is_download_tool, parse_download, redirects
@@ -18,6 +17,7 @@ from hardpin.model import Severity
 from hardpin.parsers.shell import Command, ShWord
 from hardpin.rules.base import Rule, RuleContext
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.parsers.dockerfile import Dockerfile, Instruction
 

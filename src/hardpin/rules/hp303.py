@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from hardpin.analysis.requirements import (
     closure,
     constraint_hashed,
@@ -19,6 +17,7 @@ from hardpin.analysis.requirements import (
 from hardpin.model import FixAvailability, Severity
 from hardpin.rules.base import Rule, RuleContext
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.parsers.requirements import Requirement
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from hardpin.analysis.pip import git_ref, url_problem, vcs_problem
 from hardpin.analysis.requirements import requirements_doc, show
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from hardpin.parsers.requirements import Requirement
 

@@ -20,25 +20,31 @@ _NOT_SECRET_SUFFIX = lazy_re(
     r"TIMEOUT|EXPIRY|EXPIRATION|EXPIRES|ENABLED|MODE|ID|TYPE|HEADER|FIELD|ENV|VAR|KEY_ID|"
     r"LOCATION|REF|ARN|SECRET_NAME|PROVIDER|COMMAND|CMD|MIN|MAX|SIZE)$"
 )
-# Token formats that are secrets whatever the variable is called.
-_TOKEN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a GitHub token", lazy_re(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
-    ("an AWS access key", lazy_re(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a GitLab token", lazy_re(r"\bglpat-[0-9A-Za-z_\-]{20,}")),
-    ("a Slack token", lazy_re(r"\bxox[abposr]-[0-9A-Za-z\-]{10,}")),
-    ("a Stripe key", lazy_re(r"\b[rs]k_live_[0-9A-Za-z]{16,}")),
-    ("a Google API key", lazy_re(r"\bAIza[0-9A-Za-z_\-]{35}")),
-    ("an npm token", lazy_re(r"\bnpm_[A-Za-z0-9]{36}\b")),
-    ("a PyPI token", lazy_re(r"\bpypi-AgE[A-Za-z0-9_\-]{50,}")),
-    ("a private key", lazy_re(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
+# Token formats that are secrets whatever the variable is called, each with the texts
+# one of which every match contains: most values contain none, and their patterns are
+# then never compiled
+_TOKEN_FORMATS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
+    (
+        "a GitHub token",
+        ("gh", "github_pat_"),
+        lazy_re(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})"),
+    ),
+    ("an AWS access key", ("AKIA", "ASIA"), lazy_re(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a GitLab token", ("glpat-",), lazy_re(r"\bglpat-[0-9A-Za-z_\-]{20,}")),
+    ("a Slack token", ("xox",), lazy_re(r"\bxox[abposr]-[0-9A-Za-z\-]{10,}")),
+    ("a Stripe key", ("k_live_",), lazy_re(r"\b[rs]k_live_[0-9A-Za-z]{16,}")),
+    ("a Google API key", ("AIza",), lazy_re(r"\bAIza[0-9A-Za-z_\-]{35}")),
+    ("an npm token", ("npm_",), lazy_re(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("a PyPI token", ("pypi-AgE",), lazy_re(r"\bpypi-AgE[A-Za-z0-9_\-]{50,}")),
+    ("a private key", ("-----BEGIN ",), lazy_re(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
 )
 _VAR_ONLY = lazy_re(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+?][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$")
 
 
 def secret_kind(name: str, value: str) -> str | None:
     """Why `value` of variable `name` looks like a secret, or None."""
-    for what, pat in _TOKEN_FORMATS:
-        if pat.search(value):
+    for what, needles, pat in _TOKEN_FORMATS:
+        if any(n in value for n in needles) and pat.search(value):
             return what
     if credentials_in_text(value, shell=True):
         return "credentials in a URL"
