@@ -11,7 +11,37 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-CORPUS = ROOT.parent / "shared" / "corpus"
+# the shared corpus of real files (HARDPIN_TEST_CORPUS points elsewhere, e.g. in a test
+# of `requires_corpus` itself)
+CORPUS = Path(os.environ.get("HARDPIN_TEST_CORPUS") or ROOT.parent / "shared" / "corpus")
+
+
+def in_ci() -> bool:
+    """Whether the tests run in CI (`CI=true`), where nothing they need may be missing."""
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+def requires_corpus(*parts: str) -> pytest.MarkDecorator:
+    """Mark a test (or a module, as `pytestmark`) that needs `CORPUS/<parts>`: without it
+    the test is skipped, and under `CI=true` it fails instead (a CI run that silently
+    skipped the corpus tests would look green while testing nothing)."""
+    return pytest.mark.requires_corpus(*parts)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requires_corpus(*parts): needs the shared corpus (fails under CI=true)"
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("requires_corpus"):
+        path = CORPUS.joinpath(*mark.args)
+        if path.is_dir():
+            continue
+        if in_ci():
+            pytest.fail(f"{path} is absent, and CI=true: the corpus tests must run", pytrace=False)
+        pytest.skip(f"{path} is absent")
 
 
 _EMPTY_CACHE = os.path.join(tempfile.mkdtemp(prefix="hardpin-test-cache-"), "cache")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, requires_corpus
 
 from hardpin.engine import encode, lint_text, read_text
 from hardpin.fixer import converge
 from hardpin.settings import Settings
 
 DOCKERFILES = CORPUS / "dockerfiles"
-pytestmark = pytest.mark.skipif(not DOCKERFILES.is_dir(), reason="../shared/corpus is absent")
+pytestmark = requires_corpus("dockerfiles")
 
 
 def corpus_files() -> list[str]:
@@ -85,7 +85,7 @@ def _assert_only_edited_spans_changed(old: str, new: str, path: str) -> None:
 REQUIREMENTS = CORPUS / "requirements"
 
 
-@pytest.mark.skipif(not REQUIREMENTS.is_dir(), reason="../shared/corpus is absent")
+@requires_corpus("requirements")
 def test_every_corpus_requirements_file_lints_with_findings_in_range() -> None:
     settings = Settings()
     files = sorted(str(p) for p in REQUIREMENTS.iterdir() if p.is_file())
@@ -104,7 +104,7 @@ def test_every_corpus_requirements_file_lints_with_findings_in_range() -> None:
     assert codes["HP302"] > codes["HP301"] > codes["HP001"] > 0
 
 
-@pytest.mark.skipif(not REQUIREMENTS.is_dir(), reason="../shared/corpus is absent")
+@requires_corpus("requirements")
 def test_pending_hash_fixes_over_the_corpus_add_hashes_and_nothing_else() -> None:
     """Answer every pending hash fix with made-up digests: the file must parse to the same
     requirements, each fixed one now carrying exactly those hashes."""

@@ -8,7 +8,7 @@ import os
 import random
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, requires_corpus
 
 from hardpin.model import Source
 from hardpin.parsers.dockerfile import ParseError, dequote, parse
@@ -60,10 +60,7 @@ def test_random_longer_strings() -> None:
         assert dequote(raw) == reference(raw), repr(raw)
 
 
-@pytest.mark.skipif(
-    not (CORPUS / "dockerfiles").is_dir() and not os.environ.get("CI"),
-    reason="../shared/corpus is absent",
-)
+@requires_corpus("dockerfiles")
 def test_every_env_arg_and_label_text_of_the_corpus() -> None:
     seen: set[str] = set()
     for path in sorted((CORPUS / "dockerfiles").rglob("*")):

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, requires_corpus
 
 from hardpin.engine import lint_text
 from hardpin.fixer import converge
@@ -26,8 +26,7 @@ from hardpin.settings import Settings
 DEFAULT_SEED = 20261202
 SECONDS = float(os.environ.get("HARDPIN_FUZZ_SECONDS", "30"))
 
-if not (CORPUS / "dockerfiles").is_dir() and not os.environ.get("CI"):
-    pytest.skip("../shared/corpus is absent", allow_module_level=True)
+pytestmark = [requires_corpus("dockerfiles"), requires_corpus("requirements")]
 
 # characters that once crashed a lexer or that mean something to one
 SPECIALS = [

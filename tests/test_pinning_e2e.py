@@ -494,3 +494,45 @@ def test_fix_over_tls_with_the_system_trust_store(
     assert (root / "Dockerfile").read_text() == (
         f"FROM {registry_anon_tls.ref('tls/app', '1', pushed['digest'])}\n"
     )
+
+
+SHARED = """\
+ARG BASE=HOST/e2e/python:3.12
+ARG ONLY=HOST/e2e/alpine:3.20
+FROM ${BASE} AS a
+FROM ${BASE}-slim AS b
+FROM ${ONLY} AS c
+COPY --from=${ONLY} / /
+"""
+
+
+def test_fix_leaves_a_shared_arg_alone_when_a_use_is_not_a_whole_reference(
+    registry_anon: Registry, tmp_path: Path
+) -> None:
+    d = {k: v["digest"] for k, v in _images(registry_anon).items()}
+    host = registry_anon.host
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".hardpin.toml").write_text(f'insecure-registries = ["{host}"]\n')
+    text = SHARED.replace("HOST", host)
+    (root / "Dockerfile").write_text(text)
+
+    r = run_cli("check", "--fix", "--select", "HP101", ".", cwd=root, env=_env(tmp_path))
+    fixed = (root / "Dockerfile").read_text()
+    # BASE is left alone (pinning it would make line 4 `…@sha256:…-slim`); ONLY is pinned
+    assert fixed == text.replace("alpine:3.20\n", f"alpine:3.20@{d['alpine:3.20']}\n")
+    assert "BASE is also used in line 4" in r.stdout
+    assert r.returncode == 1
+    # every FROM still names the image it named before
+    from hardpin.analysis.dockerfile import image_sites
+    from hardpin.model import Source
+    from hardpin.parsers.dockerfile import parse
+
+    def names(t: str) -> list[str]:
+        return [s.expanded.split("@")[0] for s in image_sites(parse(Source("Dockerfile", t)))]
+
+    assert names(fixed) == names(text)
+    # a second run changes nothing
+    again = run_cli("check", "--fix", "--select", "HP101", ".", cwd=root, env=_env(tmp_path))
+    assert (root / "Dockerfile").read_text() == fixed
+    assert again.returncode == 1

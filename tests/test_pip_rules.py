@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, FIXTURES, ROOT
+from conftest import CORPUS, FIXTURES, ROOT, requires_corpus
 
 from hardpin.analysis.options import parse
 from hardpin.analysis.pip import (
@@ -400,7 +400,7 @@ def test_every_scorecard_pip_finding_is_reported_by_hardpin() -> None:
 SCORECARD_CORPUS = CORPUS / "dockerfiles" / "ossf__scorecard"
 
 
-@pytest.mark.skipif(not SCORECARD_CORPUS.is_dir(), reason="../shared/corpus is absent")
+@requires_corpus("dockerfiles", "ossf__scorecard")
 @pytest.mark.parametrize(
     ("name", "lines"),
     [

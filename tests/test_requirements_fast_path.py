@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, requires_corpus
 
 from hardpin.parsers import requirements as reqs
 
@@ -88,10 +88,7 @@ def test_both_paths_agree_on_hand_written_lines(monkeypatch: pytest.MonkeyPatch)
     assert fast[0]  # type: ignore[index]
 
 
-@pytest.mark.skipif(
-    not REQUIREMENTS.is_dir() and not os.environ.get("CI"),
-    reason="../shared/corpus is absent",
-)
+@requires_corpus("requirements")
 def test_both_paths_agree_on_every_corpus_requirements_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -6,7 +6,7 @@ import os
 import random
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, requires_corpus
 
 from hardpin.parsers.requirements import (
     ParseError,
@@ -278,7 +278,7 @@ def corpus_files() -> list[str]:
     return sorted(os.path.join(REQUIREMENTS, f) for f in os.listdir(REQUIREMENTS))
 
 
-@pytest.mark.skipif(not REQUIREMENTS.is_dir(), reason="../shared/corpus is absent")
+@requires_corpus("requirements")
 def test_every_corpus_requirements_file_parses_without_exceptions() -> None:
     files = corpus_files()
     assert len(files) > 500
@@ -308,7 +308,7 @@ def test_every_corpus_requirements_file_parses_without_exceptions() -> None:
     assert hashes > 20000
 
 
-@pytest.mark.skipif(not REQUIREMENTS.is_dir(), reason="../shared/corpus is absent")
+@requires_corpus("requirements")
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_agrees_with_pip_on_requirements_and_hashes() -> None:
     pytest.importorskip("pip._internal.req.req_file")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 from hardpin._lazy import lazy_re
 from hardpin._record import record
 from hardpin.parsers.dockerfile import (
+    ArgDef,
     Dockerfile,
     Instruction,
     Stage,
@@ -362,6 +364,8 @@ def scripts_of(ctx: RuleContext, st: Stage, ins: Instruction) -> list[Script]:
 # -- image sites as rules see them (cached per document) -------------------------
 
 _SINGLE_VAR = lazy_re(r"\$(?:\{(\w+)\}|(\w+))")
+# one variable expression, with an operator or not: `$V`, `${V}`, `${V:-default}`
+_ONE_VAR = lazy_re(r"\$(?:\{\w+(?::?[-+?][^}]*)?\}|\w+)")
 
 
 def sites(ctx: RuleContext) -> list[ImageSite]:
@@ -378,6 +382,13 @@ def literal_span(ctx: RuleContext, site: ImageSite) -> tuple[int, int] | None:
     """
     if not site.args_used:
         return site.start, site.end
+    found = _whole_ref_arg(ctx, site)
+    return None if found is None else found[1]
+
+
+def _whole_ref_arg(ctx: RuleContext, site: ImageSite) -> tuple[ArgDef, tuple[int, int]] | None:
+    """For a site spelled as one ARG (`${BASE}`): the ARG declaration in effect and the
+    span of its default's text (inside its quotes), when that text is the reference."""
     m = _SINGLE_VAR.fullmatch(site.raw)
     if m is None:
         return None
@@ -399,7 +410,119 @@ def literal_span(ctx: RuleContext, site: ImageSite) -> tuple[int, int] | None:
         start, end = start + 1, end - 1
     if ctx.source.text[start:end] != site.expanded:
         return None  # escapes or quotes inside: leave it to a person
-    return start, end
+    return arg, (start, end)
+
+
+def other_arg_use(ctx: RuleContext, site: ImageSite) -> tuple[str, int] | None:
+    """For a site spelled as one ARG whose default is the reference (`FROM ${BASE}`,
+    `ARG BASE=img:1`): (name, line) of the first use of that ARG in its scope that is
+    not itself a whole image reference spelled as that ARG alone, or None when there is
+    none. Writing a digest into the default is safe only then: `FROM ${BASE}-slim`,
+    `FROM host/mirror/${BASE}`, `RUN echo $BASE`, `ENV X=$BASE` or another ARG's
+    default built from it would all get the digest too.
+
+    The scope of a global ARG is every FROM line, the later global ARG defaults, and in
+    each stage the instructions after an `ARG NAME` without a default (until the stage
+    declares it again with one); a stage ARG's scope is the rest of its stage. Any
+    `$NAME` or `${NAME…}` in those instructions' text counts, including in shell text
+    where single quotes would keep it literal (a use wrongly counted only withholds a fix).
+    """
+    found = _whole_ref_arg(ctx, site)
+    if found is None:
+        return None
+    arg, span = found
+    memo: dict[int, tuple[str, int] | None] = ctx.cached("arg_other_use", dict)
+    key = arg.name_start
+    if key not in memo:
+        memo[key] = _other_use(ctx, arg, span)
+    return memo[key]
+
+
+def _other_use(ctx: RuleContext, arg: ArgDef, span: tuple[int, int]) -> tuple[str, int] | None:
+    df: Dockerfile = ctx.doc  # type: ignore[assignment]
+    name = arg.name
+    # the sites that are this ARG alone, resolved to this declaration: not other uses
+    own = [
+        (s.start, s.end)
+        for s in sites(ctx)
+        if s.args_used == [name] and (f := _whole_ref_arg(ctx, s)) is not None and f[0] is arg
+    ]
+    scope: list[Instruction] = []
+    is_global = any(a is arg for a in df.global_args)
+    if is_global:
+        scope.extend(i for i in {id(a.instruction): a.instruction for a in df.global_args}.values())
+        for st in df.stages:
+            scope.append(st.from_)
+            bound = False
+            for ins in st.instructions[1:]:
+                if ins.keyword == "ARG":
+                    for a in st.args:
+                        if a.instruction is ins and a.name == name:
+                            bound = a.default is None
+                if bound:
+                    scope.append(ins)
+    else:
+        st = next(s for s in df.stages if any(a is arg for a in s.args))
+        after = False
+        for ins in st.instructions[1:]:
+            if ins is arg.instruction:
+                after = True
+            elif after and ins.keyword == "ARG":
+                if any(a.instruction is ins and a.name == name for a in st.args):
+                    break  # declared again: another ARG from here on
+            if after:
+                scope.append(ins)
+    pattern = re.compile(r"\$\{?" + re.escape(name) + r"(?![A-Za-z0-9_])")
+    text = ctx.source.text
+    first: int | None = None
+    for ins in scope:
+        end = max([ins.end, *(h.body_end for h in ins.heredocs)])
+        for m in pattern.finditer(text, ins.start, end):
+            p = m.start()
+            if span[0] <= p < span[1] or arg.name_start <= p < (arg.value_end or p):
+                continue  # inside the declaration itself
+            if any(s <= p < e for s, e in own):
+                continue
+            if first is None or p < first:
+                first = p
+            break
+    if first is None:
+        return None
+    return name, ctx.source.position(first)[0]
+
+
+def borrowed_digest(site: ImageSite) -> str | None:
+    """The ARG a reference's digest comes from when that digest was not written for this
+    reference, else None.
+
+    A digest is the site's own when it is spelled where the repository is: written at
+    the site (`img@sha256:…`, `img:1@${DIGEST}`: the `@` is in the site's text), the
+    whole reference is one ARG (`${IMAGE}` with `ARG IMAGE=img@sha256:…`), or the ARG
+    that carries it supplies the tag of a repository named at the site
+    (`golang:${GO_VER}` with `ARG GO_VER=1.21@sha256:…`). When the ARG that carries
+    it names an image of its own and the site adds to that name
+    (`host/mirror/${IMAGE}`), the digest was written for the ARG's own image, another
+    one, so it does not pin this reference."""
+    ref = site.ref
+    if ref is None or ref.digest is None or not site.args_used or "@" in site.raw:
+        return None
+    raw = site.raw
+    if len(raw) >= 2 and raw[0] in "\"'" and raw[-1] == raw[0]:
+        raw = raw[1:-1]
+    if _ONE_VAR.fullmatch(raw) is not None:
+        return None
+    # nothing follows a digest: it comes from the last variable of the reference
+    last = None
+    for m in _ONE_VAR.finditer(raw):
+        last = m
+    if (
+        last is None
+        or raw[last.end() :].strip()
+        or (last.start() > 0 and raw[last.start() - 1] == ":")
+    ):
+        return None
+    name = variable_names(last.group(0))
+    return name[0] if name else None
 
 
 def digest_span(ctx: RuleContext, site: ImageSite) -> tuple[int, int] | None:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from hardpin.analysis.dockerfile import describe, digest_span, literal_span, lookup_name, sites
+from hardpin.analysis.dockerfile import (
+    borrowed_digest,
+    describe,
+    digest_span,
+    literal_span,
+    lookup_name,
+    other_arg_use,
+    sites,
+)
 from hardpin.model import FixAvailability, ImageKey, Pending, Severity
 from hardpin.refs import digest_problem
 from hardpin.rules.base import Rule, RuleContext
@@ -19,7 +27,13 @@ class HP101(Rule):
     digest (`@sha256:` followed by 64 hex digits). ARGs are substituted
     first (`$VAR`, `${VAR}`, `${VAR:-default}`), so `FROM ${BASE}` with
     `ARG BASE=python:3.12` is reported as `python:3.12`, and an ARG default
-    that carries a digest counts as pinned. Stage names and `scratch` are
+    that carries a digest counts as pinned where that ARG is the whole
+    reference (`FROM ${BASE}`). Where the ARG is only part of it
+    and names an image of its own (`FROM mirror.example/${IMAGE}` with
+    `ARG IMAGE=img@sha256:…`), the digest was written for that other image,
+    so the site is reported as not pinned; an ARG that supplies tag and
+    digest of a repository named at the site (`golang:${GO_VER}` with
+    `ARG GO_VER=1.21@sha256:…`) pins it. Stage names and `scratch` are
     not images. A digest that is not `sha256:` with 64 lower-case hex digits
     (a truncated or placeholder digest) is not a pin and is reported too.
 
@@ -47,7 +61,11 @@ class HP101(Rule):
     Fixable with network: `hardpin check --fix` resolves the tag through the
     registry and writes the digest of the multi-platform index, so every
     platform keeps building. The fix changes nothing about what the tag
-    points to today.
+    points to today. A reference spelled as one ARG (`FROM ${BASE}`) is
+    pinned in the ARG's default, and only when every use of that ARG is
+    such a whole reference: with `FROM ${BASE}-slim`, `RUN echo $BASE` or
+    `ARG FULL=${BASE}` also in its scope the digest would land there too, so
+    the fix is not offered and the message names the other use.
     """
 
     code = "HP101"
@@ -72,10 +90,26 @@ class HP101(Rule):
                 continue
             ref = site.ref
             where = _WHERE[site.kind]
+            borrowed = borrowed_digest(site)
+            if borrowed is not None:
+                ctx.report(
+                    self,
+                    site.start,
+                    site.end,
+                    f"{where} image {describe(site)} is not pinned: its digest comes from ARG "
+                    f"{borrowed}, which names an image of its own, so the digest was not "
+                    "resolved for this reference; pin it by hand",
+                    subject=site.raw,
+                    availability=FixAvailability.NONE,
+                )
+                continue
+            shared = other_arg_use(ctx, site) if site.args_used else None
             if ref.digest is None:
                 span = literal_span(ctx, site)
                 pending = None
-                if span is not None:
+                if shared is not None:
+                    hint = f"{shared[0]} is also used in line {shared[1]}, so pin it by hand"
+                elif span is not None:
                     # a tagless reference gets `:latest` written out, so `hardpin update` can follow it
                     prefix = "@" if ref.tag else ":latest@"
                     pending = Pending(ImageKey(lookup_name(ref)), span[1], span[1], prefix=prefix)
@@ -93,7 +127,7 @@ class HP101(Rule):
                     availability=None if pending else FixAvailability.NONE,
                 )
             elif not ref.digest_ok:
-                digest = digest_span(ctx, site) if ref.tag else None
+                digest = digest_span(ctx, site) if ref.tag and shared is None else None
                 pending = None if digest is None else Pending(ImageKey(lookup_name(ref)), *digest)
                 ctx.report(
                     self,
