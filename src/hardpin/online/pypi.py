@@ -12,8 +12,9 @@ How it reads an index:
   index that answers HTML is read as PEP 503 (`#sha256=` fragments, `<base
   href>`), whatever the Content-Type says when the body is obviously the
   other format;
-* a file belongs to the version when its name parses (wheels with
-  `packaging.utils.parse_wheel_filename`, sdists `name-version.ext` split at
+* a file belongs to the version when its name parses (wheels as
+  `packaging.utils.parse_wheel_filename` reads them: plain names without it, so
+  that packaging.tags is not imported; sdists `name-version.ext` split at
   the project's own name, as pip does) to the same project and to a version
   equal under PEP 440 (`1.0` == `1.0.0`);
 * yanked files are included, as pip-compile includes them: pip still installs
