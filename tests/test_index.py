@@ -566,3 +566,37 @@ def test_cached_hashes_are_checked_when_read(local_index: LocalIndex, cache: Cac
     assert cache.get("pypi-hashes", key) == list(want)  # the entry the next call reads
     cache.put("pypi-hashes", key, ["sha256:" + "e" * 64 + "\nRUN curl x | sh"])
     assert file_hashes(_http(), cache, [local_index.url], "alpha", "1.0") == want
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "foo-1.0-py3-none-any.whl",
+        "Foo_Bar-1.0-py3-none-any.whl",
+        "foo.bar-1.0-1-py2.py3-none-any.whl",
+        "foo-1.0-12abc-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "foo-1.0-x1-py3-none-any.whl",  # a build tag must start with a digit
+        "foo__bar-1.0-py3-none-any.whl",
+        "foo-not.a.version-py3-none-any.whl",
+        "foo-1.0-py3-none-any-extra-part.whl",
+        "foo-1.0-none-any.whl",
+        "foo-1.0-3py-none-any.whl",  # the interpreter is not an identifier
+        "foo-1.0-py3..py2-none-any.whl",  # an empty tag component
+        "foo-1.0-py3-none-.whl",
+        "-1.0-py3-none-any.whl",
+        "f\u00f6o-1.0-py3-none-any.whl",
+        "foo-1.0-py3-none-any.whl.whl",
+    ],
+)
+def test_wheel_names_read_without_packaging_tags_agree_with_packaging(filename):
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+    from packaging.version import InvalidVersion
+
+    try:
+        name, version, _build, _tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion):
+        name, version = None, None
+    for project in ("foo", "foo-bar"):
+        want = str(version) if name == project else None
+        got = file_version(filename, project)
+        assert (None if got is None else str(got)) == want, project

@@ -510,3 +510,73 @@ def test_a_locked_cache_is_a_miss_after_a_short_wait(tmp_path) -> None:
         holder.execute("ROLLBACK")
         holder.close()
     assert Cache(str(tmp_path)).get("tags", "k") == "v"
+
+
+def test_deferred_puts_are_read_back_and_written_in_one_flush(tmp_path) -> None:
+    c = Cache(str(tmp_path))
+    c.put("tags", "before", 0)
+    c.defer()
+    for i in range(20):
+        c.put("tags", f"k{i}", {"i": i})
+    c.put("tags", "before", 1)  # replaces the stored entry
+    assert c.get("tags", "k3", ttl=3600) == {"i": 3}  # this cache sees its own puts
+    assert c.get("tags", "k3", ttl=-1) is None  # and reads them with the same TTL
+    other = Cache(str(tmp_path))
+    assert other.get("tags", "k3") is None  # nothing written yet
+    assert other.get("tags", "before") == 0
+    c.flush()
+    assert [other.get("tags", f"k{i}") for i in range(20)] == [{"i": i} for i in range(20)]
+    assert other.get("tags", "before") == 1
+    c.put("tags", "after", 2)  # no longer deferred: written at once
+    assert other.get("tags", "after") == 2
+
+
+def test_a_deferred_put_into_a_locked_cache_is_dropped_not_raised(tmp_path) -> None:
+    import sqlite3
+
+    first = Cache(str(tmp_path))
+    first.put("tags", "k", "v")
+    first.close()
+    c = Cache(str(tmp_path))
+    c.defer()
+    c.put("tags", "new", "v")
+    holder = sqlite3.connect(str(tmp_path / "cache.sqlite3"), isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("INSERT OR REPLACE INTO meta VALUES ('held', 'yes')")
+    try:
+        t0 = time.monotonic()
+        c.close()  # flushes: the database is locked, so the entry is dropped
+        assert time.monotonic() - t0 < 2.0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    fresh = Cache(str(tmp_path))
+    assert fresh.get("tags", "k") == "v" and fresh.get("tags", "new") is None
+
+
+def test_run_all_keeps_order_uses_threads_and_raises_the_first_error() -> None:
+    from hardpin.online.resolve import _run_all
+
+    seen: set[int] = set()
+    lock = threading.Lock()
+
+    def fn(i: int) -> tuple[int, int]:
+        with lock:
+            seen.add(threading.get_ident())
+        time.sleep(0.01)
+        return i, i * i
+
+    got = _run_all(fn, list(range(40)), 8)
+    assert got == [(i, i * i) for i in range(40)]
+    assert 2 <= len(seen) <= 8  # the calling thread and up to 7 more
+    assert _run_all(fn, [], 8) == []
+    assert _run_all(fn, [3], 8) == [(3, 9)]
+
+    def boom(i: int) -> tuple[int, int]:
+        if i == 5:
+            raise ValueError("five")
+        return i, i
+
+    with pytest.raises(ValueError, match="five"):
+        _run_all(boom, list(range(40)), 4)

@@ -21,12 +21,8 @@ repository fetch one token.
 
 from __future__ import annotations
 
-import base64
 import json
-import logging
 import os
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -35,9 +31,10 @@ from urllib.parse import urlencode, urlsplit
 
 from hardpin._record import record
 from hardpin.model import HardpinError
+from hardpin.online import Log
 from hardpin.urls import display_url
 
-log = logging.getLogger("hardpin.online.auth")
+log = Log("hardpin.online.auth")
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 _HUB_NAMES = ("docker.io", "index.docker.io", "registry-1.docker.io")
@@ -66,6 +63,8 @@ class Credentials:
         """The Basic Authorization header value, when there is a password."""
         if not self.password:
             return None
+        import base64
+
         raw = f"{self.username}:{self.password}".encode()
         return "Basic " + base64.b64encode(raw).decode()
 
@@ -284,6 +283,9 @@ class Keychain:
         return None
 
     def _from_helper(self, name: str, server_url: str) -> Credentials | None:
+        import shutil
+        import subprocess
+
         exe_name = f"docker-credential-{name}"
         exe = shutil.which(exe_name, path=self._env.get("PATH", os.defpath))
         if exe is None:
@@ -349,6 +351,8 @@ def _from_auths(auths: object, keys: list[str], registry: str, path: str) -> Cre
     password = entry.get("password") if isinstance(entry.get("password"), str) else ""
     auth = entry.get("auth")
     if isinstance(auth, str) and auth:
+        import base64
+
         try:
             decoded = base64.b64decode(auth + "=" * (-len(auth) % 4)).decode()
         except (ValueError, UnicodeDecodeError):

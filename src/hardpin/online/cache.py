@@ -34,14 +34,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import stat
 import threading
 import time
 from typing import Any
 
-log = logging.getLogger("hardpin.online.cache")
+from hardpin.online import Log
+
+log = Log("hardpin.online.cache")
 
 FILENAME = "cache.sqlite3"
 BUSY_WAIT = 0.2  # seconds to wait for a database another process holds locked
@@ -95,6 +96,8 @@ class Cache:
         self._lock = threading.Lock()
         self._db: Any = None
         self._broken = False
+        # while deferring (see `defer`): rows not written yet, by (namespace, key)
+        self._pending: dict[tuple[str, str], tuple[float, str, str]] | None = None
 
     @property
     def path(self) -> str:
@@ -167,8 +170,10 @@ class Cache:
         import sqlite3
 
         with self._lock:
-            db = self._conn()
-            row = None
+            row: Any = None
+            if self._pending is not None:
+                row = self._pending.get((namespace, key))
+            db = self._conn() if row is None else None
             if db is not None:
                 try:
                     row = db.execute(
@@ -209,19 +214,53 @@ class Cache:
         import sqlite3
 
         data = json.dumps(value, separators=(",", ":"))
+        row = (time.time(), data, _checksum(data))
         with self._lock:
+            if self._pending is not None:
+                self._pending[(namespace, key)] = row
+                return
             db = self._conn()
             if db is None:
                 return
             try:
                 db.execute(
-                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)",
-                    (namespace, key, time.time(), data, _checksum(data)),
+                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", (namespace, key, *row)
                 )
             except sqlite3.Error as exc:
                 self._failed(exc)
 
+    def defer(self) -> None:
+        """Keep what `put` stores in memory (where `get` finds it) until `flush`, which
+        writes it in one transaction: one commit per run rather than one per entry."""
+        with self._lock:
+            if self._pending is None:
+                self._pending = {}
+
+    def flush(self) -> None:
+        """Write what was deferred, in one transaction, and stop deferring."""
+        import sqlite3
+
+        with self._lock:
+            pending, self._pending = self._pending, None
+            if not pending:
+                return
+            db = self._conn()
+            if db is None:
+                return
+            rows = [(ns, key, *row) for (ns, key), row in pending.items()]
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", rows)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._failed(exc)
+
     def close(self) -> None:
+        self.flush()
         with self._lock:
             if self._db is not None:
                 self._db.close()

@@ -12,8 +12,9 @@ How it reads an index:
   index that answers HTML is read as PEP 503 (`#sha256=` fragments, `<base
   href>`), whatever the Content-Type says when the body is obviously the
   other format;
-* a file belongs to the version when its name parses (wheels with
-  `packaging.utils.parse_wheel_filename`, sdists `name-version.ext` split at
+* a file belongs to the version when its name parses (wheels as
+  `packaging.utils.parse_wheel_filename` reads them: plain names without it, so
+  that packaging.tags is not imported; sdists `name-version.ext` split at
   the project's own name, as pip does) to the same project and to a version
   equal under PEP 440 (`1.0` == `1.0.0`);
 * yanked files are included, as pip-compile includes them: pip still installs
@@ -41,7 +42,6 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -59,6 +59,15 @@ NEARBY = 3  # versions shown on each side of a missing one
 _ARCHIVES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".txz", ".tlz", ".tar.lz",
              ".tar.lzma", ".tar")  # fmt: skip
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+# a wheel name every packaging version accepts as it stands (a name without `__`, a
+# build tag starting with a digit, three non-empty tags whose interpreters are
+# identifiers): read here, without importing packaging.tags (~15 ms); any other
+# name goes to packaging.utils.parse_wheel_filename
+_PLAIN_WHEEL = re.compile(
+    r"(?P<name>[A-Za-z0-9._]+)-(?P<version>[^-]+)(?:-\d[^-]*)?"
+    r"-[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+    r"-[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*-[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*\.whl"
+)
 
 
 class IndexLookupError(HardpinError):
@@ -128,18 +137,25 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
 # page parsing
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base: str | None = None
-        self.links: list[dict[str, str | None]] = []
+def _links_parser() -> Any:
+    """A parser that collects the `<a>` tags and the first `<base href>` of a page
+    (html.parser is imported here: the JSON API, asked first, does not need it)."""
+    from html.parser import HTMLParser
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "base" and self.base is None and a.get("href"):
-            self.base = a["href"]
-        elif tag == "a" and a.get("href"):
-            self.links.append(a)
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.base: str | None = None
+            self.links: list[dict[str, str | None]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "base" and self.base is None and a.get("href"):
+                self.base = a["href"]
+            elif tag == "a" and a.get("href"):
+                self.links.append(a)
+
+    return Links()
 
 
 def url_filename(url: str) -> str:
@@ -182,7 +198,7 @@ def _file_entry(
 
 def parse_html(body: bytes, page_url: str) -> list[dict[str, Any]]:
     """Files of a PEP 503 project page."""
-    parser = _Links()
+    parser = _links_parser()
     parser.feed(body.decode("utf-8", "replace"))
     parser.close()
     base = urljoin(page_url, parser.base) if parser.base else page_url
@@ -235,10 +251,18 @@ def parse_json(body: bytes, page_url: str) -> list[dict[str, Any]]:
 
 def file_version(filename: str, project: str) -> Any:
     """The packaging Version of a wheel or sdist of `project` (canonical name), else None."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
     from packaging.version import InvalidVersion, Version
 
     if filename.endswith(".whl"):
+        plain = _PLAIN_WHEEL.fullmatch(filename)
+        if plain is not None and "__" not in plain["name"]:
+            try:
+                wheel_version = Version(plain["version"])
+            except InvalidVersion:
+                return None
+            return wheel_version if canonical_name(plain["name"]) == project else None
+        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
         try:
             name, version, _build, _tags = parse_wheel_filename(filename)
         except (InvalidWheelFilename, InvalidVersion):

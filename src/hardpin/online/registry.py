@@ -34,12 +34,12 @@ Methods are safe to call from many threads at once.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Collection
 from typing import Any
 
 from hardpin._record import record
 from hardpin.model import HardpinError
+from hardpin.online import Log
 from hardpin.online.auth import AuthError, Authorizer, Keychain
 from hardpin.refs import (
     DEFAULT_REGISTRY,
@@ -52,7 +52,7 @@ from hardpin.refs import (
 )
 from hardpin.urls import redact_text
 
-log = logging.getLogger("hardpin.online.registry")
+log = Log("hardpin.online.registry")
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"

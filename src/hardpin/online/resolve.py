@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from hardpin.refs import ImageRef
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 Answer = tuple[str, ...]
 
@@ -240,16 +241,12 @@ class Online:
                             answered()
                 finally:
                     self._cache_only = False
-            workers = max(1, min(self.opts.concurrency, len(misses)))
-            if workers == 1:
-                results.update(one(k) for k in misses)
-            else:
-                from concurrent.futures import ThreadPoolExecutor
-
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    results.update(pool.map(one, misses))
+            # what the lookups store is written in one transaction when they are done
+            self.cache.defer()
+            results.update(_run_all(one, misses, self.opts.concurrency))
         finally:
             self.close()
+            self.cache.flush()
         return {k: results[k] for k in todo}  # in the order of `keys`
 
     def _lookup(self, key: PendingKey) -> Answer:
@@ -264,6 +261,55 @@ class Online:
         if isinstance(key, LockKey):
             return _lookup_lock(self, key)
         raise LookupFailed(f"no online handler for {key!r}")
+
+
+def _run_all(fn: Callable[[T], tuple[T, U]], items: list[T], concurrency: int) -> list[tuple[T, U]]:
+    """`fn` over `items`, on up to `concurrency` threads: the calling thread and as many
+    more (named `hardpin-lookup-N`) as there are items left, each taking the next item
+    when it is free. The first exception `fn` raises stops the rest and is raised here,
+    once every thread is done. Unlike concurrent.futures, it imports nothing (that
+    package imports `logging`) and the calling thread does its share of the work."""
+    import _thread
+
+    workers = max(1, min(concurrency, len(items)))
+    out: list[tuple[T, U] | None] = [None] * len(items)
+    it = iter(enumerate(items))
+    take = _thread.allocate_lock()
+    finished = _thread.allocate_lock()
+    finished.acquire()
+    running = workers
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        nonlocal running
+        try:
+            while True:
+                with take:
+                    nxt = None if errors else next(it, None)
+                if nxt is None:
+                    return
+                out[nxt[0]] = fn(nxt[1])
+        except BaseException as exc:
+            with take:
+                errors.append(exc)
+        finally:
+            with take:
+                running -= 1
+                if running == 0:
+                    finished.release()
+
+    for started in range(workers - 1):
+        try:
+            threading.Thread(target=work, name=f"hardpin-lookup-{started}", daemon=True).start()
+        except RuntimeError:  # no more threads: the ones running take the rest
+            with take:
+                running -= workers - 1 - started
+            break
+    work()
+    finished.acquire()
+    if errors:
+        raise errors[0]
+    return [r for r in out if r is not None]
 
 
 # -- per-kind lookups ---------------------------------------------------------
