@@ -220,6 +220,27 @@ def redact(url: str) -> str:
     return url[:i] + shown + _hide_params(url[end + 1 if at else end :])
 
 
+def _word_end(text: str, i: int) -> int:
+    """The end of the run of non-space characters starting at `i`."""
+    n = len(text)
+    while i < n and not text[i].isspace():
+        i += 1
+    return i
+
+
+def _in_text(text: str, i: int) -> tuple[int, int, bool]:
+    """For a URL in free text whose authority starts at `i`: (stop, end, at), where
+    `stop` is the end of its word and (end, at) as `_userinfo_end` gives them, the user
+    info allowed to run to the end of the line."""
+    n = len(text)
+    far = i
+    while far < n and text[far] not in "\r\n":
+        far += 1
+    stop = _word_end(text, i)
+    end, at = _userinfo_end(text, i, stop, far)
+    return stop, end, at
+
+
 def redact_text(text: str) -> str:
     """`text` (a message, a server's or resolver's error) with every `scheme://` URL redacted.
 
@@ -231,25 +252,16 @@ def redact_text(text: str) -> str:
         return text
     out: list[str] = []
     pos = 0
-    n = len(text)
     for m in _SCHEME.finditer(text):
         if m.start() < pos:
             continue
         i = m.end()
-        stop = i
-        while stop < n and not text[stop].isspace():
-            stop += 1
-        far = i
-        while far < n and text[far] not in "\r\n":
-            far += 1
-        end, at = _userinfo_end(text, i, stop, far)
+        stop, end, at = _in_text(text, i)
         out.append(text[pos:i])
         if end >= 0:
             out.append(_shown_userinfo(m.group(0), text[i:end], at))
             i = end + 1 if at else end
-            stop = max(stop, i)
-            while stop < n and not text[stop].isspace():
-                stop += 1
+            stop = _word_end(text, max(stop, i))
         out.append(_hide_params(text[i:stop]))
         pos = stop
     out.append(text[pos:])
@@ -313,22 +325,13 @@ def credentials_in_text(text: str, *, shell: bool = False) -> bool:
     """Whether a `scheme://` URL in `text` holds a secret (see `has_credentials`)."""
     if "://" not in text:
         return False
-    n = len(text)
     for m in _SCHEME.finditer(text):
         i = m.end()
-        stop = i
-        while stop < n and not text[stop].isspace():
-            stop += 1
-        far = i
-        while far < n and text[far] not in "\r\n":
-            far += 1
-        end, at = _userinfo_end(text, i, stop, far)
+        stop, end, at = _in_text(text, i)
         info = text[i:end] if at else None
         if at:
             i = end + 1
-            stop = max(stop, i)
-            while stop < n and not text[stop].isspace():
-                stop += 1
+            stop = _word_end(text, max(stop, i))
         if _credentials(info, text[i:stop], shell):
             return True
     return False
