@@ -46,6 +46,7 @@ from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
+from conftest import in_ci
 
 REGISTRY_BIN = os.environ.get("HARDPIN_TEST_REGISTRY_BIN", "/usr/bin/docker-registry")
 
@@ -74,10 +75,6 @@ REFRESH_TOKENS = {"refresh-TOKEN-4c7a1e": "alice"}
 
 def registry_available() -> bool:
     return os.path.isfile(REGISTRY_BIN) and os.access(REGISTRY_BIN, os.X_OK)
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
 
 
 def require_registry() -> None:

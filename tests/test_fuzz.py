@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, requires_corpus
+from conftest import CORPUS, in_ci, requires_corpus
 
 from hardpin.engine import lint_text
 from hardpin.fixer import converge
@@ -121,7 +121,7 @@ def _check(name: str, kind: str, text: str, settings: Settings) -> None:
 def test_mutated_corpus_files_never_crash_and_fixes_converge() -> None:
     dockerfiles = [_read(p) for p in _files("dockerfiles")]
     requirements = [_read(p) for p in _files("requirements")]
-    if os.environ.get("CI"):
+    if in_ci():
         assert dockerfiles and requirements, "the corpus is required in CI (../shared/corpus)"
     seed = int(os.environ.get("HARDPIN_FUZZ_SEED", DEFAULT_SEED))
     rng = random.Random(seed)
