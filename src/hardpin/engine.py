@@ -104,7 +104,8 @@ def _parse(kind: str, source: Source) -> tuple[object | None, tuple[str, int] | 
         from hardpin.parsers.dockerfile import ParseError, parse
 
         try:
-            return parse(source), None
+            # an error in one instruction is kept in `errors` (HP001, _report_parse_errors)
+            return parse(source, strict=False), None
         except ParseError as exc:
             return None, (exc.message, exc.offset)
     if kind == "shell":
@@ -143,6 +144,16 @@ def _report_parse_errors(ctx: RuleContext) -> None:
         from hardpin.parsers.shell import ShellSyntaxError
 
         df: Dockerfile = ctx.doc  # type: ignore[assignment]
+        if df.errors:
+            # the first instruction that does not parse, as a build would stop there; the
+            # instructions that do parse are still linted
+            err = df.errors[0]
+            message = redact_text(err.message)
+            more = len(df.errors) - 1
+            if more:
+                message += f" (and {more} more instruction{'s' if more > 1 else ''} left unread)"
+            end = max(err.offset, src.line_end(src.position(err.offset)[0]))
+            ctx.report(HP001, err.offset, end, message, subject=redact_text(err.message))
         for st, ins in iter_runs(df):
             try:
                 scripts = posix_scripts(df, st, ins)
