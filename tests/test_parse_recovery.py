@@ -8,9 +8,9 @@ from pathlib import Path
 from conftest import run_cli
 
 from hardpin.engine import lint_text
+from hardpin.model import Source
 from hardpin.parsers.dockerfile import ParseError, parse
 from hardpin.parsers.shell import parse_commands
-from hardpin.model import Source
 from hardpin.settings import Settings
 
 PINNED = "debian:12@sha256:" + "a" * 64
