@@ -28,7 +28,7 @@ def test_select_hp001_reports_an_unterminated_quote_in_run(tmp_path: Path) -> No
         r.stdout
     )
     # and with two files, which are linted by the parallel path
-    (tmp_path / "b.Dockerfile").write_text(f"FROM {PINNED}\nUSER app\nRUN echo \"x\n")
+    (tmp_path / "b.Dockerfile").write_text(f'FROM {PINNED}\nUSER app\nRUN echo "x\n')
     r = run_cli("check", "--select", "HP001", "Dockerfile", "b.Dockerfile", cwd=tmp_path)
     assert r.stdout.count("HP001") == 2, r.stdout
 
