@@ -139,9 +139,9 @@ class HP202(Rule):
         # names a constraints file pins (==) without a hash: HP201 accepts the pin
         constrained: dict[str, str] = {}
         for rf in constraints:
-            for r in rf.requirements:
-                if r.name and r.pinned and not is_hashed(r):
-                    constrained.setdefault(canonical_name(r.name), show(rf.written))
+            for c in rf.requirements:
+                if c.name and c.pinned and not is_hashed(c):
+                    constrained.setdefault(canonical_name(c.name), show(rf.written))
         for r in call.reqs:
             w = r.word
             where = constrained.get(canonical_name(r.name)) if r.name else None
