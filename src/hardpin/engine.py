@@ -660,13 +660,14 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else rel.replace(os.sep, "/")
 
 
-def _files(request: RunRequest) -> list[SourceFile]:
+def _files(request: RunRequest, skipped: list[str]) -> list[SourceFile]:
+    """The files of the run; a note in `skipped` for each named file of no known kind."""
     import os
 
     from hardpin.settings import settings_for
 
     if request.stdin is not None:
-        from hardpin.discovery import kind_of
+        from hardpin.discovery import UNKNOWN_KIND, kind_of, sniff_text
 
         name = request.stdin.name
         settings = settings_for(
@@ -674,13 +675,17 @@ def _files(request: RunRequest) -> list[SourceFile]:
             config=request.config,
             overrides=request.overrides,
         )
-        return [SourceFile(name, name, kind_of(name) or "dockerfile", settings)]
+        kind = kind_of(name, settings) or sniff_text(request.stdin.text)
+        if kind is None:
+            skipped.append(f"{name}: skipped: {UNKNOWN_KIND}")
+            return []
+        return [SourceFile(name, name, kind, settings)]
     from hardpin.discovery import discover_files
 
     def sf(p: str) -> Settings:
         return settings_for(p, config=request.config, overrides=request.overrides)
 
-    found = discover_files(list(request.paths) or ["."], settings_for=sf)
+    found = discover_files(list(request.paths) or ["."], settings_for=sf, skipped=skipped)
     return [SourceFile(p, display_path(p), kind, sf(p)) for p, kind in found]
 
 
@@ -690,7 +695,8 @@ def _no_progress(event: ProgressEvent) -> None:
 
 def run(request: RunRequest) -> RunResult:
     """One hardpin run (see the module docstring)."""
-    files = _files(request)
+    unknown: list[str] = []  # named files of no kind hardpin reads
+    files = _files(request, unknown)
     progress = request.progress or _no_progress
     settings_list = [f.settings for f in files]
     fail_on = {f.shown: f.settings.fail_on for f in files}
@@ -702,7 +708,7 @@ def run(request: RunRequest) -> RunResult:
     if not request.fixing and not online_rules and request.stdin is None and len(files) >= 2:
         findings = lint_many(files, request.jobs, skipped)
         checked = len(files) - len(skipped)
-        result = RunResult([], findings, rules, checked, fail_on=fail_on, skipped=skipped)
+        result = RunResult([], findings, rules, checked, fail_on=fail_on, skipped=unknown + skipped)
         return _finish(request, result)
 
     from hardpin.files import SkippedFile, max_file_size
@@ -762,7 +768,7 @@ def run(request: RunRequest) -> RunResult:
         moves=moves,
         stats=stats,
         fail_on=fail_on,
-        skipped=skipped,
+        skipped=unknown + skipped,
     )
     return _finish(request, result)
 
