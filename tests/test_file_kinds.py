@@ -45,6 +45,13 @@ def found(paths: list[str], cwd: Path) -> tuple[list[tuple[str, str]], list[str]
         ("#!/bin/sh\ncurl x | sh\n", "shell"),
         ("#!/usr/bin/env bash\nset -e\n", "shell"),
         ("#!/usr/bin/env python3\nprint('FROM x')\n", None),
+        (
+            "#!/usr/bin/env python3\n# a comment in a Dockerfile\nFROM python:3.13-alpine\n",
+            "dockerfile",
+        ),
+        ('CMD ["echo"]\nFROM busybox\n', "dockerfile"),
+        ('CMD ["echo"]\n', "dockerfile"),
+        ("From here on, the notes say\nfrom what we know\n", None),
         ('[build-system]\nrequires = ["setuptools"]\n', None),
         ("import os\nprint(os.name)\n", None),
         ("", None),

@@ -157,7 +157,14 @@ def sniff_kind(path: str) -> str | None:
 
 # what a Dockerfile holds: a FROM line (after directives, comments, ARGs, anywhere in a
 # template); what a requirements file holds: every line a requirement, option or include
-_FROM_LINE = re.compile(r"(?im)^[ \t]*FROM[ \t]+[^\s=]")
+_FROM_LINE = re.compile(
+    r"(?m)^[ \t]*(?:FROM[ \t]+\S|from[ \t]+(?:--\S+[ \t]+)*[\w.${}/:@-]+"
+    r"(?:[ \t]+as[ \t]+\S+)?[ \t]*\r?$)"
+)
+_INSTRUCTION = re.compile(
+    r"(?:ADD|ARG|CMD|COPY|ENTRYPOINT|ENV|EXPOSE|FROM|HEALTHCHECK|LABEL|MAINTAINER|ONBUILD|RUN"
+    r"|SHELL|STOPSIGNAL|USER|VOLUME|WORKDIR)[ \t]+\S"
+)
 _OP = r"(?:===|==|!=|~=|>=|<=|>|<)"
 _REQ_LINE = re.compile(
     r"(?:-[rcefi][ \t]*=?[ \t]*\S.*"  # -r file, -e path, -i URL, ...
@@ -174,17 +181,19 @@ _REQ_LINE = re.compile(
 def sniff_text(text: str) -> str | None:
     """The kind of a file told by its content: "shell" for a POSIX shell shebang,
     "requirements" when every line (comments and blank lines aside) is a requirement, an
-    option or an include, "dockerfile" for a `FROM` line; None for anything else (another
-    interpreter's shebang included)."""
+    option or an include, "dockerfile" for a `FROM image [AS name]` line or a first line
+    that is an instruction; None for anything else."""
     head = text[:4096].encode("utf-8", "surrogateescape")
-    shebang = _shebang_kind(head)
-    if shebang is not None:
-        return shebang or None
+    if _shebang_kind(head) == "shell":
+        return "shell"
     lines = 0
+    first: str | None = None
     for raw in text.splitlines():
         line = raw.strip()
         if line.startswith("#") or not line:
             continue
+        if first is None:
+            first = line
         if " #" in line or "\t#" in line:
             line = re.split(r"[ \t]#", line, maxsplit=1)[0].rstrip()
         if not _REQ_LINE.fullmatch(line):
@@ -195,7 +204,8 @@ def sniff_text(text: str) -> str | None:
             break
     if lines > 0:
         return "requirements"
-    if _FROM_LINE.search(text, 0, 1 << 20):
+    # a FROM line, or a first line that is an instruction (`CMD` before `FROM`: HP001)
+    if _FROM_LINE.search(text, 0, 1 << 20) or (first and _INSTRUCTION.match(first)):
         return "dockerfile"
     return None
 
