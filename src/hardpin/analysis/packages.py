@@ -387,13 +387,14 @@ def _may_have_windows_runs(df: Dockerfile) -> bool:
     whose default shell may be cmd."""
     if df.escape == "`":
         return True
+    hints = ("mcr.microsoft.com", "windows", "nanoserver", "servercore")
     for ins in df.instructions:
         target = ins.inner or ins
         if target.keyword == "SHELL":
             return True
-        if target.keyword == "FROM" and "mcr.microsoft.com" in target.args.lower():
+        if target.keyword == "FROM" and any(h in target.args.lower() for h in hints):
             return True
-    return any("mcr.microsoft.com" in (a.default or "").lower() for a in df.global_args)
+    return any(h in (a.default or "").lower() for a in df.global_args for h in hints)
 
 
 def _instruction_env(ctx: RuleContext, st: Stage, ins: Instruction) -> Env:

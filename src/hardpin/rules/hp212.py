@@ -311,6 +311,8 @@ class HP212(Rule):
     def _bundle(self, ctx: RuleContext, argv: list[ShWord], env: Env, frozen: bool) -> bool:
         """Reports `bundle install` without frozen mode; True when the command turns it on."""
         top = parse(argv[1:], BUNDLE, stop_at_operand=True)
+        if not top.operands and len(argv) > 1:
+            return False  # `bundle --version`, `bundle --help`
         sub = top.operands[0].value if top.operands else "install"
         if sub == "config":
             values = [w.value.lower() for w in top.operands[1:]]
