@@ -65,10 +65,31 @@ def found(root: Path, *paths: str | Path, settings=sf) -> list[str]:
         ("/abs/path/Dockerfile", "dockerfile"),
         (Path("a") / "Containerfile", "dockerfile"),
         ("DOCKERFILE", None),
-        ("dockerfile.prod", None),  # lowercase prefix is accepted only as the whole name
-        ("containerfile", None),
+        ("dockerfile.prod", "dockerfile"),
+        ("containerfile", "dockerfile"),
         ("MyDockerfile", None),
-        ("Dockerfile-prod", None),
+        ("Dockerfile-prod", "dockerfile"),
+        ("Dockerfile-windows", "dockerfile"),
+        ("Dockerfile_arm", "dockerfile"),
+        ("dockerfile_1", "dockerfile"),
+        ("Containerfile-rhel9", "dockerfile"),
+        ("dockerfile_test.go", None),  # about Dockerfiles: source, docs, templates
+        ("Dockerfile-guide.md", None),
+        ("dockerfile.md", None),
+        ("Dockerfile_base.j2", None),
+        ("dockerfile-parser.py", None),
+        ("dev-requirements.txt", "requirements"),
+        ("test_requirements.txt", "requirements"),
+        ("requirements.dev.txt", "requirements"),
+        ("requirements.pip", "requirements"),
+        ("requirements-dev.pip", "requirements"),
+        ("requirements/prod.txt", "requirements"),
+        ("requirements.dev.in", "requirements"),
+        ("x.y.in", "requirements"),
+        ("config.h.in", None),
+        ("setup.py.in", None),
+        ("MANIFEST.in", None),
+        ("notes.txt", None),
         ("Dockerfile.dockerignore", None),  # BuildKit's per-Dockerfile ignore file
         ("api.Dockerfile.dockerignore", None),
         (".dockerignore", None),
@@ -229,13 +250,15 @@ def test_excludes_with_config_outside_the_walk(tmp_path: Path) -> None:
 
 def test_explicit_files_are_always_checked(tmp_path: Path) -> None:
     touch(tmp_path, "vendor/Dockerfile", "build.txt", "node_modules/x.Dockerfile")
+    (tmp_path / "build.txt").write_text("FROM debian:12\n")
     (tmp_path / ".hardpin.toml").write_text("extend-exclude = ['build.txt']\n")
     res = discover([tmp_path / "vendor" / "Dockerfile", tmp_path / "build.txt"], settings_for=sf)
     assert res == [
         (tmp_path / "build.txt", "dockerfile"),
         (tmp_path / "vendor" / "Dockerfile", "dockerfile"),
     ]
-    res = discover([tmp_path / "build.txt"], settings_for=sf, default_kind="requirements")
+    (tmp_path / "build.txt").write_text("flask==3.0.3 \\\n    --hash=sha256:abc\n-r base.txt\n")
+    res = discover([tmp_path / "build.txt"], settings_for=sf)
     assert res == [(tmp_path / "build.txt", "requirements")]
 
 

@@ -1,6 +1,6 @@
 """`.pre-commit-hooks.yaml` against discovery: the hooks hand hardpin every file
-`hardpin check` finds on its own, and nothing else (a file hardpin is given by name is
-always checked, as a Dockerfile when it knows no better). Then the hooks end to end through
+`hardpin check` finds on its own, and nothing else (a file hardpin is given by name whose
+kind its name does not tell is classified by content, or skipped with a note). Then the hooks end to end through
 pre-commit itself, installed from a copy of this repository without a package index."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from identify.identify import tags_from_path
 from packaging_support import offline_pip_env, snapshot
 
 from hardpin import settings as settings_mod
-from hardpin.discovery import discover, kind_of, sniff_kind
+from hardpin.discovery import discover, kind_of, sniff_file
 from hardpin.settings import settings_for
 
 HOOKS: list[dict[str, Any]] = yaml.safe_load(
@@ -47,11 +47,22 @@ TABLE: list[tuple[str, str, bool, str | None]] = [
     ("build/base.Dockerfile", DOCKERFILE, False, "dockerfile"),
     ("services/api/Dockerfile.prod", DOCKERFILE, False, "dockerfile"),
     ("Dockerfile.sh", DOCKERFILE, False, "dockerfile"),
+    ("Dockerfile-windows", DOCKERFILE, False, "dockerfile"),
+    ("Dockerfile_arm", DOCKERFILE, False, "dockerfile"),
+    ("docker/dockerfile_1", DOCKERFILE, False, "dockerfile"),
+    ("dockerfile.prod", DOCKERFILE, False, "dockerfile"),
+    ("containerfile", DOCKERFILE, False, "dockerfile"),
+    ("Containerfile-rhel9", DOCKERFILE, False, "dockerfile"),
     # not Dockerfiles
     ("Dockerfile.dockerignore", TEXT, False, None),
     ("app.Dockerfile.dockerignore", TEXT, False, None),
     (".dockerignore", TEXT, False, None),
     ("dockerfile.md", TEXT, False, None),
+    ("Dockerfile-guide.md", TEXT, False, None),
+    ("src/dockerfile_parser.py", TEXT, False, None),
+    ("pkg/dockerfile_test.go", TEXT, False, None),
+    ("templates/Dockerfile_base.J2", TEXT, False, None),
+    ("DOCKERFILE-x", TEXT, False, None),
     ("mydockerfile", TEXT, False, None),
     ("docker-compose.yml", TEXT, False, None),
     ("Dockerfiles/notes.md", TEXT, False, None),
@@ -68,12 +79,21 @@ TABLE: list[tuple[str, str, bool, str | None]] = [
     ("dev.in", REQS, False, "requirements"),
     ("requirements-3.11.in", REQS, False, "requirements"),
     ("requirements/base.in", REQS, False, "requirements"),
+    ("dev-requirements.txt", REQS, False, "requirements"),
+    ("test_requirements.txt", REQS, False, "requirements"),
+    ("requirements.dev.txt", REQS, False, "requirements"),
+    ("requirements.pip", REQS, False, "requirements"),
+    ("requirements-dev.pip", REQS, False, "requirements"),
+    ("requirements.dev.in", REQS, False, "requirements"),
+    ("x.y.in", REQS, False, "requirements"),
     # not requirements files
     ("MANIFEST.in", TEXT, False, None),
     ("Makefile.in", TEXT, False, None),
     ("docs/Doxyfile.in", TEXT, False, None),
     ("config.h.in", TEXT, False, None),
     ("setup.py.in", TEXT, False, None),
+    ("docs/conf.PY.in", TEXT, False, None),
+    ("notes.pip", TEXT, False, None),
     ("requirements.md", TEXT, False, None),
     ("Requirements.txt", TEXT, False, None),
     ("notes.txt", TEXT, False, None),
@@ -174,7 +194,7 @@ def test_a_check_hook_gets_exactly_the_files_discovery_lints(
         assert len(got) == 1, f"{rel} ({kind}) goes to {got or 'no hook'}"
         # and hardpin, given the file by name, reads it as the kind discovery gave it
         path = str(tree / rel)
-        assert (kind_of(path) or sniff_kind(path)) == discovered[rel]
+        assert (kind_of(path) or sniff_file(path)) == discovered[rel]
 
 
 @pytest.mark.parametrize(("rel", "kind"), [(r, k) for r, _t, _x, k in GAPS])

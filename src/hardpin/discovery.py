@@ -24,23 +24,49 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- kinds
 
 
+# extensions that make a `Dockerfile-x` / `dockerfile_x` / `dockerfile.x` name something else:
+# source, documentation, data and template files about Dockerfiles
+_NOT_DOCKERFILE_EXT = frozenset(
+    {"py", "pyc", "go", "rs", "js", "ts", "java", "rb", "c", "h", "cc", "cpp", "cs", "md", "rst",
+     "txt", "json", "yml", "yaml", "toml", "xml", "html", "lock", "mod", "sum", "snap", "orig",
+     "bak", "swp", "j2", "jinja", "jinja2", "tmpl", "tpl", "template", "in", "erb", "mustache",
+     "hbs", "dockerignore", "ps1", "bat", "cmd", "png", "svg", "patch", "diff"}
+)  # fmt: skip
+
+
 def _is_dockerfile(name: str, path: str) -> bool:
+    """`Dockerfile`, `Containerfile`, `dockerfile` and `containerfile`, alone or followed by
+    `.`, `-` or `_` and a suffix (`Dockerfile.dev`, `Dockerfile-windows`, `Dockerfile_arm`,
+    `dockerfile_1`), and `*.Dockerfile`/`*.dockerfile`/`*.Containerfile`. A suffix that is a
+    source, documentation, data or template extension (`dockerfile_test.go`,
+    `Dockerfile-guide.md`, `Dockerfile.j2`) is not one; `Dockerfile.x` names keep every
+    suffix but `.dockerignore`."""
     if name.endswith(".dockerignore"):  # Dockerfile.dockerignore, app.Dockerfile.dockerignore
         return False
-    return (
-        name in ("Dockerfile", "Containerfile", "dockerfile")
-        or name.startswith(("Dockerfile.", "Containerfile."))
-        or name.endswith((".Dockerfile", ".dockerfile"))
-    )
+    if name in ("Dockerfile", "Containerfile", "dockerfile", "containerfile"):
+        return True
+    if name.endswith((".Dockerfile", ".dockerfile", ".Containerfile", ".containerfile")):
+        return True
+    if name.startswith(("Dockerfile.", "Containerfile.")):
+        return True
+    for stem in ("ockerfile", "ontainerfile"):
+        n = len(stem) + 1
+        if name[1:n] == stem and name[0] in "DdCc" and len(name) > n + 1 and name[n] in ".-_":
+            if (name[0] in "Dd") != (stem == "ockerfile"):
+                return False
+            ext = name.rpartition(".")[2].lower() if "." in name[n:] else ""
+            return ext not in _NOT_DOCKERFILE_EXT
+    return False
 
 
 def _is_shell_script(name: str, path: str) -> bool:
     return name.endswith((".sh", ".bash"))
 
 
-# pip requirements files; the `requirements-globs` setting replaces these
+# pip requirements files; the `requirements-globs` setting replaces these (docs/file-kinds.md)
 DEFAULT_REQUIREMENTS_GLOBS: tuple[str, ...] = (
-    "requirements*.txt",
+    "*requirements*.txt",
+    "requirements*.pip",
     "requirements/*.txt",
     "*.in",
     "constraints*.txt",
@@ -49,17 +75,31 @@ DEFAULT_REQUIREMENTS_GLOBS: tuple[str, ...] = (
 _NOT_PIP_INPUTS = frozenset(
     {"MANIFEST.in", "Makefile.in", "GNUmakefile.in", "makefile.in", "configure.in", "Doxyfile.in"}
 )
+# `x.y.in` is the template of a file `x.y` (config.h.in, setup.py.in) when `y` is one of
+# these; otherwise (`requirements.dev.in`, `base.prod.in`) it is a pip-tools input
+_TEMPLATE_EXT = frozenset(
+    {"h", "hpp", "hxx", "c", "cc", "cpp", "py", "cfg", "ini", "toml", "json", "yaml", "yml",
+     "xml", "html", "htm", "sh", "bash", "txt", "conf", "service", "desktop", "spec", "pc",
+     "cmake", "am", "ac", "m4", "md", "rst", "sql", "js", "ts", "rb", "pl", "php", "java", "go",
+     "rs", "mk", "mak", "plist", "properties", "nsi", "iss", "rc", "def", "manifest", "policy",
+     "xsl", "svg", "css", "lua", "vim", "el", "csv", "env", "pot", "po", "tex", "1", "2", "3",
+     "4", "5", "6", "7", "8", "9", "qrc", "wxs", "in", "tmpl", "template", "dockerfile",
+     "nix", "ps1", "bat", "cmd", "lock", "cs", "swift", "kt", "gradle", "pro", "pri"}
+)  # fmt: skip
 
 
 def matches_requirements_globs(name: str, path: str, globs: Sequence[str]) -> bool:
     """A glob without `/` matches the file name; with `/`, the last as many path components
     (`requirements/*.txt`: a .txt file directly in a directory named requirements). An
-    `.in` file is never MANIFEST.in or the like, nor a template of a file with another
-    extension (`config.h.in`, `setup.py.in`; `requirements-3.11.in` is an input)."""
+    `.in` file is never MANIFEST.in or the like, nor a template of a file with a known
+    extension (`config.h.in`, `setup.py.in`; `requirements-3.11.in` and
+    `requirements.dev.in` are inputs)."""
     from fnmatch import fnmatchcase
 
     if name.endswith(".in") and (
-        name in _NOT_PIP_INPUTS or name[:-3].rpartition(".")[2].isalpha() and "." in name[:-3]
+        name in _NOT_PIP_INPUTS
+        or "." in name[:-3]
+        and name[:-3].rpartition(".")[2].lower() in _TEMPLATE_EXT
     ):
         return False
     parts: list[str] | None = None
@@ -83,7 +123,7 @@ def _is_requirements(name: str, path: str) -> bool:
 
 
 # (kind, matcher(basename, posix path)); the first matcher that accepts a file decides.
-# A new kind of file is one more row here.
+# A new kind of file is one more row here (and, to be told by content, one in SNIFFERS).
 KINDS: list[tuple[str, Callable[[str, str], bool]]] = [
     ("dockerfile", _is_dockerfile),
     ("shell", _is_shell_script),
@@ -93,21 +133,115 @@ KINDS: list[tuple[str, Callable[[str, str], bool]]] = [
 _SHEBANG_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "mksh"})
 
 
+def _shebang_kind(head: bytes) -> str | None:
+    """ "shell" for a shebang naming a POSIX shell, "" for any other shebang, None for none."""
+    if not head.startswith(b"#!"):
+        return None
+    words = head[2:].split(b"\n", 1)[0].decode("latin-1").split()
+    if not words:
+        return ""
+    exe = words[0].rsplit("/", 1)[-1]
+    if exe == "env" and len(words) > 1:
+        exe = words[1] if words[1] != "-S" or len(words) < 3 else words[2]
+        exe = exe.rsplit("/", 1)[-1]
+    return "shell" if exe in _SHEBANG_SHELLS else ""
+
+
 def sniff_kind(path: str) -> str | None:
     """Kind from content, for files without an extension: a shell shebang makes a script."""
     from hardpin.files import read_head
 
     head = read_head(path, 128)  # regular files only: a FIFO would block the run
-    if head is None or not head.startswith(b"#!"):
+    return _shebang_kind(head) or None if head is not None else None
+
+
+# what a Dockerfile holds: a FROM line (after directives, comments, ARGs, anywhere in a
+# template); what a requirements file holds: every line a requirement, option or include
+_FROM_LINE = re.compile(
+    r"(?m)^[ \t]*(?:FROM[ \t]+\S|from[ \t]+(?:--\S+[ \t]+)*[\w.${}/:@-]+"
+    r"(?:[ \t]+as[ \t]+\S+)?[ \t]*\r?$)"
+)
+_INSTRUCTION = re.compile(
+    r"(?:ADD|ARG|CMD|COPY|ENTRYPOINT|ENV|EXPOSE|FROM|HEALTHCHECK|LABEL|MAINTAINER|ONBUILD|RUN"
+    r"|SHELL|STOPSIGNAL|USER|VOLUME|WORKDIR)[ \t]+\S"
+)
+_OP = r"(?:===|==|!=|~=|>=|<=|>|<)"
+_REQ_LINE = re.compile(
+    r"(?:-[rcefi][ \t]*=?[ \t]*\S.*"  # -r file, -e path, -i URL, ...
+    r"|--[a-z][a-z0-9-]*(?:[ \t]*=?[ \t]*\S+)?.*"  # --hash=..., --index-url URL, ...
+    r"|[A-Za-z0-9][A-Za-z0-9._-]*[ \t]*(?:\[[A-Za-z0-9._, -]*\])?[ \t]*"
+    rf"(?:{_OP}[ \t]*[^\s,;\\]+(?:[ \t]*,[ \t]*{_OP}[ \t]*[^\s,;\\]+)*)?"
+    r"[ \t]*(?:;[^#]*)?(?:[ \t]+--hash[= ]\S+)*"
+    r"|[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?[ \t]*@[ \t]*\S+.*"  # name @ URL
+    r"|(?:git|hg|svn|bzr)\+\S+|https?://\S+|file:\S+|\.{1,2}/\S*)"
+    r"[ \t]*\\?"
+)
+
+
+def sniff_text(text: str) -> str | None:
+    """The kind of a file told by its content: "shell" for a POSIX shell shebang,
+    "requirements" when every line (comments and blank lines aside) is a requirement, an
+    option or an include, "dockerfile" for a `FROM image [AS name]` line or a first line
+    that is an instruction; None for anything else."""
+    head = text[:4096].encode("utf-8", "surrogateescape")
+    if _shebang_kind(head) == "shell":
+        return "shell"
+    lines = 0
+    first: str | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("#") or not line:
+            continue
+        if first is None:
+            first = line
+        if " #" in line or "\t#" in line:
+            line = re.split(r"[ \t]#", line, maxsplit=1)[0].rstrip()
+        if not _REQ_LINE.fullmatch(line):
+            lines = -1
+            break
+        lines += 1
+        if lines >= 500:
+            break
+    if lines > 0:
+        return "requirements"
+    # a FROM line, or a first line that is an instruction (`CMD` before `FROM`: HP001)
+    if _FROM_LINE.search(text, 0, 1 << 20) or (first and _INSTRUCTION.match(first)):
+        return "dockerfile"
+    return None
+
+
+def sniff_file(path: str, max_bytes: int = 1 << 20) -> str | None:
+    """`sniff_text` of the start of the regular file `path` (None when it cannot be read)."""
+    from hardpin.files import read_head
+
+    head = read_head(path, max_bytes)
+    if head is None:
         return None
-    words = head[2:].split(b"\n", 1)[0].decode("latin-1").split()
-    if not words:
-        return None
-    exe = words[0].rsplit("/", 1)[-1]
-    if exe == "env" and len(words) > 1:
-        exe = words[1] if words[1] != "-S" or len(words) < 3 else words[2]
-        exe = exe.rsplit("/", 1)[-1]
-    return "shell" if exe in _SHEBANG_SHELLS else None
+    return sniff_text(head.decode("utf-8", "surrogateescape"))
+
+
+# `-r`/`-c` includes of a requirements file, for linting the files they name
+_INCLUDE = re.compile(
+    r"(?m)^[ \t]*(?:-[rc]|--requirement|--constraint)(?:[ \t]*=[ \t]*|[ \t]+|(?=[^\s=-]))"
+    r"(\S+)"
+)
+
+
+def requirement_includes(path: str, max_bytes: int = 1 << 20) -> list[str]:
+    """The files `path` includes with `-r`/`-c` (paths as written, relative to `path`'s
+    directory; URLs and variables left out)."""
+    from hardpin.files import read_head
+
+    head = read_head(path, max_bytes)
+    if head is None:
+        return []
+    out = []
+    for m in _INCLUDE.finditer(head.decode("utf-8", "surrogateescape")):
+        inc = m.group(1)
+        if "://" in inc or "$" in inc:
+            continue
+        out.append(inc)
+    return out
 
 
 def kind_of(path: str | Path, settings: Settings | None = None) -> str | None:
@@ -439,14 +573,12 @@ def discover(
     paths: Sequence[str | Path],
     *,
     settings_for: Callable[[Path], Settings],
-    default_kind: str = "dockerfile",
+    skipped: list[str] | None = None,
 ) -> list[tuple[Path, str]]:
     """`discover_files` with `Path` objects in and out."""
     from pathlib import Path
 
-    found = discover_files(
-        paths, settings_for=lambda s: settings_for(Path(s)), default_kind=default_kind
-    )
+    found = discover_files(paths, settings_for=lambda s: settings_for(Path(s)), skipped=skipped)
     return [(Path(shown), kind) for shown, kind in found]
 
 
@@ -454,15 +586,18 @@ def discover_files(
     paths: Sequence[str | os.PathLike[str]],
     *,
     settings_for: Callable[[str], Settings],
-    default_kind: str = "dockerfile",
+    skipped: list[str] | None = None,
 ) -> list[tuple[str, str]]:
     """The files to check under `paths`, with their kinds, sorted and without duplicates.
 
     Directories are walked (symlinked directories inside them are not followed); a file
     there is returned when `kind_of` knows it and it is neither excluded by the settings
-    that apply to it nor ignored by git. A file named in `paths` is always returned (its
-    kind defaults to `default_kind`); a directory named in `paths` is walked even if it
-    is itself excluded or ignored.
+    that apply to it nor ignored by git. A file named in `paths` is always checked: its
+    kind comes from its name, or else from its content (`sniff_text`); one that is none
+    of the kinds hardpin reads gets a one-line note in `skipped` instead. A directory named
+    in `paths` is walked even if it is itself excluded or ignored. Every file a
+    requirements file found this way includes with `-r` or `-c` is checked too, as a
+    requirements file whatever its name.
 
     Paths are strings, spelled and ordered as `pathlib.Path` spells and orders them
     (`./a//b` is `a/b`), without importing pathlib; `settings_for` gets that spelling.
@@ -482,13 +617,40 @@ def discover_files(
         abs_s = os.path.abspath(s)
         if os.path.isdir(s):
             _walk(s, abs_s, settings_for, add)
-        else:
-            add(
-                s,
-                abs_s,
-                kind_of(s, settings_for(path_form(s)[0])) or sniff_kind(s) or default_kind,
-            )
+            continue
+        kind = kind_of(s, settings_for(path_form(s)[0])) or sniff_file(s)
+        if kind is None:
+            if skipped is not None:
+                skipped.append(f"{s}: skipped: {UNKNOWN_KIND}")
+            continue
+        add(s, abs_s, kind)
+    _add_includes(found, add)
     return [(text, kind) for _parts, text, kind in sorted(found.values())]
+
+
+UNKNOWN_KIND = "not a Dockerfile, pip requirements file or shell script (by name or content)"
+
+
+def _add_includes(
+    found: dict[str, tuple[Any, str, str]], add: Callable[[str, str, str], None]
+) -> None:
+    """Add the files the requirements files include (`-r`, `-c`), transitively."""
+    todo = [text for _parts, text, kind in found.values() if kind == "requirements"]
+    seen: set[str] = set()
+    while todo:
+        shown = todo.pop()
+        if shown in seen:
+            continue
+        seen.add(shown)
+        base = os.path.dirname(shown)
+        for inc in requirement_includes(shown):
+            child = os.path.normpath(os.path.join(base, inc))
+            if not os.path.isfile(child):
+                continue
+            key = os.path.normcase(os.path.abspath(child))
+            if key not in found:
+                add(child, os.path.abspath(child), "requirements")
+                todo.append(path_form(child)[0])
 
 
 def path_form(s: str) -> tuple[str, Any]:

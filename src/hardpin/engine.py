@@ -104,7 +104,8 @@ def _parse(kind: str, source: Source) -> tuple[object | None, tuple[str, int] | 
         from hardpin.parsers.dockerfile import ParseError, parse
 
         try:
-            return parse(source), None
+            # an error in one instruction is kept in `errors` (HP001, _report_parse_errors)
+            return parse(source, strict=False), None
         except ParseError as exc:
             return None, (exc.message, exc.offset)
     if kind == "shell":
@@ -143,6 +144,16 @@ def _report_parse_errors(ctx: RuleContext) -> None:
         from hardpin.parsers.shell import ShellSyntaxError
 
         df: Dockerfile = ctx.doc  # type: ignore[assignment]
+        if df.errors:
+            # the first instruction that does not parse, as a build would stop there; the
+            # instructions that do parse are still linted
+            err = df.errors[0]
+            message = redact_text(err.message)
+            more = len(df.errors) - 1
+            if more:
+                message += f" (and {more} more instruction{'s' if more > 1 else ''} left unread)"
+            end = max(err.offset, src.line_end(src.position(err.offset)[0]))
+            ctx.report(HP001, err.offset, end, message, subject=redact_text(err.message))
         for st, ins in iter_runs(df):
             try:
                 scripts = posix_scripts(df, st, ins)
@@ -649,13 +660,14 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else rel.replace(os.sep, "/")
 
 
-def _files(request: RunRequest) -> list[SourceFile]:
+def _files(request: RunRequest, skipped: list[str]) -> list[SourceFile]:
+    """The files of the run; a note in `skipped` for each named file of no known kind."""
     import os
 
     from hardpin.settings import settings_for
 
     if request.stdin is not None:
-        from hardpin.discovery import kind_of
+        from hardpin.discovery import UNKNOWN_KIND, kind_of, sniff_text
 
         name = request.stdin.name
         settings = settings_for(
@@ -663,13 +675,17 @@ def _files(request: RunRequest) -> list[SourceFile]:
             config=request.config,
             overrides=request.overrides,
         )
-        return [SourceFile(name, name, kind_of(name) or "dockerfile", settings)]
+        kind = kind_of(name, settings) or sniff_text(request.stdin.text)
+        if kind is None:
+            skipped.append(f"{name}: skipped: {UNKNOWN_KIND}")
+            return []
+        return [SourceFile(name, name, kind, settings)]
     from hardpin.discovery import discover_files
 
     def sf(p: str) -> Settings:
         return settings_for(p, config=request.config, overrides=request.overrides)
 
-    found = discover_files(list(request.paths) or ["."], settings_for=sf)
+    found = discover_files(list(request.paths) or ["."], settings_for=sf, skipped=skipped)
     return [SourceFile(p, display_path(p), kind, sf(p)) for p, kind in found]
 
 
@@ -679,7 +695,8 @@ def _no_progress(event: ProgressEvent) -> None:
 
 def run(request: RunRequest) -> RunResult:
     """One hardpin run (see the module docstring)."""
-    files = _files(request)
+    unknown: list[str] = []  # named files of no kind hardpin reads
+    files = _files(request, unknown)
     progress = request.progress or _no_progress
     settings_list = [f.settings for f in files]
     fail_on = {f.shown: f.settings.fail_on for f in files}
@@ -691,7 +708,7 @@ def run(request: RunRequest) -> RunResult:
     if not request.fixing and not online_rules and request.stdin is None and len(files) >= 2:
         findings = lint_many(files, request.jobs, skipped)
         checked = len(files) - len(skipped)
-        result = RunResult([], findings, rules, checked, fail_on=fail_on, skipped=skipped)
+        result = RunResult([], findings, rules, checked, fail_on=fail_on, skipped=unknown + skipped)
         return _finish(request, result)
 
     from hardpin.files import SkippedFile, max_file_size
@@ -751,7 +768,7 @@ def run(request: RunRequest) -> RunResult:
         moves=moves,
         stats=stats,
         fail_on=fail_on,
-        skipped=skipped,
+        skipped=unknown + skipped,
     )
     return _finish(request, result)
 

@@ -149,6 +149,9 @@ KNOWN_KEYS: dict[str, Validator] = {
     "extend-exclude": str_list,
     "fail-on": severity_value,
     "allowed-registries": str_list,
+    # base images that run unprivileged (HP401): replaces, or adds to, the default list
+    "nonroot-images": str_list,
+    "extend-nonroot-images": str_list,
     "severity": _severity_table,
     # Dockerfile build context, relative to the Dockerfile's directory (HP202 reads COPY'd files there)
     "build-context": str_value,

@@ -29,12 +29,40 @@ NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd", "powershell.exe", "pw
 DEFAULT_SHELL = ("/bin/sh", "-c")
 WINDOWS_SHELL = ("cmd", "/S", "/C")
 _WINDOWS_HINTS = ("windows", "nanoserver", "servercore", "dotnet/framework", "ltsc20")
+# outside mcr.microsoft.com: `windowsservercore`, `nanoserver` in a tag or repository
+_WINDOWS_TAG_HINTS = ("windowsservercore", "nanoserver", "servercore", "windows/")
 
 
 def is_windows_image(ref: str) -> bool:
-    """Images whose default shell is cmd (Windows base images)."""
+    """Images whose default shell is cmd (Windows base images): Microsoft's, and any whose
+    repository or tag names a Windows base (`python:3.12-windowsservercore`)."""
     low = ref.lower()
-    return low.startswith("mcr.microsoft.com/") and any(h in low for h in _WINDOWS_HINTS)
+    if low.startswith("mcr.microsoft.com/"):
+        return any(h in low for h in _WINDOWS_HINTS)
+    return any(h in low for h in _WINDOWS_TAG_HINTS)
+
+
+# With the `# escape=`` directive, these in a file mark it as written for Windows: a drive
+# path, a Windows executable or script, PowerShell or Chocolatey.
+_WINDOWS_TEXT = lazy_re(
+    r"(?i)(?<![\w$])[a-z]:[\\/]|\.(?:exe|bat|cmd|ps1|msi)\b"
+    r"|\b(?:powershell|pwsh|choco|msiexec)\b"
+)
+
+
+def windows_by_default(df: Dockerfile, st: Stage, root_ref: ImageRef | None) -> bool:
+    """Whether the stage chain rooted at `st` runs RUN under cmd by default: a Windows
+    base image, or a base that cannot be resolved (an ARG without a value) whose written
+    name says Windows, or, under the `# escape=`` directive, a file whose text is plainly
+    written for Windows. The directive alone does not make a file Windows."""
+    if root_ref is not None:
+        if is_windows_image(str(root_ref)):
+            return True
+    elif st.image is not None and st.image.value.lower() != "scratch":
+        expanded, _missing = expand(st.image.value, global_env(df))
+        if is_windows_image(expanded) or is_windows_image(st.image.value):
+            return True
+    return df.escape == "`" and _WINDOWS_TEXT.search(df.source.text) is not None
 
 
 @record
@@ -203,7 +231,7 @@ def _stage_shells(
         shell = memo[cur.index][-1]
     else:
         _parent, root_ref = stage_image(df, chain[-1])
-        if df.escape == "`" or (root_ref is not None and is_windows_image(str(root_ref))):
+        if windows_by_default(df, chain[-1], root_ref):
             shell = WINDOWS_SHELL
     for s in reversed(chain):
         before: dict[int, tuple[str, ...]] = {}

@@ -291,6 +291,64 @@ DOTNET = OptionTable(
     numbers=True,
 )
 
+# cargo install (HP212)
+CARGO = OptionTable(
+    values=_values(
+        """
+        --version --vers --git --branch --tag --rev --path --root --index --registry -F
+        --features -j --jobs --target --target-dir --profile --bin --example --config -Z
+        --color --message-format --lockfile-path
+        """
+    ),
+    numbers=True,
+)
+
+# composer: global options before the subcommand, then `require`'s own
+COMPOSER = OptionTable(
+    values=_values(
+        """
+        -d --working-dir --prefer-install --audit-format --ignore-platform-req
+        --apcu-autoloader-prefix
+        """
+    ),
+    clusters=False,
+)
+
+# conda, mamba, micromamba
+CONDA = OptionTable(
+    values=_values(
+        """
+        -n --name -p --prefix -c --channel --file --repodata-fn --solver --platform --subdir
+        -r --root-prefix --rc-file --revision --log-level --cacert-path --channel-priority
+        --category --experimental --override-channels-file
+        """
+    ),
+    numbers=True,
+)
+
+# bundle (Bundler)
+BUNDLE = OptionTable(
+    values=_values(
+        """
+        --gemfile --path --jobs -j --retry --binstubs --shebang --standalone --trust-policy
+        --with --without --target-rbconfig
+        """
+    ),
+    clusters=False,
+    numbers=True,
+)
+
+# poetry, pdm and pipenv: the options that move the project directory, and others with values
+PY_PROJECT = OptionTable(
+    values=_values(
+        """
+        -C --directory -P --project -p -E --extras --with --without --only --only-root -G
+        --group -L --lockfile --python --pypi-mirror --categories -k --skip -v --venv
+        """
+    ),
+    clusters=False,
+)
+
 
 # ---------------------------------------------------------------------------
 # commands of a document
@@ -329,13 +387,14 @@ def _may_have_windows_runs(df: Dockerfile) -> bool:
     whose default shell may be cmd."""
     if df.escape == "`":
         return True
+    hints = ("mcr.microsoft.com", "windows", "nanoserver", "servercore")
     for ins in df.instructions:
         target = ins.inner or ins
         if target.keyword == "SHELL":
             return True
-        if target.keyword == "FROM" and "mcr.microsoft.com" in target.args.lower():
+        if target.keyword == "FROM" and any(h in target.args.lower() for h in hints):
             return True
-    return any("mcr.microsoft.com" in (a.default or "").lower() for a in df.global_args)
+    return any(h in (a.default or "").lower() for a in df.global_args for h in hints)
 
 
 def _instruction_env(ctx: RuleContext, st: Stage, ins: Instruction) -> Env:

@@ -810,6 +810,17 @@ def locate(ctx: RuleContext, call: PipCall, written: str) -> tuple[str, str] | s
     return _from_context(ctx, unit.stage, unit.instruction, image_path)
 
 
+def context_file(
+    ctx: RuleContext, st: Stage, ins: Instruction, image_path: str
+) -> tuple[str, str] | str:
+    """The build-context file (path relative to the document's directory, text) that the
+    COPY/ADD instructions or bind mounts before `ins` put at `image_path`, or why none is
+    known: "no COPY or ADD brings …" when nothing could, "no COPY/ADD source … exists in
+    the build context" when a COPY could but the context holds no such file, "it is copied
+    from another stage …"."""
+    return _from_context(ctx, st, ins, image_path)
+
+
 def _from_context(
     ctx: RuleContext, st: Stage, ins: Instruction, image_path: str
 ) -> tuple[str, str] | str:

@@ -185,6 +185,9 @@ class Dockerfile:
     global_args: list[ArgDef]
     stages: list[Stage]
     _genv: dict[str, str | None] | None = None
+    # what `parse(strict=False)` skipped: instructions BuildKit would reject (an unknown
+    # keyword, RUN before FROM, ENV without a value, ...); the rest of the file is kept
+    errors: list[ParseError] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -376,7 +379,22 @@ def _sub_vars(sub: Callable[[re.Match[str]], str], text: str) -> str:
 # the parser
 
 
-def parse(source: Source) -> Dockerfile:
+def parse(source: Source, *, strict: bool = True) -> Dockerfile:
+    """The Dockerfile in `source`; raises ParseError at the first error.
+
+    With `strict=False` an error confined to one instruction (text that is no
+    instruction, an unknown keyword, an instruction before the first FROM, a malformed
+    FROM, ENV, LABEL, SHELL or ONBUILD) is kept in `Dockerfile.errors`, that instruction
+    is left out, and the rest of the file is parsed. What leaves nothing to analyse (an
+    empty file, no FROM, a bad escape directive, a heredoc never terminated) still raises.
+    """
+    errors: list[ParseError] = []
+
+    def fail(exc: ParseError) -> None:
+        if strict:
+            raise exc
+        errors.append(exc)
+
     text = source.text
     n = len(text)
     pos = 1 if text.startswith("\ufeff") else 0
@@ -433,13 +451,23 @@ def parse(source: Source) -> Dockerfile:
             # `FROM\` : a keyword directly followed by the line continuation
             m2 = re.match(r"[ \t]*([A-Za-z]+)" + re.escape(escape) + r"[ \t]*$", line)
             m = _KEYWORD_RE.match(line[: m2.end(1)], indent) if m2 else None
+        bad: ParseError | None = None
         if not m:
             found = stripped.split(None, 1)[0][:40] if stripped.split() else stripped[:1]
-            raise ParseError(f"expected an instruction, found {found!r}", start)
+            fail(ParseError(f"expected an instruction, found {found!r}", start))
+            # skip the line and the lines it continues onto
+            while pos < n:
+                body = line.rstrip(" \t")
+                pos = nxt
+                line_no += 1
+                if not body.endswith(escape) or pos >= n:
+                    break
+                line, line_end, nxt = next_line(pos)
+            continue
         raw_kw = m.group(1)
         kw = raw_kw.upper()
         if kw not in INSTRUCTIONS:
-            raise ParseError(f"unknown instruction {raw_kw!r}", start)
+            bad = ParseError(f"unknown instruction {raw_kw!r}", start)
         first_line = line_no
         # Assemble the logical line.
         chars: list[str] = []
@@ -494,20 +522,29 @@ def parse(source: Source) -> Dockerfile:
             args=args,
             offsets=offsets,
         )
+        if bad is not None:
+            fail(bad)  # the logical line is consumed, then left out
+            continue
         target = ins
-        if kw == "ONBUILD":
-            ins.inner = _inner_instruction(ins)
-            target = ins.inner
-        if target.keyword in HEREDOC_INSTRUCTIONS and "<<" in target.args:
-            pos, line_no = _read_heredocs(source, target, pos, line_no)
-            ins.end = target.end
-            ins.end_line = target.end_line
-        if target.keyword in JSON_INSTRUCTIONS:
-            target.json_args = _json_args(target)
+        try:
+            if kw == "ONBUILD":
+                ins.inner = _inner_instruction(ins)
+                target = ins.inner
+            if target.keyword in HEREDOC_INSTRUCTIONS and "<<" in target.args:
+                pos, line_no = _read_heredocs(source, target, pos, line_no)
+                ins.end = target.end
+                ins.end_line = target.end_line
+            if target.keyword in JSON_INSTRUCTIONS:
+                target.json_args = _json_args(target)
+        except ParseError as exc:
+            if strict or "never terminated" in exc.message:
+                raise
+            errors.append(exc)
+            continue
         instructions.append(ins)
         pos = max(pos, ins.end)
         # `pos` is the start of the next unread line
-    return _build(source, escape, directives, instructions)
+    return _build(source, escape, directives, instructions, fail, errors)
 
 
 def _inner_instruction(ins: Instruction) -> Instruction:
@@ -696,9 +733,12 @@ def _build(
     escape: str,
     directives: dict[str, tuple[str, int]],
     instructions: list[Instruction],
+    fail: Callable[[ParseError], None],
+    errors: list[ParseError],
 ) -> Dockerfile:
     global_args: list[ArgDef] = []
     stages: list[Stage] = []
+    kept: list[Instruction] = []
     for ins in instructions:
         kw = ins.keyword
         if kw == "FROM":
@@ -707,29 +747,45 @@ def _build(
             if len(rest) == 3 and rest[1].value.lower() == "as":
                 name = rest[2].value.lower()
             elif len(rest) != 1:
-                raise ParseError(
-                    "FROM expects an image, optionally followed by `AS name`", ins.start
+                fail(
+                    ParseError("FROM expects an image, optionally followed by `AS name`", ins.start)
                 )
+                if not rest:
+                    continue
             stages.append(Stage(len(stages), name, ins, rest[0], [ins]))
+            kept.append(ins)
             continue
         if not stages:
             if kw == "ARG":
                 global_args.extend(_arg_defs(ins))
+                kept.append(ins)
                 continue
-            raise ParseError(f"{ins.raw_keyword} before the first FROM", ins.start)
+            fail(ParseError(f"{ins.raw_keyword} before the first FROM", ins.start))
+            continue
+        try:
+            if kw == "ARG":
+                args = _arg_defs(ins)
+            elif kw in ("ENV", "LABEL"):
+                key_values(ins)  # validate the syntax
+        except ParseError as exc:
+            fail(exc)
+            continue
         st = stages[-1]
         st.instructions.append(ins)
+        kept.append(ins)
         if kw == "ARG":
-            st.args.extend(_arg_defs(ins))
-        elif kw in ("ENV", "LABEL"):
-            key_values(ins)  # validate the syntax
+            st.args.extend(args)
+    instructions = kept
+    errors.sort(key=lambda e: e.offset)
+    if not stages and errors:
+        raise errors[0]  # nothing left to analyse: the first error is the file's
     if not stages and instructions:
         raise ParseError(
             "no FROM instruction: a Dockerfile needs a build stage", instructions[-1].start
         )
     if not instructions:
         raise ParseError("empty Dockerfile: no FROM instruction", 0)
-    return Dockerfile(source, escape, directives, instructions, global_args, stages)
+    return Dockerfile(source, escape, directives, instructions, global_args, stages, errors=errors)
 
 
 def global_env(df: Dockerfile) -> dict[str, str | None]:

@@ -58,7 +58,8 @@ class Command:
         return [w.value for w in self.words]
 
 
-_OPS = ("&&", "||", ";;", "|&", "|", ";", "&", "\n", "(", ")")
+_OPS = ("&&", "||", ";;&", ";;", ";&", "|&", "|", ";", "&", "\n", "(", ")")
+_CASE_ENDS = frozenset({";;", ";&", ";;&"})  # end a `case` item: the next pattern follows
 _REDIR_START = "<>"
 _OP_CHARS = frozenset("&|;\n()")
 _PLAIN = re.compile(r"[^\s;&|<>()\\'\"`$]+")
@@ -99,6 +100,10 @@ class _Lexer:
         heredocs: list[ShWord] = []
         joined, op_off = "", -1
         pending_redirect = False
+        # `case WORD in PATTERN|PATTERN) LIST ;; ... esac`: the patterns are not commands
+        # and their `|` is no pipe; `cases` counts the open `case`s of this list
+        cases = 0
+        in_patterns = False
 
         def flush(next_op: str, next_off: int) -> None:
             nonlocal words, heredocs, joined, op_off
@@ -109,6 +114,30 @@ class _Lexer:
 
         while i < end:
             c = t[i]
+            if in_patterns:
+                if c in " \t\r\n(|":
+                    i += 1
+                    continue
+                if c == "\\" and i + 1 < end and t[i + 1] == "\n":
+                    i += 2
+                    continue
+                if c == "#" and (i == 0 or t[i - 1] in " \t\n;&|("):
+                    nl = t.find("\n", i, end)
+                    i = end if nl == -1 else nl
+                    continue
+                if c == ")":
+                    in_patterns = False  # the item's commands follow
+                    joined, op_off = ";", self._o(i)
+                    i += 1
+                    continue
+                if c == ";":  # an empty item list: `a) ;;`
+                    i += 1
+                    continue
+                w, i = self.word(i, end, depth)
+                if w is not None and w.raw == "esac":
+                    cases -= 1
+                    in_patterns = False
+                continue
             if c in " \t\r":
                 i += 1
                 continue
@@ -130,6 +159,8 @@ class _Lexer:
             if op is not None and op not in "()":
                 flush(op, self._o(i))
                 i += len(op)
+                if cases and op in _CASE_ENDS:
+                    in_patterns = True
                 continue
             if (c in _REDIR_START and not t.startswith("(", i + 1)) or (
                 c.isdigit() and i + 1 < end and t[i + 1] in _REDIR_START
@@ -163,7 +194,14 @@ class _Lexer:
             if pending_redirect:
                 pending_redirect = False
                 continue
+            if cases and not words and w.raw == "esac":
+                cases -= 1  # after the last item's commands, without `;;`
+                continue
             words.append(w)
+            if len(words) == 3 and words[0].raw == "case" and w.raw == "in":
+                flush("", -1)  # `case WORD in` stays a command of its own
+                cases += 1
+                in_patterns = True
         flush("", -1)
         return i
 

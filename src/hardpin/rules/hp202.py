@@ -7,6 +7,7 @@ from hardpin.analysis.pip import PipCall, ReqFile, pip_calls, read_file, show
 from hardpin.analysis.requirements import is_hashed, sets_hash_mode
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
+from hardpin.urls import canonical_name
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -51,7 +52,12 @@ class HP202(Rule):
     - local directories (`pip install .`, `pip install -e .[dev]`,
       `./src`), VCS URLs and archive URLs installed without `--no-deps`:
       their dependencies are resolved from the index without hashes;
-    - `xargs pip install` (one requirement at a time, never hashed).
+    - `xargs pip install` (one requirement at a time, never hashed);
+    - requirements named without a version that a `-c` constraints file
+      (read as `-r` files are) pins with `==` but without `--hash`
+      (`pip install -c constraints.txt flask`): HP201 accepts the pin,
+      but the file is not checked. A `--hash` in a constraints file turns
+      on hash checking for the whole command, as in pip.
 
     Nothing is reported with `--require-hashes` (or `PIP_REQUIRE_HASHES`
     set in the environment, an `ENV`, or the command's prefix), when any
@@ -115,17 +121,41 @@ class HP202(Rule):
         for o in call.values("--requirement", "--requirements"):
             if o.value is not None:
                 files.append((o, read_file(ctx, call, o.value)))
-        # any hash turns on pip's hash-checking mode for the whole command
+        constraints = [
+            read_file(ctx, call, o.value)
+            for o in call.values("--constraint", "--constraints")
+            if o.value is not None
+        ]
+        # any hash turns on pip's hash-checking mode for the whole command, one in a
+        # constraints file too
         hash_mode = any(rf.generated_by for _, rf in files) or sets_hash_mode(
             [f for _, rf in files for _p, f in rf.files]
+            + [f for rf in constraints for _p, f in rf.files]
         )
         for o, rf in files:
             self._check_file(ctx, call, o, rf, hash_mode)
         if hash_mode:
             return
+        # names a constraints file pins (==) without a hash: HP201 accepts the pin
+        constrained: dict[str, str] = {}
+        for rf in constraints:
+            for c in rf.requirements:
+                if c.name and c.pinned and not is_hashed(c):
+                    constrained.setdefault(canonical_name(c.name), show(rf.written))
         for r in call.reqs:
             w = r.word
-            if r.kind == "name" and r.exact:
+            where = constrained.get(canonical_name(r.name)) if r.name else None
+            if r.kind == "name" and not r.exact and where is not None:
+                ctx.report(
+                    self,
+                    w.start,
+                    w.end,
+                    f"`{show(r.text)}` is pinned by the constraints file {where} but without a "
+                    f"hash, so any file with that version is accepted; {_FIX} and install it "
+                    f"with --require-hashes",
+                    subject=call.subject(show(r.text)),
+                )
+            elif r.kind == "name" and r.exact:
                 ctx.report(
                     self,
                     w.start,

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
-from hardpin.analysis.dockerfile import is_windows_image, stage_image
+from hardpin.analysis.dockerfile import stage_image, windows_by_default
 from hardpin.model import Severity
 from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage, expand, global_env, stage_env
+from hardpin.refs import ImageRef
 from hardpin.rules.base import Rule, RuleContext
 
 _ROOT = frozenset({"root", "0"})
+
+# Base images known to run as an unprivileged user (their image config sets USER).
+# A pattern without `:` matches the image name (any tag), one with `:` matches
+# `name:tag`; names are in the short form (`cimg/python`, `python`), `*` matches any
+# text. The `nonroot-images` setting replaces this list, `extend-nonroot-images` adds to it.
+DEFAULT_NONROOT_IMAGES: tuple[str, ...] = (
+    "*:*nonroot*",  # gcr.io/distroless/*:nonroot, *:debug-nonroot, ...
+    "*:*rootless*",  # docker:dind-rootless, ...
+    "mcr.microsoft.com/dotnet/*:*-chiseled*",  # .NET chiseled Ubuntu images run as `app`
+    "cgr.dev/chainguard/*",  # Chainguard images run as `nonroot` (65532)
+    "cimg/*",  # CircleCI convenience images run as `circleci`
+    "circleci/*",  # CircleCI's legacy images, likewise
+    "jupyter/*",  # Jupyter Docker Stacks run as `jovyan`
+    "quay.io/jupyter/*",
+)
 
 
 def _is_root(user: str) -> bool:
     return user.split(":", 1)[0].strip() in _ROOT
 
 
-def last_user(df: Dockerfile, st: Stage) -> tuple[Instruction | None, Stage, str | None]:
-    """The last USER in the stage chain (following FROM <stage>), its stage and base image."""
+def last_user(df: Dockerfile, st: Stage) -> tuple[Instruction | None, Stage, ImageRef | None]:
+    """The last USER in the stage chain (following FROM <stage>), its stage and base image
+    (the stage at the root of the chain and its image when no USER is found)."""
     cur: Stage | None = st
     seen: list[Stage] = []
     while cur is not None and cur not in seen:
@@ -25,9 +42,43 @@ def last_user(df: Dockerfile, st: Stage) -> tuple[Instruction | None, Stage, str
                 return ins, cur, None
         parent, ref = stage_image(df, cur)
         if parent is None:
-            return None, cur, (str(ref) if ref is not None else None)
+            return None, cur, ref
         cur = parent
     return None, st, None
+
+
+def _chain(df: Dockerfile, st: Stage) -> list[Stage]:
+    out: list[Stage] = []
+    cur: Stage | None = st
+    while cur is not None and cur not in out:
+        out.append(cur)
+        cur = stage_image(df, cur)[0]
+    return out
+
+
+def is_nonroot_image(ref: ImageRef, patterns: tuple[str, ...] | list[str]) -> bool:
+    """Whether `ref` (its short name, with its tag when it has one) matches a pattern."""
+    from fnmatch import fnmatchcase
+
+    name = ref.familiar.split("@", 1)[0].lower()
+    bare = name if ref.tag is None else name[: -len(ref.tag) - 1]
+    tagged = name if ref.tag is not None else f"{name}:latest"
+    for p in patterns:
+        p = p.lower()
+        if fnmatchcase(tagged if ":" in p else bare, p):
+            return True
+    return False
+
+
+def _is_data_image(df: Dockerfile, root: Stage, chain: list[Stage]) -> bool:
+    """FROM scratch and nothing that runs: no RUN, CMD or ENTRYPOINT in the stage chain."""
+    if root.image is None or root.image.value.lower() != "scratch":
+        return False
+    return not any(
+        (ins.inner or ins).keyword in ("RUN", "CMD", "ENTRYPOINT")
+        for st in chain
+        for ins in st.instructions
+    )
 
 
 class HP401(Rule):
@@ -37,8 +88,24 @@ class HP401(Rule):
     Reports the final build stage when the image it produces runs as root:
     no `USER` instruction anywhere in its stage chain (the stage and the
     stages it is built `FROM`), or a last `USER` of `root`, `0`, `root:…` or
-    `0:…`. Base images whose tag says they run unprivileged (`nonroot`,
-    `rootless`) and Windows base images are exempt.
+    `0:…`.
+
+    Exempt are Windows base images, data images (`FROM scratch` with no
+    `RUN`, `CMD` or `ENTRYPOINT`: nothing runs in them), and base images
+    known to run as an unprivileged user. The default list of those
+    (patterns on the short image name; with a `:`, on `name:tag`):
+
+    | Pattern | Images |
+    | --- | --- |
+    | `*:*nonroot*` | distroless `:nonroot`, `:debug-nonroot`, any `nonroot` tag |
+    | `*:*rootless*` | `docker:dind-rootless` and the like |
+    | `mcr.microsoft.com/dotnet/*:*-chiseled*` | .NET chiseled images (user `app`) |
+    | `cgr.dev/chainguard/*` | Chainguard images (user `nonroot`) |
+    | `cimg/*`, `circleci/*` | CircleCI images (user `circleci`) |
+    | `jupyter/*`, `quay.io/jupyter/*` | Jupyter Docker Stacks (user `jovyan`) |
+
+    `nonroot-images = [...]` in the configuration replaces the list,
+    `extend-nonroot-images = [...]` adds to it.
 
     ## Why it matters
     A process that runs as root inside the container turns any code
@@ -83,10 +150,16 @@ class HP401(Rule):
                 self, s, e, f"the final stage runs as {value}: switch to an unprivileged USER"
             )
             return
-        low = (base or "").lower()
-        if any(w in low for w in ("nonroot", "rootless", "distroless/static:nonroot")):
+        if base is not None:
+            patterns = ctx.settings.get("nonroot-images")
+            if patterns is None:
+                patterns = DEFAULT_NONROOT_IMAGES
+            extra = ctx.settings.get("extend-nonroot-images") or ()
+            if is_nonroot_image(base, (*patterns, *extra)):  # type: ignore[misc]
+                return
+        if windows_by_default(df, owner, base):
             return
-        if is_windows_image(low) or df.escape == "`":
+        if _is_data_image(df, owner, _chain(df, final)):
             return
         ins = final.from_
         img = final.image
