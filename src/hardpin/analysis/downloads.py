@@ -841,19 +841,19 @@ def _stops(words: list[ShWord]) -> bool:
     return not (len(words) > 1 and words[1].value == "0")
 
 
-def _statement(cmds: list[Command], i: int) -> int | None:
-    """The depth-0 command that holds command i (i itself at depth 0), or None."""
-    if cmds[i].depth == 0:
-        return i
-    s = command_start(cmds[i])
-    for j in range(i + 1, len(cmds)):
-        c = cmds[j]
-        if c.depth == 0:
-            return j if command_start(c) <= s <= command_end(c) else None
-    return None
-
-
 GATES_ALL = 1 << 60  # `gate`: the check stops everything after it (the unit fails)
+_CONDITIONS = frozenset({"if", "elif", "while", "until", "!"})
+
+
+def _condition(cmds: list[Command], i: int) -> bool:
+    """Command i is (in) the condition of an `if`/`while`, or negated: `if ! a | check; then`."""
+    k = i
+    while k > 0 and cmds[k].joined_by in ("|", "|&") and cmds[k - 1].depth >= cmds[k].depth:
+        k -= 1
+        while k > 0 and cmds[k].depth > cmds[i].depth:
+            k -= 1
+    head = cmds[k].words[0] if cmds[k].words else None
+    return head is not None and head.raw in _CONDITIONS
 
 
 def gate(cmds: list[Command], i: int, errexit: bool, argvs: list[list[ShWord]]) -> int | None:
@@ -862,30 +862,48 @@ def gate(cmds: list[Command], i: int, errexit: bool, argvs: list[list[ShWord]]) 
 
     A check is followed by `&&` (its chain), `||` (only `|| exit 1`, `|| false`, `|| {
     …; exit 1; }` keep it a check), `;` or a newline (a check only under `set -e`), or ends
-    the unit (the RUN fails). Conditions (`if check`, `if ! check; then exit 1`) count."""
-    s = _statement(cmds, i)
-    if s is None:
-        return GATES_ALL  # in a subshell or an `sh -c` body: given the benefit of the doubt
-    head = cmds[s].words[0] if cmds[s].words else None
-    if head is not None and head.raw in ("if", "elif", "while", "until", "!"):
-        return GATES_ALL
+    the unit (the RUN fails). A check inside `$(…)` is judged by the command around it, one
+    that ends a `( … )` group by what follows the group. Conditions (`if ! check; then exit
+    1; fi`) count."""
     n = len(cmds)
-    j = s + 1
-    while j < n and (cmds[j].depth > 0 or cmds[j].joined_by in ("|", "|&")):
-        j += 1
-    if j >= n:
-        return GATES_ALL
+    cur = i
+    while True:
+        if _condition(cmds, cur):
+            return GATES_ALL
+        d = cmds[cur].depth
+        j = cur + 1
+        while j < n and (
+            cmds[j].depth > d or (cmds[j].depth == d and cmds[j].joined_by in ("|", "|&"))
+        ):
+            j += 1
+        if j >= n:
+            return GATES_ALL
+        if cmds[j].depth < d and command_start(cmds[j]) <= command_start(cmds[cur]) <= command_end(
+            cmds[j]
+        ):
+            cur = j  # inside a substitution: the command around it decides
+            continue
+        break
+    dj = cmds[j].depth
     op = cmds[j].joined_by
     if op == "||":
+        braces = 0
         k = j
-        while k < n and (k == j or cmds[k].depth > 0 or cmds[k].joined_by not in (";", "\n", "&")):
+        while k < n:
+            c = cmds[k]
+            if k > j and c.depth <= dj and braces <= 0 and c.joined_by in (";", "\n", "&"):
+                break
+            if c.words and c.words[0].raw == "{":
+                braces += 1
+            if c.words and c.words[-1].raw == "}" or (c.words and c.words[0].raw == "}"):
+                braces -= 1
             if _stops(argvs[k]):
                 return GATES_ALL
             k += 1
         return None
     if op == "&&":
         k = j + 1
-        while k < n and (cmds[k].depth > 0 or cmds[k].joined_by in ("&&", "|", "|&")):
+        while k < n and (cmds[k].depth > dj or cmds[k].joined_by in ("&&", "|", "|&")):
             k += 1
         return GATES_ALL if k >= n else k
     if op == "&":

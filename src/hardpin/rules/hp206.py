@@ -665,7 +665,8 @@ class _Analysis:
             tool, d = built
             t = self.state.lookup(path_key(d or ".", cwd))
             if t is not None and t.tree:
-                self.report_landing(w0, t, f"{_be(t)} built by {tool}")
+                verb = "installed" if tool == "pip" else "built"
+                self.report_landing(w0, t, f"{_be(t)} {verb} by {tool}")
                 return
         t = self.executed_file(w0.value, cwd)
         if t is not None:
@@ -866,9 +867,7 @@ class _Analysis:
                 return
             url = display_url(src.url, max_len=120) or "an unknown URL"
             origin = _Taint("", src.tool, url, line)
-            what = (
-                f"files extracted by {ex.tool} from what {src.tool} downloaded from {url}{{where}}"
-            )
+            what = f"files that {ex.tool} extracted from a download by {src.tool} of {url}{{where}}"
         else:
             arch = self.tainted(ex.archive, cwd)
             if arch is None:
@@ -1022,7 +1021,10 @@ class _Analysis:
 
     def report_file(self, at: ShWord, t: _Taint, interp: str | None) -> None:
         if t.what:
-            how = f"{_be(t)} run by `{interp}`" if interp else f"{_be(t)} run (`{at.value}`)"
+            if interp in (".", "source"):
+                how = f"{_be(t)} sourced"
+            else:
+                how = f"{_be(t)} run by `{interp}`" if interp else f"{_be(t)} run (`{at.value}`)"
             self.report_landing(at, t, how)
             return
         if at.start in self.reported:
