@@ -730,6 +730,11 @@ def verification(words: list[ShWord], in_substitution: bool, piped: bool) -> Che
         return Check(_operands(args[1:], _SLSA), False, "slsa-verifier")
     if name == "gh" and vals[:2] == ["attestation", "verify"]:
         return Check(_operands(args[2:], _GH_ATTESTATION), False, "gh")
+    if name in ("rpm", "rpmkeys") and any(
+        v in ("-K", "--checksig") or (v.startswith("-") and not v.startswith("--") and "K" in v)
+        for v in vals
+    ):
+        return Check([v for v in vals if not v.startswith("-")], False, name)
     if name == "ssh-keygen" and "-Y" in vals and "verify" in vals:
         return Check([], True, "ssh-keygen")
     return None

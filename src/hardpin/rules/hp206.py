@@ -952,7 +952,7 @@ class _Analysis:
                 if path_key(src, cwd) in self.state.trees:
                     continue  # the whole directory: followed no further
                 t = _Taint(
-                    src, t.tool, t.url, t.line,
+                    src, t.tool, t.url, t.line, reported=t.reported,
                     what=f"`{posixpath.basename(src.rstrip('/'))}`, from {t.what},",
                 )  # fmt: skip
             into = posixpath.join(dest_key, posixpath.basename(src.rstrip("/")))
@@ -968,9 +968,9 @@ class _Analysis:
                 self.land(t, words[0], f"{_be(t)} installed by install as an executable")
 
     def report_landing(self, at: ShWord, t: _Taint, how: str) -> None:
-        """Unverified code used where it runs: once per site (once per tree for archives and
-        clones)."""
-        if at.start in self.reported or (t.tree and t.reported):
+        """Unverified code used where it runs: once per site for a downloaded file, once in all
+        for an archive's or a clone's files."""
+        if at.start in self.reported or (t.reported and (t.tree or t.what)):
             return
         self.reported.add(at.start)
         t.reported = True
