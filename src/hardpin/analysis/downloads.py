@@ -259,13 +259,16 @@ _PINNED_URL = lazy_re(
     r"|github\.com/[^/]+/[^/]+/(?:raw|blob)/(?P<b>[0-9a-fA-F]{40})/"
     r"|gist\.githubusercontent\.com/[^/]+/[0-9a-fA-F]+/raw/(?P<c>[0-9a-fA-F]{40})/"
     r"|cdn\.jsdelivr\.net/gh/[^/@]+/[^/@]+@(?P<d>[0-9a-fA-F]{40})/"
+    r"|github\.com/[^/]+/[^/]+/archive/(?P<e>[0-9a-fA-F]{40})\.(?:zip|tar\.gz)(?:$|[?#])"
+    r"|codeload\.github\.com/[^/]+/[^/]+/(?:legacy\.)?(?:zip|tar\.gz)/(?P<f>[0-9a-fA-F]{40})(?:$|[?#])"
     r")",
     re.IGNORECASE,
 )
 
 
 def is_pinned_url(url: str) -> bool:
-    """A GitHub raw file URL that names a full commit hash (the content cannot change)."""
+    """A GitHub raw file URL, or a source archive of a repository, that names a full commit
+    hash (the content cannot change)."""
     return _PINNED_URL.match(url) is not None
 
 

@@ -668,6 +668,8 @@ class _Analysis:
                 verb = "installed" if tool == "pip" else "built"
                 self.report_landing(w0, t, f"{_be(t)} {verb} by {tool}")
                 return
+        if self.text[w0.end : w0.end + 1] == ")" or any(c in w0.value for c in "*?["):
+            return  # a `case` pattern (`arm/*)`) or a glob, not a command
         t = self.executed_file(w0.value, cwd)
         if t is not None:
             self.report_file(w0, t, None)
@@ -825,11 +827,17 @@ class _Analysis:
                 if ft is not None and not ft.tree:
                     self.land(ft, words[0], f"{_be(ft)} made executable by chmod")
         elif name == "rm":
+            gone = []
             for w in words[1:]:
                 if not w.value.startswith("-"):
                     key = path_key(w.value, cwd)
-                    tainted.pop(key, None)
-                    self.state.trees.pop(key, None)
+                    gone.append(tainted.pop(key, None))
+                    gone.append(self.state.trees.pop(key, None))
+            # a file removed in the same stage is not in the image: its install is no longer one
+            left = {id(t) for t in tainted.values()} | {id(t) for t in self.state.trees.values()}
+            dropped = {id(t) for t in gone if t is not None and id(t) not in left}
+            if dropped:
+                self.state.landings = [x for x in self.state.landings if id(x.taint) not in dropped]
 
     def piped_download(self, i: int) -> Download | None:
         """The unpinned download whose output reaches command i through a pipe, if any."""
