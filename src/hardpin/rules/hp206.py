@@ -1,4 +1,4 @@
-"""HP206: downloaded code executed without a checksum or signature check."""
+"""HP206: downloaded code executed or installed without a checksum or signature check."""
 
 from __future__ import annotations
 
@@ -130,10 +130,11 @@ def path_key(path: str, cwd: str) -> str:
 
 
 class HP206(Rule):
-    """Downloaded code executed without a checksum or signature check.
+    """Downloaded code run or installed without a checksum, signature or commit check.
 
     ## What it does
-    Reports code that a build or script downloads and runs without checking
+    Follows every download to where it lands, and reports code that a
+    build or script downloads and then runs or installs without checking
     it first:
 
     * a download piped into an interpreter: `curl -fsSL URL | sh`,
@@ -151,8 +152,51 @@ class HP206(Rule):
       f`, followed by `sh f`, `bash f`, `./f`, `/abs/f`, `python f`,
       `source f`, `. f`, `sh < f`, `cat f | sh`, or `f` itself once copied
       into a `PATH` directory or when it sits in the current directory (as
-      Scorecard does). Files are followed through `cd`, `WORKDIR`, `mv`,
-      `cp` and `install`.
+      Scorecard does); or named by `ENTRYPOINT` or `CMD` (`["/entry.sh"]`,
+      `["sh", "/opt/start.sh"]`). Files are followed through `cd`,
+      `WORKDIR`, `mv`, `cp`, `ln` and `install`;
+    * a downloaded file that is *installed*, even if the build never runs
+      it (the image ships it): written, moved, copied or linked into a
+      `PATH` directory (`/usr/local/bin`, `/usr/bin`, `/bin`, the `sbin`
+      ones and the directories the stage's `ENV PATH` adds), made
+      executable (`chmod +x`, `chmod 755`, `install` without a `-m` that
+      drops the execute bits);
+    * an archive extracted (`tar -x`, `bsdtar`, `unzip`, `7z x`, `gunzip`,
+      also `curl URL | tar -xz -C DIR`) into a `PATH` directory or one that
+      holds one (`tar -C /usr/local -xzf go.tgz`, `-C /`), or whose files are
+      then run (`./configure`, `DIR/install.sh`), built (`make`, `cmake`,
+      `pip install DIR`, …) or moved into `PATH`. Extracted into the
+      working directory, the files are followed to the end of the `RUN`;
+    * a downloaded package handed to a package installer: `dpkg -i`,
+      `apt-get install ./x.deb`, `rpm -i`/`-U`, `yum`/`dnf`/`microdnf`/
+      `zypper install x.rpm`, `apk add x.apk`, `pip install x.whl` (or an
+      sdist), `npm install x.tgz`, `gem install x.gem`; and a package URL an
+      installer fetches itself: `rpm -Uvh https://…`, `yum`/`dnf`/`zypper
+      install https://….rpm`, `apk add https://…` (pip and npm URLs are
+      HP203's);
+    * a file copied with `COPY --from=<stage>` out of a stage that downloaded
+      it, and installed or run in the new stage as above;
+    * a `git clone` at a ref that can move (no ref, or a `--branch`/`-b`,
+      which names a branch or a tag, and no later `git checkout <40-hex>`
+      or `git reset --hard <40-hex>` in the clone) whose tree is then built
+      (`make`, `cmake`, `ninja`, `go build`/`go install ./...`, `npm
+      install`/`npm ci`, `cargo build`, `mvn`, `gradle`, `bundle install`,
+      …), installed (`pip install DIR`, `python setup.py install`), run
+      (`./configure`, `./install.sh`) or sourced (`. DIR/x.sh`). A ref from
+      a build argument without a value is given the benefit of the doubt.
+
+    A check counts only when its failure stops the build: followed by `&&`
+    (it covers the rest of its `&&` chain), the last command of the `RUN`,
+    a condition (`if ! … | sha256sum -c -; then exit 1; fi`), or followed
+    by `;` or a newline in a `RUN` that has `set -e` (or a `SHELL` with
+    `-e`, or a script with `set -e`). `check || true`, `check || echo …`
+    and, without `set -e`, `check; next` stop nothing; `check || exit 1`
+    and `check || { …; exit 1; }` do. A check in a later `RUN` of the
+    stage still stops the build before the image ships an installed file,
+    but not before a `RUN` that already ran it.
+
+    An install (not a run) is reported once per downloaded file, at the
+    first place it lands; an archive's or a clone's files once in all.
 
     Downloads are curl, wget, gsutil, `gcloud storage`, `aws s3 cp` and
     `aws s3api get-object`; interpreters are the POSIX shells, `su`, Python,
@@ -166,16 +210,18 @@ class HP206(Rule):
     input (`echo "<hash>  f" | sha256sum -c -`), a comparison of
     `sha256sum f` output (`[ "$(sha256sum f | cut -d' ' -f1)" = … ]`),
     `gpg --verify`, `gpgv`, `cosign verify-blob`, `minisign -V`,
-    `openssl dgst -verify`, `slsa-verifier verify-artifact` and
-    `gh attestation verify`. When a check does not say which file it covers
+    `openssl dgst -verify`, `slsa-verifier verify-artifact`,
+    `gh attestation verify` and `rpm -K` / `rpmkeys --checksig`. When a check does not say which file it covers
     (`sha256sum -c SHA256SUMS`, `echo "$SUM  $FILE" | sha256sum -c`), every
     file downloaded so far counts as checked. MD5 and SHA-1 checks do not
     count. Nothing can verify a pipe: `curl URL | sh` is always reported.
 
     Downloads from GitHub raw URLs pinned to a full commit hash
     (`raw.githubusercontent.com/<owner>/<repo>/<40-hex>/…`, also
-    `github.com/…/raw/<40-hex>/…`, gists and jsDelivr `gh/…@<40-hex>`)
-    are immutable and exempt.
+    `github.com/…/raw/<40-hex>/…`, gists and jsDelivr `gh/…@<40-hex>`),
+    and source archives of a commit (`github.com/<owner>/<repo>/archive/
+    <40-hex>.tar.gz`, `codeload.github.com/…/<40-hex>`), are immutable and
+    exempt.
 
     Variables: a URL that contains a variable is still a download (only
     its pinned-commit exemption needs its value, and Dockerfile `ARG` and
@@ -186,8 +232,11 @@ class HP206(Rule):
     mean the tool itself; `sh -n f` only checks syntax and is not a run.
 
     The finding is reported at the command that runs the downloaded code
-    (the interpreter, or the downloaded file itself); when the download is
-    on another line its line is named in the message.
+    (the interpreter, or the downloaded file itself) or at the place it is
+    installed; the message says how the file arrived and where it landed
+    ("`kubectl` downloaded by curl from URL (line 4) is moved into
+    /usr/local/bin without a checksum or signature check"), naming the
+    download's line when it is another.
 
     Differences from Scorecard's Pinned-Dependencies `downloadThenRun`:
     hardpin follows downloads per stage (a file fetched in one stage does
@@ -208,7 +257,9 @@ class HP206(Rule):
     ```dockerfile
     RUN curl -fsSL https://get.example.com/install.sh | sh
     RUN wget -O /tmp/tool https://example.com/tool && chmod +x /tmp/tool
-    RUN /tmp/tool --version
+    RUN curl -fsSL https://get.helm.sh/helm-v3.15.0-linux-amd64.tar.gz | tar -xz -C /usr/local/bin
+    RUN rpm -Uvh https://dl.fedoraproject.org/pub/epel/epel-release-latest-9.noarch.rpm
+    RUN git clone --branch v1.2.3 https://github.com/example/lib.git && make -C lib install
     ```
 
     ## Use instead
@@ -220,7 +271,8 @@ class HP206(Rule):
     ```
     Or pin the script to a commit
     (`https://raw.githubusercontent.com/<owner>/<repo>/<commit>/install.sh`),
-    or install the tool from a package manager with pinned, hashed versions.
+    check out a clone at a full commit (`git checkout <40-hex>`), or install
+    the tool from a package manager with pinned, hashed versions.
 
     ## Fix safety
     No automatic fix: the expected checksum has to come from a trusted

@@ -105,6 +105,14 @@ class HP207(Rule):
       than a full commit hash — as a `#<commit>` fragment, a `?checksum=` /
       `?commit=` query, or `ADD --checksum=<commit>`.
 
+    A source written as a build argument or `ENV` value (`ADD ${TOOL_URL}
+    /tmp/`) is checked as the URL it resolves to. One that cannot be
+    resolved (an `ARG` without a default) and starts with the variable may
+    be a URL given at build time, and is reported unless it has a
+    `--checksum`; sources with literal text before the variable
+    (`dist/${NAME}.tar.gz`) and variables named as paths (`JAR_FILE`,
+    `*_PATH`, `*_DIR`, `*_SRC`, …) are taken as files of the build context.
+
     `ONBUILD ADD` is checked too. Build arguments and `ENV` values are
     substituted in Git URLs (`#${COMMIT}` with `ARG COMMIT=<40 hex>` is
     pinned); a ref or checksum that depends on a build argument without a
