@@ -328,7 +328,9 @@ class HP206(Rule):
                     state.cwd = cwd
                     errexit = shell_errexit(shell_of(df, st, ins))
                     _Analysis(self, ctx, run, state, reported, errexit=errexit).run()
-                elif ins.keyword in ("ENTRYPOINT", "CMD") and (state.tainted or state.trees):
+                elif ins.keyword in ("ENTRYPOINT", "CMD", "SHELL") and (
+                    state.tainted or state.trees
+                ):
                     self.entrypoint(ctx, ins, state, cwd, reported)
                 elif ins.keyword == "COPY":
                     src_stage = _from_stage(df, ins)
@@ -357,7 +359,7 @@ class HP206(Rule):
     def entrypoint(
         self, ctx: RuleContext, ins: Instruction, state: _State, cwd: str, reported: set[int]
     ) -> None:
-        """ENTRYPOINT or CMD naming a downloaded file (or one an interpreter it names runs)."""
+        """ENTRYPOINT, CMD or SHELL naming a downloaded file (or one an interpreter it names runs)."""
         from hardpin.analysis.dockerfile import exec_words
 
         if ins.json_args is not None:
@@ -467,7 +469,7 @@ def _run_cwds(df: Dockerfile) -> dict[int, str]:
                 ws = ins.words()
                 if ws:
                     cwd = path_key(ws[0].value, cwd)
-            elif (ins.inner or ins).keyword in ("RUN", "ENTRYPOINT", "CMD", "COPY"):
+            elif (ins.inner or ins).keyword in ("RUN", "ENTRYPOINT", "CMD", "SHELL", "COPY"):
                 out[ins.start] = cwd
         final[st.index] = cwd
     return out
