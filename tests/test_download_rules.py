@@ -268,3 +268,211 @@ def test_subjects_carry_no_line_numbers_or_credentials() -> None:
         assert "secret" not in f.subject and "token" not in f.subject and "secret" not in f.message
         assert not any(ch.isdigit() for ch in f.subject.replace("https", ""))
     assert "(line 3)" in found[1].message
+
+
+# ---------------------------------------------------------------------------
+# where downloads land: gating, archives, package installers, git, builds
+
+
+def _gate_of(text: str, errexit: bool = False):
+    from hardpin.analysis.downloads import gate
+
+    cs = cmds(text)
+    argvs = [argv(c) for c in cs]
+    i = next(k for k, w in enumerate(argvs) if w and w[0].value == "sha256sum")
+    return gate(cs, i, errexit, argvs), [w[0].value if w else "" for w in argvs]
+
+
+@pytest.mark.parametrize(
+    "text, errexit, gates",
+    [
+        ("curl -o f u && sha256sum -c f.sha256 && sh f", False, "all"),
+        ("curl -o f u; sha256sum -c f.sha256; sh f", False, None),
+        ("curl -o f u; sha256sum -c f.sha256; sh f", True, "all"),
+        ("sha256sum -c f.sha256 || true; sh f", True, None),
+        ("sha256sum -c f.sha256 || echo bad; sh f", False, None),
+        ("sha256sum -c f.sha256 || exit 1; sh f", False, "all"),
+        ("sha256sum -c f.sha256 || { echo bad; exit 1; }; sh f", False, "all"),
+        ("(echo x | sha256sum -c - || true) && sh f", False, None),
+        ("echo x | sha256sum -c -", False, "all"),
+        ("if ! echo x | sha256sum -c -; then exit 1; fi; sh f", False, "all"),
+        ('[ "$(sha256sum f | cut -d" " -f1)" = "$X" ] && sh f', False, "all"),
+        ('[ "$(sha256sum f | cut -d" " -f1)" = "$X" ]; sh f', False, None),
+    ],
+)
+def test_gate(text: str, errexit: bool, gates: str | None) -> None:
+    from hardpin.analysis.downloads import GATES_ALL
+
+    got, _names = _gate_of(text, errexit)
+    assert got == GATES_ALL if gates == "all" else got is None, got
+
+
+def test_gate_of_an_and_chain_ends_where_the_chain_ends() -> None:
+    got, names = _gate_of("sha256sum -c f.sha256 && sh f; sh f")
+    assert got is not None and names[got] == "sh" and got == 2
+
+
+@pytest.mark.parametrize(
+    "text, errexit",
+    [("set -e", True), ("set -eux", True), ("set -euo pipefail", True), ("set -o errexit", True),
+     ("set +e", False), ("set -x", None), ("echo -e", None)],
+)  # fmt: skip
+def test_sets_errexit(text: str, errexit: bool | None) -> None:
+    from hardpin.analysis.downloads import sets_errexit
+
+    assert sets_errexit(argv(cmds(text)[0])) is errexit
+
+
+def test_shell_errexit() -> None:
+    from hardpin.analysis.downloads import shell_errexit
+
+    assert shell_errexit(("/bin/bash", "-eo", "pipefail", "-c"))
+    assert shell_errexit(("/bin/sh", "-ec"))
+    assert not shell_errexit(("/bin/sh", "-c"))
+    assert not shell_errexit(("/bin/bash", "-o", "pipefail", "-c"))
+
+
+@pytest.mark.parametrize(
+    "text, archive, dest, outputs",
+    [
+        ("tar -xzf /tmp/a.tgz -C /usr/local/bin", "/tmp/a.tgz", "/usr/local/bin", []),
+        ("tar xzf a.tgz", "a.tgz", "", []),
+        (
+            "tar -C /usr/local -xJf node.tar.xz --strip-components=1",
+            "node.tar.xz",
+            "/usr/local",
+            [],
+        ),
+        ("tar --extract --file=x.tar --directory /opt", "x.tar", "/opt", []),
+        ("tar -xz -C /opt", None, "/opt", []),
+        ("tar -xzf - -C /opt", None, "/opt", []),
+        ("bsdtar -xf a.zip -C /opt", "a.zip", "/opt", []),
+        ("unzip -q a.zip -d /opt/a", "a.zip", "/opt/a", []),
+        ("7z x a.7z -o/opt/a", "a.7z", "/opt/a", []),
+        ("gunzip /tmp/tool.gz", "/tmp/tool.gz", "", ["/tmp/tool"]),
+        ("gzip -d x.tgz", "x.tgz", "", ["x.tar"]),
+    ],
+)
+def test_extraction(text: str, archive: str | None, dest: str, outputs: list[str]) -> None:
+    from hardpin.analysis.downloads import extraction
+
+    ex = extraction(argv(cmds(text)[0]))
+    assert ex is not None
+    assert (ex.archive, ex.dest, ex.outputs) == (archive, dest, outputs)
+
+
+@pytest.mark.parametrize("text", ["tar -czf a.tgz dir", "tar tf a.tgz", "gunzip -c a.gz", "unzip"])
+def test_not_an_extraction(text: str) -> None:
+    from hardpin.analysis.downloads import extraction
+
+    assert extraction(argv(cmds(text)[0])) is None
+
+
+@pytest.mark.parametrize(
+    "text, tool, files, urls",
+    [
+        ("dpkg -i /tmp/a.deb b.deb", "dpkg", ["/tmp/a.deb", "b.deb"], []),
+        ("apt-get install -y --no-install-recommends ./a.deb curl", "apt-get", ["./a.deb"], []),
+        ("rpm -Uvh https://x.example/a.rpm", "rpm", [], ["https://x.example/a.rpm"]),
+        ("rpm -ivh --nodeps a.rpm", "rpm", ["a.rpm"], []),
+        ("yum -y install https://x.example/a.rpm vim", "yum", [], ["https://x.example/a.rpm"]),
+        ("dnf install -y /tmp/a.rpm", "dnf", ["/tmp/a.rpm"], []),
+        (
+            "zypper --non-interactive in ftp://x.example/a.rpm",
+            "zypper",
+            [],
+            ["ftp://x.example/a.rpm"],
+        ),
+        ("apk add --allow-untrusted /tmp/a.apk", "apk", ["/tmp/a.apk"], []),
+        (
+            "pip install --no-deps /tmp/w-1.0-py3-none-any.whl",
+            "pip",
+            ["/tmp/w-1.0-py3-none-any.whl"],
+            [],
+        ),
+        ("npm install -g ./t.tgz", "npm", ["./t.tgz"], []),
+        ("gem install --local g.gem", "gem", ["g.gem"], []),
+    ],
+)
+def test_package_file(text: str, tool: str, files: list[str], urls: list[str]) -> None:
+    from hardpin.analysis.downloads import package_file
+
+    pkg = package_file(argv(cmds(text)[0]))
+    assert pkg is not None
+    assert (pkg.tool, [w.value for w in pkg.files], [w.value for w in pkg.urls]) == (
+        tool,
+        files,
+        urls,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["apt-get install -y curl", "yum install -y vim-8.2", "dpkg -l", "rpm -qa", "pip install requests",
+     "npm install lodash", "apk add curl", "rpm --import https://x.example/key"],
+)  # fmt: skip
+def test_not_a_package_file(text: str) -> None:
+    from hardpin.analysis.downloads import package_file
+
+    assert package_file(argv(cmds(text)[0])) is None
+
+
+@pytest.mark.parametrize(
+    "text, sub, directory, url, dest, ref",
+    [
+        ("git clone https://github.com/o/r.git", "clone", "", "https://github.com/o/r.git", "r", None),
+        ("git clone --depth 1 -b v1.2 https://x.example/r /opt/r", "clone", "", "https://x.example/r", "/opt/r", "v1.2"),
+        ("git clone --branch=main git@github.com:o/r.git", "clone", "", "git@github.com:o/r.git", "r", "main"),
+        ("git -C /src clone https://x.example/r.git", "clone", "/src", "https://x.example/r.git", "r", None),
+        ("git checkout -q abc", "pin", "", "", "", "abc"),
+        ("git -C /opt/r reset --hard HEAD~1", "pin", "/opt/r", "", "", "HEAD~1"),
+        ("git checkout -b build v1.0", "pin", "", "", "", "v1.0"),
+    ],
+)  # fmt: skip
+def test_git_call(
+    text: str, sub: str, directory: str, url: str, dest: str, ref: str | None
+) -> None:
+    from hardpin.analysis.downloads import git_call
+
+    g = git_call(argv(cmds(text)[0]))
+    assert g is not None
+    got = (g.sub, g.directory, g.url, g.dest, g.ref.value if g.ref is not None else None)
+    assert got == (sub, directory, url, dest, ref)
+
+
+@pytest.mark.parametrize(
+    "text, built",
+    [
+        ("make -j4 install", ("make", "")),
+        ("make -C /opt/r", ("make", "/opt/r")),
+        ("cmake -S /src/x -B build", ("cmake", "/src/x")),
+        ("pip install -e /opt/lib", ("pip", "/opt/lib")),
+        ("python3 -m pip install .", ("pip", ".")),
+        ("npm ci", ("npm", "")),
+        ("go install ./...", ("go", ".")),
+        ("npm install lodash", None),
+        ("go install golang.org/x/tools/gopls@v0.16.0", None),
+        ("pip install requests", None),
+        ("cargo install ripgrep", None),
+    ],
+)
+def test_builds_tree(text: str, built: tuple[str, str] | None) -> None:
+    from hardpin.analysis.downloads import builds_tree
+
+    assert builds_tree(argv(cmds(text)[0])) == built
+
+
+@pytest.mark.parametrize(
+    "text, files",
+    [("chmod +x a b", ["a", "b"]), ("chmod 0755 /usr/local/bin/k", ["/usr/local/bin/k"]),
+     ("chmod -R u=rwx,go=rx d", ["d"]), ("chmod 644 f", []), ("chmod a-x f", []), ("chmod go+r f", [])],
+)  # fmt: skip
+def test_made_executable(text: str, files: list[str]) -> None:
+    from hardpin.analysis.downloads import made_executable
+
+    assert made_executable(argv(cmds(text)[0])) == files
+
+
+def test_heredoc_bodies_are_not_commands() -> None:
+    text = "cat <<EOF > /tmp/x\n./not-a-command\nEOF\necho after\ncat <<-'E2' | sh\n\t/tmp/y\n\tE2\nls\n"
+    assert [c.argv for c in cmds(text)] == [["cat"], ["echo", "after"], ["cat"], ["sh"], ["ls"]]

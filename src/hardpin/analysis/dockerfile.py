@@ -283,7 +283,7 @@ def run_scripts(df: Dockerfile, ins: Instruction) -> list[Script]:
             cmds = parse_commands(argv[2], [target.offsets[0]] * (len(argv[2]) + 1))
             scripts.append(Script(argv[2], [], cmds, False))
         else:
-            scripts.append(Script("", [], [Command(_exec_words(target, argv))], False))
+            scripts.append(Script("", [], [Command(exec_words(target, argv))], False))
         return scripts
     a0 = target.rest_start()
     if a0 is None:
@@ -313,7 +313,7 @@ def run_scripts(df: Dockerfile, ins: Instruction) -> list[Script]:
     return scripts
 
 
-def _exec_words(ins: Instruction, argv: list[str]) -> list[ShWord]:
+def exec_words(ins: Instruction, argv: list[str]) -> list[ShWord]:
     """Exec-form arguments as words, each positioned at its JSON string in the source."""
     import json
 

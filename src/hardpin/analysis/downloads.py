@@ -259,13 +259,16 @@ _PINNED_URL = lazy_re(
     r"|github\.com/[^/]+/[^/]+/(?:raw|blob)/(?P<b>[0-9a-fA-F]{40})/"
     r"|gist\.githubusercontent\.com/[^/]+/[0-9a-fA-F]+/raw/(?P<c>[0-9a-fA-F]{40})/"
     r"|cdn\.jsdelivr\.net/gh/[^/@]+/[^/@]+@(?P<d>[0-9a-fA-F]{40})/"
+    r"|github\.com/[^/]+/[^/]+/archive/(?P<e>[0-9a-fA-F]{40})\.(?:zip|tar\.gz)(?:$|[?#])"
+    r"|codeload\.github\.com/[^/]+/[^/]+/(?:legacy\.)?(?:zip|tar\.gz)/(?P<f>[0-9a-fA-F]{40})(?:$|[?#])"
     r")",
     re.IGNORECASE,
 )
 
 
 def is_pinned_url(url: str) -> bool:
-    """A GitHub raw file URL that names a full commit hash (the content cannot change)."""
+    """A GitHub raw file URL, or a source archive of a repository, that names a full commit
+    hash (the content cannot change)."""
     return _PINNED_URL.match(url) is not None
 
 
@@ -730,6 +733,11 @@ def verification(words: list[ShWord], in_substitution: bool, piped: bool) -> Che
         return Check(_operands(args[1:], _SLSA), False, "slsa-verifier")
     if name == "gh" and vals[:2] == ["attestation", "verify"]:
         return Check(_operands(args[2:], _GH_ATTESTATION), False, "gh")
+    if name in ("rpm", "rpmkeys") and any(
+        v in ("-K", "--checksig") or (v.startswith("-") and not v.startswith("--") and "K" in v)
+        for v in vals
+    ):
+        return Check([v for v in vals if not v.startswith("-")], False, name)
     if name == "ssh-keygen" and "-Y" in vals and "verify" in vals:
         return Check([], True, "ssh-keygen")
     return None
@@ -791,3 +799,555 @@ def names_checked(check_names: list[str], lists: bool = False) -> list[str]:
             if n.endswith(suf) and len(n) > len(suf):
                 out.append(n[: -len(suf)])
     return out
+
+
+# ---------------------------------------------------------------------------
+# whether a check stops the build: `set -e`, `&&` chains, `|| true`
+
+
+def sets_errexit(words: list[ShWord]) -> bool | None:
+    """True for `set -e` (`-eux`, `-o errexit`, `-euo pipefail`), False for `set +e`, else None."""
+    if not words or words[0].value != "set":
+        return None
+    result: bool | None = None
+    args = [w.value for w in words[1:]]
+    k = 0
+    while k < len(args):
+        v = args[k]
+        if len(v) > 1 and v[0] in "-+" and v[1:].isalpha():
+            on = v[0] == "-"
+            if "e" in v[1:]:
+                result = on
+            if v.endswith("o") and k + 1 < len(args):
+                if args[k + 1] == "errexit":
+                    result = on
+                k += 2
+                continue
+        k += 1
+    return result
+
+
+def shell_errexit(shell: tuple[str, ...]) -> bool:
+    """A Dockerfile SHELL that runs every RUN with errexit (`["/bin/bash", "-eo", "pipefail", "-c"]`)."""
+    args = list(shell[1:])
+    for k, a in enumerate(args):
+        if len(a) > 1 and a[0] == "-" and a[1:].isalpha():
+            if "e" in a[1:]:
+                return True
+            if a.endswith("o") and args[k + 1 : k + 2] == ["errexit"]:
+                return True
+    return False
+
+
+_STOPS = frozenset({"exit", "false", "return", "die", "fail", "abort"})
+
+
+def _stops(words: list[ShWord]) -> bool:
+    """`exit 1`, `false`, `return 2`: a command that makes the list fail."""
+    if not words or basename(words[0].value) not in _STOPS:
+        return False
+    return not (len(words) > 1 and words[1].value == "0")
+
+
+GATES_ALL = 1 << 60  # `gate`: the check stops everything after it (the unit fails)
+_CONDITIONS = frozenset({"if", "elif", "while", "until", "!"})
+
+
+def _condition(cmds: list[Command], i: int) -> bool:
+    """Command i is (in) the condition of an `if`/`while`, or negated: `if ! a | check; then`."""
+    k = i
+    while k > 0 and cmds[k].joined_by in ("|", "|&") and cmds[k - 1].depth >= cmds[k].depth:
+        k -= 1
+        while k > 0 and cmds[k].depth > cmds[i].depth:
+            k -= 1
+    head = cmds[k].words[0] if cmds[k].words else None
+    return head is not None and head.raw in _CONDITIONS
+
+
+def gate(cmds: list[Command], i: int, errexit: bool, argvs: list[list[ShWord]]) -> int | None:
+    """How much a failing check at command i stops: GATES_ALL, the index where its `&&` chain
+    ends (the commands before it run only when the check passed), or None (it stops nothing).
+
+    A check is followed by `&&` (its chain), `||` (only `|| exit 1`, `|| false`, `|| {
+    …; exit 1; }` keep it a check), `;` or a newline (a check only under `set -e`), or ends
+    the unit (the RUN fails). A check inside `$(…)` is judged by the command around it, one
+    that ends a `( … )` group by what follows the group. Conditions (`if ! check; then exit
+    1; fi`) count."""
+    n = len(cmds)
+    cur = i
+    while True:
+        if _condition(cmds, cur):
+            return GATES_ALL
+        d = cmds[cur].depth
+        j = cur + 1
+        while j < n and (
+            cmds[j].depth > d or (cmds[j].depth == d and cmds[j].joined_by in ("|", "|&"))
+        ):
+            j += 1
+        if j >= n:
+            return GATES_ALL
+        if cmds[j].depth < d and command_start(cmds[j]) <= command_start(cmds[cur]) <= command_end(
+            cmds[j]
+        ):
+            cur = j  # inside a substitution: the command around it decides
+            continue
+        break
+    dj = cmds[j].depth
+    op = cmds[j].joined_by
+    if op == "||":
+        braces = 0
+        k = j
+        while k < n:
+            c = cmds[k]
+            if k > j and c.depth <= dj and braces <= 0 and c.joined_by in (";", "\n", "&"):
+                break
+            if c.words and c.words[0].raw == "{":
+                braces += 1
+            if c.words and c.words[-1].raw == "}" or (c.words and c.words[0].raw == "}"):
+                braces -= 1
+            if _stops(argvs[k]):
+                return GATES_ALL
+            k += 1
+        return None
+    if op == "&&":
+        k = j + 1
+        while k < n and (cmds[k].depth > dj or cmds[k].joined_by in ("&&", "|", "|&")):
+            k += 1
+        return GATES_ALL if k >= n else k
+    if op == "&":
+        return None
+    return GATES_ALL if errexit else None
+
+
+# ---------------------------------------------------------------------------
+# archives: tar, bsdtar, unzip, 7z, gunzip
+
+
+@record
+class Extraction:
+    """What an extraction command reads and where it writes."""
+
+    tool: str
+    archive: str | None  # None: the archive comes from standard input
+    dest: str  # the directory written into ("" for the working directory)
+    outputs: list[str]  # single files written (`gunzip f.gz` writes `f`)
+
+
+_TAR_VALUES = frozenset(
+    "-f --file -C --directory -T --files-from -X --exclude-from -b --blocking-factor -H "
+    "--format -I --use-compress-program -K --starting-file -N --newer --after-date -g "
+    "--listed-incremental -V --label -L --tape-length -F --info-script --strip-components "
+    "--transform --xform --owner --group --mode --mtime --exclude --to-command --checkpoint-action "
+    "--record-size --occurrence --suffix --backup --one-top-level --sort --atime-preserve "
+    "--quoting-style --hole-detection --options".split()
+)
+TAR = OptionTable(values=_TAR_VALUES)
+UNZIP = OptionTable(values=frozenset({"-d", "-P", "-x"}))
+_SEVEN_Z = OptionTable(values=frozenset(), clusters=False)
+_TAR_KEYS = frozenset("AcdrtuxfvzjJZaCTXbHIKNgVLFmpoOPSkUWhiBMRw")
+_COMPRESSED = {".gz": "gunzip", ".tgz": "gunzip", ".xz": "unxz", ".bz2": "bunzip2", ".zst": "unzstd",
+               ".z": "gunzip", ".lz4": "unlz4"}  # fmt: skip
+
+
+def _old_style_tar(args: list[ShWord]) -> list[ShWord]:
+    """`tar xzf f -C d` (keys without a dash, their values after them) as `-x -z -f f -C d`."""
+    if not args or args[0].value.startswith("-") or not args[0].value:
+        return args
+    keys = args[0].value
+    if not set(keys) <= _TAR_KEYS:
+        return args
+    w = args[0]
+    out: list[ShWord] = []
+    rest = list(args[1:])
+    for ch in keys:
+        name = "-" + ch
+        out.append(ShWord(name, name, w.start, w.end))
+        if TAR.takes_value(name) and rest:
+            out.append(rest.pop(0))
+    return out + rest
+
+
+def extraction(words: list[ShWord]) -> Extraction | None:
+    """The archive an extraction command (tar/bsdtar -x, unzip, 7z x/e, gunzip and friends)
+    reads and the directory it writes; None for other commands (and for `tar -c`/`-t`)."""
+    if not words:
+        return None
+    name = basename(words[0].value).lower()
+    args = words[1:]
+    if name in ("tar", "bsdtar", "gtar"):
+        parsed = parse(_old_style_tar(args), TAR)
+        if not parsed.has("-x", "--extract", "--get"):
+            return None
+        archive = parsed.value("-f", "--file")
+        dest = ""
+        for o in parsed.options:
+            if o.name in ("-C", "--directory") and o.value:
+                dest = o.value
+        return Extraction(name, None if archive in (None, "-") else archive, dest, [])
+    if name == "unzip":
+        parsed = parse(args, UNZIP)
+        ops = [w.value for w in parsed.operands]
+        if not ops:
+            return None
+        return Extraction(name, None if ops[0] == "-" else ops[0], parsed.value("-d") or "", [])
+    if name in ("7z", "7za", "7zr"):
+        vals = [w.value for w in args]
+        if not vals or vals[0] not in ("x", "e"):
+            return None
+        ops = [v for v in vals[1:] if not v.startswith("-")]
+        dest = next((v[2:] for v in vals[1:] if v.startswith("-o")), "")
+        return Extraction(name, ops[0] if ops else None, dest, []) if ops else None
+    if name in ("gunzip", "unxz", "bunzip2", "unzstd", "unlz4") or (
+        name in ("gzip", "xz", "bzip2", "zstd")
+        and any(w.value in ("-d", "--decompress") for w in args)
+    ):
+        if any(w.value in ("-c", "--stdout", "-t", "--test", "-l", "--list") for w in args):
+            return None  # to standard output (a pipe or a redirection follows it)
+        files = [w.value for w in args if not w.value.startswith("-")]
+        outs = []
+        for f in files:
+            for suf in _COMPRESSED:
+                if f.lower().endswith(suf):
+                    outs.append(f[: -len(suf)] + (".tar" if suf == ".tgz" else ""))
+                    break
+        if not files:
+            return Extraction(name, None, "", [])
+        return Extraction(name, files[0], "", outs)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# package installers given a file or a URL
+
+
+@record
+class PackageFile:
+    """A package installer given package files or URLs it downloads itself."""
+
+    tool: str
+    files: list[ShWord]  # operands naming local package files
+    urls: list[ShWord]  # operands that are URLs the installer fetches
+
+
+_INSTALLER_URL = lazy_re(r"^(?:https?|ftp)://", re.IGNORECASE)
+RPM_CMD = OptionTable(
+    values=frozenset(
+        "--root --dbpath --prefix --relocate --excludepath --define -D --rcfile --macros "
+        "--predefine --pipe --excludedocs --dbpath".split()
+    )
+)
+DPKG = OptionTable(
+    values=frozenset("--admindir --root --instdir --path-include --path-exclude --force "
+                     "--ignore-depends --log --status-fd --status-logger".split())
+)  # fmt: skip
+_YUM_VALUES = frozenset(
+    """-c --config --installroot --releasever -d --debuglevel -e --errorlevel -x --exclude
+    --excludepkgs --repo --repoid --enablerepo --disablerepo --setopt --color --downloaddir
+    --destdir --rpmverbosity --forcearch --disableplugin --enableplugin --comment -R
+    --randomwait""".split()
+)
+YUM = OptionTable(values=_YUM_VALUES, numbers=True)
+ZYPPER_CMD = OptionTable(
+    values=frozenset("-t --type -r --repo --from -R --root -D --reposd-dir -C --cache-dir "
+                     "-c --config --installroot".split()), numbers=True,
+)  # fmt: skip
+APK_CMD = OptionTable(
+    values=frozenset("-X --repository -t --virtual -p --root --arch --cache-dir --keys-dir "
+                     "--repositories-file --cache-max-age --wait --timeout --progress-fd".split()),
+    numbers=True,
+)  # fmt: skip
+APT_CMD = OptionTable(
+    values=frozenset("-o -c -t -a --option --config-file --target-release --default-release "
+                     "--host-architecture".split()), numbers=True,
+)  # fmt: skip
+NPM_CMD = OptionTable(
+    values=frozenset("--prefix -C --registry --cache --tag --omit --location".split())
+)
+GEM_CMD = OptionTable(
+    values=frozenset("-i --install-dir -n --bindir -v --version --platform -s --source "
+                     "-p --http-proxy -P --trust-policy".split())
+)  # fmt: skip
+
+
+def _after_subcommand(
+    args: list[ShWord], table: OptionTable, subs: frozenset[str]
+) -> list[ShWord] | None:
+    """The operands after the subcommand (`yum -y install X` -> [X]), or None for other subcommands."""
+    parsed = parse(args, table)
+    ops = parsed.operands
+    if not ops or ops[0].value not in subs:
+        return None
+    return ops[1:]
+
+
+def package_file(words: list[ShWord]) -> PackageFile | None:
+    """Package files and URLs an installer is given: `dpkg -i f.deb`, `apt-get install ./f.deb`,
+    `rpm -Uvh URL`, `yum`/`dnf`/`microdnf`/`tdnf`/`zypper install FILE-or-URL`, `apk add
+    FILE-or-URL`, `pip install f.whl`, `npm install f.tgz`, `gem install f.gem`."""
+    if not words:
+        return None
+    name = basename(words[0].value).lower()
+    args = words[1:]
+    ops: list[ShWord] | None
+    if name == "dpkg":
+        parsed = parse(args, DPKG)
+        if not parsed.has("-i", "--install", "--unpack"):
+            return None
+        return PackageFile(name, list(parsed.operands), [])
+    if name == "rpm":
+        parsed = parse(args, RPM_CMD)
+        if not parsed.has("-i", "--install", "-U", "--upgrade", "-F", "--freshen", "--reinstall"):
+            return None
+        return _split_targets(name, parsed.operands, ".rpm", any_file=True)
+    if name in ("yum", "dnf", "microdnf", "tdnf", "dnf5"):
+        ops = _after_subcommand(args, YUM, frozenset({"install", "localinstall", "reinstall",
+                                                       "upgrade", "update", "in"}))  # fmt: skip
+        return None if ops is None else _split_targets(name, ops, ".rpm")
+    if name == "zypper":
+        ops = _after_subcommand(args, ZYPPER_CMD, frozenset({"install", "in"}))
+        return None if ops is None else _split_targets(name, ops, ".rpm")
+    if name == "apk":
+        ops = _after_subcommand(args, APK_CMD, frozenset({"add"}))
+        return None if ops is None else _split_targets(name, ops, ".apk")
+    if name in ("apt-get", "apt", "aptitude"):
+        ops = _after_subcommand(args, APT_CMD, frozenset({"install", "reinstall"}))
+        if ops is None:
+            return None
+        files = [w for w in ops if w.value.endswith(".deb") and "/" in w.value]
+        return PackageFile(name, files, []) if files else None
+    if name in ("npm", "pnpm") or name == "yarn":
+        ops = _after_subcommand(args, NPM_CMD, frozenset({"install", "i", "add"}))
+        if ops is None:
+            return None
+        files = [
+            w
+            for w in ops
+            if w.value.endswith((".tgz", ".tar.gz")) and not _INSTALLER_URL.match(w.value)
+        ]
+        return PackageFile(name, files, []) if files else None
+    if name == "gem":
+        ops = _after_subcommand(args, GEM_CMD, frozenset({"install"}))
+        if ops is None:
+            return None
+        files = [w for w in ops if w.value.endswith(".gem")]
+        return PackageFile(name, files, []) if files else None
+    from hardpin.analysis.pip import PIP, pip_command
+
+    pip = pip_command(words)
+    if pip is not None and pip[0] == "pip":
+        parsed = parse(pip[1], PIP)
+        ops = parsed.operands
+        if not ops or ops[0].value != "install":
+            return None
+        files = [
+            w for w in ops[1:]
+            if w.value.lower().endswith((".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz"))
+            and not _INSTALLER_URL.match(w.value)
+        ]  # fmt: skip
+        return PackageFile("pip", files, []) if files else None
+    return None
+
+
+def _split_targets(
+    tool: str, ops: list[ShWord], suffix: str, any_file: bool = False
+) -> PackageFile | None:
+    urls = [w for w in ops if _INSTALLER_URL.match(w.value)]
+    files = [
+        w for w in ops
+        if w not in urls and (any_file or w.value.endswith(suffix) or w.value.startswith(("/", "./")))
+    ]  # fmt: skip
+    return PackageFile(tool, files, urls) if files or urls else None
+
+
+# ---------------------------------------------------------------------------
+# git: clones at a moving ref, checkouts of a commit
+
+
+_GIT_GLOBAL = OptionTable(
+    values=frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path",
+                      "--config-env", "--super-prefix"}),
+    clusters=False,
+)  # fmt: skip
+_GIT_CLONE = OptionTable(
+    values=frozenset(
+        "-b --branch -o --origin -c --config --depth --reference --reference-if-able "
+        "--separate-git-dir --template -j --jobs --filter -u --upload-pack --shallow-since "
+        "--shallow-exclude --bundle-uri --server-option --revision".split()
+    )
+)
+_GIT_CHECKOUT = OptionTable(
+    values=frozenset({"-b", "-B", "--orphan", "--conflict", "-c", "--create"})
+)
+COMMIT_HASH = lazy_re(r"^[0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?$")
+
+
+@record
+class GitCall:
+    """`git [-C dir] clone|checkout|reset|switch …` as HP206 reads it."""
+
+    sub: str  # "clone" or "pin" (a checkout/reset/switch to a ref)
+    directory: str  # `-C dir` ("" for the working directory)
+    url: str = ""  # clone: the repository
+    dest: str = ""  # clone: the directory it creates
+    ref: ShWord | None = None  # clone: --branch / --revision; pin: the ref checked out
+
+
+def git_call(words: list[ShWord]) -> GitCall | None:
+    """A `git clone` (its URL, directory and --branch) or a checkout / `reset --hard` /
+    `switch --detach` of a ref; None for other git commands."""
+    if not words or basename(words[0].value).lower() not in ("git", "git.exe"):
+        return None
+    top = parse(words[1:], _GIT_GLOBAL, stop_at_operand=True)
+    directory = ""
+    for o in top.options:
+        if o.name == "-C" and o.value:
+            directory = posixpath.join(directory, o.value) if directory else o.value
+    ops = top.operands
+    if not ops:
+        return None
+    sub, rest = ops[0].value, ops[1:]
+    if sub == "clone":
+        parsed = parse(rest, _GIT_CLONE)
+        operands = parsed.operands
+        if not operands:
+            return None
+        url = operands[0].value
+        dest = operands[1].value if len(operands) > 1 else _clone_dir(url)
+        ref = None
+        for o in parsed.options:
+            if o.name in ("-b", "--branch", "--revision") and o.value_word is not None:
+                ref = (
+                    o.value_word
+                    if o.value_word is not o.word
+                    else ShWord(o.value or "", o.value or "", o.word.start, o.word.end)
+                )
+        return GitCall("clone", directory, url, dest, ref)
+    if sub in ("checkout", "switch"):
+        parsed = parse(rest, _GIT_CHECKOUT)
+        operands = [w for w in parsed.operands]
+        if not operands:
+            return None
+        if parsed.has("-b", "-B", "-c", "--create") and len(operands) >= 1:
+            return GitCall("pin", directory, ref=operands[-1])
+        return GitCall("pin", directory, ref=operands[0])
+    if sub == "reset" and any(w.value == "--hard" for w in rest):
+        operands = [w for w in rest if not w.value.startswith("-")]
+        return GitCall("pin", directory, ref=operands[0]) if operands else None
+    return None
+
+
+def _clone_dir(url: str) -> str:
+    """The directory `git clone URL` creates: the last path part without `.git`."""
+    base = url.rstrip("/").replace(":", "/").rsplit("/", 1)[-1]
+    return base[:-4] if base.endswith(".git") else base
+
+
+# ---------------------------------------------------------------------------
+# commands that build or install a source tree
+
+
+_BUILD_TOOLS = frozenset({"make", "gmake", "cmake", "ninja", "meson", "scons", "mvn", "gradle",
+                          "cargo", "bundle", "composer", "bazel", "ant", "rake", "autoreconf"})  # fmt: skip
+
+
+def builds_tree(words: list[ShWord]) -> tuple[str, str] | None:
+    """(what builds, the directory built: "" for the working directory) for a command that
+    builds or installs a source tree: `make [-C dir]`, `cmake`, `ninja`, `pip install DIR`,
+    `python setup.py`, `npm install`/`npm ci` without packages, `go install ./...`, … ; else None."""
+    if not words:
+        return None
+    name = basename(words[0].value).lower()
+    vals = [w.value for w in words[1:]]
+    if name in _BUILD_TOOLS:
+        if name in ("make", "gmake"):
+            for k, v in enumerate(vals):
+                if v == "-C" and k + 1 < len(vals):
+                    return name, vals[k + 1]
+                if v.startswith("-C") and len(v) > 2:
+                    return name, v[2:]
+                if v.startswith("--directory="):
+                    return name, v.split("=", 1)[1]
+        if name == "cmake":
+            for k, v in enumerate(vals):
+                if v in ("-S", "--build") and k + 1 < len(vals):
+                    return name, vals[k + 1] if v == "-S" else ""
+                if v.startswith("-S") and len(v) > 2:
+                    return name, v[2:]
+            ops = [v for v in vals if not v.startswith("-")]
+            return name, ops[0] if ops else ""
+        if name == "cargo" and not (vals and vals[0] in ("build", "install")):
+            return None
+        if name == "cargo" and vals[0] == "install" and "--path" not in vals:
+            return None
+        if name == "bundle" and vals[:1] not in ([], ["install"]):
+            return None
+        if name == "composer" and vals[:1] != ["install"]:
+            return None
+        return name, ""
+    if name in ("npm", "pnpm", "yarn"):
+        if name == "yarn" and not vals:
+            return name, ""
+        if not vals or vals[0] not in ("install", "i", "ci", "run", "run-script"):
+            return None
+        ops = [v for v in vals[1:] if not v.startswith("-")]
+        if vals[0] in ("run", "run-script"):
+            return name, ""
+        if not ops:
+            return name, ""
+        paths = [v for v in ops if v.startswith((".", "/"))]
+        return (name, paths[0]) if paths else None
+    if name == "go":
+        if not vals or vals[0] not in ("install", "build", "run", "generate"):
+            return None
+        ops = [v for v in vals[1:] if not v.startswith("-")]
+        if not ops:
+            return name, ""
+        for v in ops:
+            if v.startswith("."):
+                return name, v.removesuffix("/...").removesuffix("...") or ""
+        return None
+    from hardpin.analysis.pip import PIP, pip_command
+
+    pip = pip_command(words)
+    if pip is not None and pip[0] == "pip":
+        parsed = parse(pip[1], PIP)
+        pip_ops = parsed.operands
+        if not pip_ops or pip_ops[0].value != "install":
+            return None
+        cands = [o.value for o in parsed.options if o.name in ("-e", "--editable") and o.value]
+        cands += [w.value for w in pip_ops[1:]]
+        for v in cands:
+            if (
+                v == "."
+                or v.startswith(("./", "/", "../"))
+                and not v.lower().endswith((".whl", ".tar.gz", ".zip"))
+            ):
+                return "pip", v
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------
+# files made executable
+
+
+def made_executable(words: list[ShWord]) -> list[str]:
+    """The files `chmod` gives an execute bit (`+x`, `a+x`, `u=rwx`, `755`, `0750`)."""
+    if not words or basename(words[0].value) != "chmod":
+        return []
+    args = [
+        w.value
+        for w in words[1:]
+        if not (w.value.startswith("--") or w.value in ("-R", "-v", "-f", "-c"))
+    ]
+    if len(args) < 2:
+        return []
+    mode = args[0]
+    if mode.isdigit():
+        digits = mode[-3:]
+        if not any(int(d) & 1 for d in digits if d in "01234567"):
+            return []
+    elif not any("x" in part.split("+", 1)[-1].split("=", 1)[-1] and ("+" in part or "=" in part)
+                 for part in mode.split(",")):  # fmt: skip
+        return []
+    return args[1:]

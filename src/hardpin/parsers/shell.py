@@ -85,6 +85,8 @@ class _Lexer:
         self.text = text
         self.off = offsets
         self.commands: list[Command] = []
+        # heredocs opened on the current line: (delimiter, `<<-`); their bodies follow it
+        self.pending: list[tuple[str, bool]] = []
 
     def _o(self, i: int) -> int:
         return self.off[i] if i < len(self.off) else (self.off[-1] if self.off else 0)
@@ -161,6 +163,8 @@ class _Lexer:
                 i += len(op)
                 if cases and op in _CASE_ENDS:
                     in_patterns = True
+                if op == "\n" and self.pending:
+                    i = self.skip_bodies(i, end)
                 continue
             if (c in _REDIR_START and not t.startswith("(", i + 1)) or (
                 c.isdigit() and i + 1 < end and t[i + 1] in _REDIR_START
@@ -179,6 +183,7 @@ class _Lexer:
                     w, k = self.word(k, end, depth)
                     if w is not None:
                         heredocs.append(w)
+                        self.pending.append((w.value, redir.startswith("<<-")))
                     i = k
                     continue
                 if redir.endswith("&") and k < end and (t[k].isdigit() or t[k] == "-"):
@@ -203,6 +208,20 @@ class _Lexer:
                 cases += 1
                 in_patterns = True
         flush("", -1)
+        return i
+
+    def skip_bodies(self, i: int, end: int) -> int:
+        """Skip the bodies of the heredocs opened on the line that just ended (data, not
+        commands): each runs to a line that is its delimiter (leading tabs removed for `<<-`)."""
+        t = self.text
+        for delim, strip in self.pending:
+            while i < end:
+                nl = t.find("\n", i, end)
+                line = t[i : end if nl == -1 else nl]
+                i = end if nl == -1 else nl + 1
+                if (line.lstrip("\t") if strip else line).rstrip("\r") == delim:
+                    break
+        self.pending.clear()
         return i
 
     def word(self, i: int, end: int, depth: int) -> tuple[ShWord | None, int]:

@@ -55,6 +55,23 @@ def git_ref(url: str) -> tuple[str | None, bool]:
     return ref, pinned
 
 
+# variable names that name a file or directory of the build context rather than a URL
+_PATH_NAME = lazy_re(r"(?:FILE|FILES|PATH|DIR|JAR|WAR|SRC|SOURCE|FOLDER)$", re.IGNORECASE)
+_LEADING_VAR = lazy_re(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _variable_source(source: str, missing: list[str]) -> bool:
+    """An ADD source whose start comes from a variable without a value (so it may be a URL).
+
+    A source with literal text before its first variable (`dist/${V}.tar`) is a path in the
+    build context, and so is one whose variable is named as a file or directory (`JAR_FILE`,
+    `SRC_DIR`): only the remaining sources can be URLs."""
+    m = _LEADING_VAR.match(source)
+    if m is None or m.group(1) not in missing:
+        return False
+    return _PATH_NAME.search(m.group(1)) is None
+
+
 def _json_sources(ins: Instruction) -> list[tuple[str, int, int]]:
     """Exec-form sources with the source span of their JSON strings."""
     import json
@@ -87,6 +104,14 @@ class HP207(Rule):
       `https://…/repo.git` URL) whose ref is missing, a branch or a tag rather
       than a full commit hash — as a `#<commit>` fragment, a `?checksum=` /
       `?commit=` query, or `ADD --checksum=<commit>`.
+
+    A source written as a build argument or `ENV` value (`ADD ${TOOL_URL}
+    /tmp/`) is checked as the URL it resolves to. One that cannot be
+    resolved (an `ARG` without a default) and starts with the variable may
+    be a URL given at build time, and is reported unless it has a
+    `--checksum`; sources with literal text before the variable
+    (`dist/${NAME}.tar.gz`) and variables named as paths (`JAR_FILE`,
+    `*_PATH`, `*_DIR`, `*_SRC`, …) are taken as files of the build context.
 
     `ONBUILD ADD` is checked too. Build arguments and `ENV` values are
     substituted in Git URLs (`#${COMMIT}` with `ARG COMMIT=<40 hex>` is
@@ -140,11 +165,25 @@ class HP207(Rule):
                     sources = _json_sources(target)
                 else:
                     sources = [(w.value, w.start, w.end) for w in rest[:-1]]
+                env: dict[str, str | None] | None = None
                 for url, start, end in sources:
+                    if "$" in url and not _HTTP.match(url) and not is_git_url(url):
+                        # the source (or its scheme) comes from an ARG or ENV value
+                        if env is None:
+                            env = {**global_env(df), **stage_env(df, st, ins)}
+                        expanded, missing = expand(url, env)
+                        if not missing:
+                            url = expanded
+                        elif _variable_source(url, missing):
+                            self.check_unknown(ctx, start, end, url, checksum)
+                            continue
+                        else:
+                            continue
                     if is_git_url(url):
                         value = checksum.value if checksum is not None else None
                         if "$" in url or (value and "$" in value):
-                            env = {**global_env(df), **stage_env(df, st, ins)}
+                            if env is None:
+                                env = {**global_env(df), **stage_env(df, st, ins)}
                             url, missing = expand(url, env)
                             if missing:
                                 continue  # the ref comes from a build argument: cannot be known here
@@ -181,6 +220,20 @@ class HP207(Rule):
                 "of the right length",
                 subject=f"ADD {shown}",
             )
+
+    def check_unknown(
+        self, ctx: RuleContext, start: int, end: int, source: str, checksum: object
+    ) -> None:
+        if checksum is not None and getattr(checksum, "value", None):
+            return  # BuildKit checks whatever it fetches against the checksum
+        ctx.report(
+            self,
+            start,
+            end,
+            f"ADD source {source[:80]} comes from a build argument or ENV value without a "
+            "default, so it may be a URL fetched without --checksum",
+            subject=f"ADD {source[:80]}",
+        )
 
     def check_git(
         self, ctx: RuleContext, start: int, end: int, url: str, checksum: str | None
