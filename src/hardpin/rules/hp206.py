@@ -182,6 +182,8 @@ class HP206(Rule):
     kinds = frozenset({"dockerfile", "shell"})
 
     def check(self, ctx: RuleContext) -> None:
+        if ctx.kind == "dockerfile":
+            _windows_runs(self, ctx)
         all_units = units(ctx)
         if not all_units:
             return
@@ -219,6 +221,14 @@ class HP206(Rule):
                     state.cwd = cwds.get(ins.start, state.cwd)
                 _Analysis(self, ctx, unit, state, reported).run()
             finals[st.index] = state
+
+
+def _windows_runs(rule: HP206, ctx: RuleContext) -> None:
+    """RUNs under PowerShell or cmd: analysed by analysis/powershell.py."""
+    from hardpin.analysis.powershell import windows_findings
+
+    for f in windows_findings(ctx):
+        ctx.report(rule, f.start, f.end, f.message, subject=f.subject)
 
 
 def _run_cwds(df: Dockerfile) -> dict[int, str]:
