@@ -527,6 +527,17 @@ def expand(value: str, scope: Scope) -> str | None:
     return out
 
 
+# variables every Windows container has (Windows Server Core and Nano Server images)
+WINDOWS_ENV = {
+    "programfiles": "C:\\Program Files",
+    "programfiles(x86)": "C:\\Program Files (x86)",
+    "programdata": "C:\\ProgramData",
+    "systemroot": "C:\\Windows",
+    "windir": "C:\\Windows",
+    "systemdrive": "C:",
+}
+
+
 def _env_get(env: dict[str, str | None], name: str) -> str | None:
     if name in env:
         return env[name]
@@ -534,7 +545,7 @@ def _env_get(env: dict[str, str | None], name: str) -> str | None:
     for k, v in env.items():
         if k.lower() == low:
             return v
-    return None
+    return WINDOWS_ENV.get(low)
 
 
 def path_key(written: str, scope: Scope) -> str:
@@ -738,6 +749,8 @@ _ITEM_VALUES = (
     "errorvariable outvariable itemtype"
 ).split()
 _HASH_VALUES = "path literalpath algorithm inputstream erroraction errorvariable outvariable".split()
+_PATHLIKE = lazy_re(r"^(?!\w+://)(?:[A-Za-z]:|\S*[\\/])")
+_COMMAND_NAME = lazy_re(r"^(?:[A-Za-z]:)?[\\/.]*[A-Za-z_][\w.\\/:-]*$")
 _WEAK_HASHES = frozenset({"md5", "sha1", "mactripledes", "ripemd160"})
 _INTERPRETERS = frozenset({"python", "python3", "py", "node", "ruby", "perl", "java", "php"})
 
@@ -986,24 +999,26 @@ class _Run:
             return path_key(v, self.scope) if v is not None else "$(…)"
         return path_key(it.value, self.scope)
 
-    def value(self, items: list[Tok | Group]) -> str | None:
-        """The string an expression evaluates to: literals, known variables, `+`, `'…' -f …`."""
+    def value(self, items: list[Tok | Group], sym: bool = False) -> str | None:
+        """The string an expression evaluates to: literals, known variables, `+`, `'…' -f …`.
+        With `sym`, unknown variables stay as written (`$env:ProgramFiles\\docker`), for paths
+        compared as written."""
         items = [it for it in items if not _is_op(it, ";")]
         if not items:
             return None
         # 'fmt' -f a, b
         for k, it in enumerate(items):
             if _word(it) == "-f" and k >= 1:
-                fmt = self.value(items[:k])
                 args: list[str | None] = []
                 cur: list[Tok | Group] = []
                 for x in items[k + 1 :]:
                     if _is_op(x, ","):
-                        args.append(self.value(cur))
+                        args.append(self.value(cur, sym))
                         cur = []
                     else:
                         cur.append(x)
-                args.append(self.value(cur))
+                args.append(self.value(cur, sym))
+                fmt = self.value(items[:k], sym)
                 if fmt is None:
                     return None
 
@@ -1019,11 +1034,13 @@ class _Run:
         for it in items:
             if expect:
                 if isinstance(it, Group):
-                    v = self.value(it.items) if it.open in ("(", "$(") else None
+                    v = self.value(it.items, sym) if it.open in ("(", "$(") else None
                 elif it.kind == "str" and it.quote == "'":
                     v = it.value
                 elif it.kind in ("str", "word"):
                     v = expand(it.value, self.scope)
+                    if v is None and sym and "$(" not in it.value:
+                        v = it.value
                 else:
                     v = None
                 if v is None:
@@ -1060,8 +1077,8 @@ class _Run:
             if len(el) > 1:
                 self.invoke(el[1], el[1], None, el[2:])
             return None
-        if not isinstance(first, Tok) or first.kind == "op":
-            return None
+        if not isinstance(first, Tok) or first.kind != "word" or not _COMMAND_NAME.match(first.value):
+            return None  # a value (string, variable, type, number), not a command
         name = _exe(first.value)
         args = el[1:]
         return self.command(first, name, args, upstream)
@@ -1166,14 +1183,15 @@ class _Run:
         """Directories added to PATH: by value when known, else the literal pieces of the
         expression (`'C:\\x\\bin;' + $env:PATH`)."""
         pieces: list[str] = []
+        if val is None and rhs:
+            val = self.value(rhs, sym=True)
         if val is not None:
             pieces = val.split(";")
         elif rhs is not None:
             for t in _walk_tokens(rhs):
                 if t.kind == "str":
                     v = t.value if t.quote == "'" else (expand(t.value, self.scope) or "")
-                    if "{" not in v:
-                        pieces.extend(v.split(";"))
+                    pieces.extend(p for p in v.split(";") if "{" not in p)
         line = self.line(at.start)
         for p in pieces:
             p = p.strip()
@@ -1200,6 +1218,8 @@ class _Run:
                 if len(args) >= 2:
                     url = args[0][0] if len(args[0]) == 1 else Group("(", args[0], it.start, it.end)
                     self.download(it, "WebClient.DownloadFile", url, [Group("(", args[1], nxt.start, nxt.end)])
+            elif low.endswith("::extracttodirectory") and len(args) >= 2:
+                self.extract(it, "ZipFile.ExtractToDirectory", self.key_of(_one(args[0], nxt)), self.key_of(_one(args[1], nxt)))
             elif low.endswith("::setenvironmentvariable") and len(args) >= 2:
                 name = self.value(args[0])
                 if name is not None and name.lower() == "path":
@@ -1377,6 +1397,8 @@ class _Run:
                 if base == target.value.lower() and any(d == pd for pd, _ in self.state.path_dirs):
                     t = cand
         if t is None:
+            if not isinstance(target, Tok) or not _PATHLIKE.search(target.value):
+                return
             for ex in self.state.extracted:
                 if under(key, ex.into) and not ex.taint.checked and key != ex.into:
                     ex.reported = True
@@ -1547,6 +1569,10 @@ class _Run:
 def _literal_dirs(value: str) -> str:
     """`%PATH%;C:\\go\\bin` with the unknown parts dropped."""
     return ";".join(p for p in value.split(";") if "%" not in p and "$" not in p)
+
+
+def _one(items: list[Tok | Group], around: Group) -> Tok | Group:
+    return items[0] if len(items) == 1 else Group("(", items, around.start, around.end)
 
 
 def _split_commas(items: list[Tok | Group]) -> list[list[Tok | Group]]:
