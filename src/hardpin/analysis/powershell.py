@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from hardpin.context import RuleContext
     from hardpin.parsers.dockerfile import Dockerfile, Instruction, Stage
 
+MAX_NESTING = 50  # bracket levels kept as groups; deeper brackets are dropped
 POWERSHELLS = frozenset({"powershell", "pwsh"})
 CMDS = frozenset({"cmd"})
 
@@ -67,12 +68,10 @@ class Group:
     """`( … )`, `$( … )`, `@( … )`, `{ … }` or `@{ … }` with what is inside."""
 
     open: str
-    items: list[Node]
+    items: list[Tok | Group]
     start: int
     end: int
 
-
-Node = "Tok | Group"
 
 _OPEN = {"(": ")", "$(": ")", "@(": ")", "{": "}", "@{": "}"}
 _SEP = frozenset(" \t\r\n;|&(){},")
@@ -260,13 +259,18 @@ def _tree(toks: list[Tok]) -> list[Tok | Group]:
     root: list[Tok | Group] = []
     stack: list[tuple[Tok, list[Tok | Group]]] = []
     cur = root
+    flattened = 0
     for t in toks:
         if t.kind == "op" and t.value in _OPEN:
+            if len(stack) >= MAX_NESTING:
+                flattened += 1  # deeper groups are dropped: the walk recurses per level
+                continue
             stack.append((t, cur))
             cur = []
             continue
         if t.kind == "op" and t.value in ")}":
-            if not stack:
+            if not stack or flattened:
+                flattened = max(0, flattened - 1)
                 continue
             opener, parent = stack.pop()
             parent.append(Group(opener.value, cur, opener.start, t.end))
@@ -316,6 +320,10 @@ def _word(it: Tok | Group | None) -> str:
     if isinstance(it, Tok) and it.kind != "op":
         return it.value.lower()
     return ""
+
+
+def _group(it: Tok | Group) -> Group | None:
+    return it if isinstance(it, Group) else None
 
 
 def _walk_tokens(items: list[Tok | Group]) -> list[Tok]:
@@ -496,9 +504,9 @@ class Scope:
     cwd: str = "c:\\"
 
 
-def expand(value: str, scope: Scope) -> str | None:
+def expand(value: str, scope: Scope, sym: bool = False) -> str | None:
     """A word's value with `$env:X`, `%X%` and known `$x` substituted; None when a part is
-    unknown."""
+    unknown (with `sym`, unknown variables stay as written instead)."""
     unknown = False
 
     def env_sub(m: re.Match[str]) -> str:
@@ -507,7 +515,7 @@ def expand(value: str, scope: Scope) -> str | None:
         val = _env_get(scope.env, name)
         if val is None:
             unknown = True
-            return ""
+            return m.group(0)
         return val
 
     out = _ENV_REF.sub(env_sub, value)
@@ -518,13 +526,16 @@ def expand(value: str, scope: Scope) -> str | None:
         val = scope.local.get(name)
         if val is None:
             unknown = True
-            return ""
+            return m.group(0)
         return val
 
     out = _LOCAL_REF.sub(local_sub, out)
-    if unknown or "$(" in out:
+    result: str = out
+    if sym:
+        return result
+    if unknown or "$(" in result:
         return None
-    return out
+    return result
 
 
 # variables every Windows container has (Windows Server Core and Nano Server images)
@@ -551,8 +562,7 @@ def _env_get(env: dict[str, str | None], name: str) -> str | None:
 def path_key(written: str, scope: Scope) -> str:
     """A comparable key of a Windows path: variables substituted where known (else kept as
     written), `/` as `\\`, lower case, relative paths joined to the working directory."""
-    v = expand(written, scope)
-    p = (v if v is not None else written).strip().strip("\"'")
+    p = (expand(written, scope, sym=True) or written).strip().strip("\"'")
     p = p.replace("/", "\\")
     p = re.sub(r"\\{2,}", r"\\", p).lower()
     if p.startswith(".\\"):
@@ -620,9 +630,12 @@ class _State:
     files: dict[str, _Taint] = field(default_factory=dict)
     extracted: list[_Extracted] = field(default_factory=list)
     path_dirs: list[tuple[str, int]] = field(default_factory=list)  # (dir key, line)
+    downloaded: set[str] = field(default_factory=set)  # every file a download wrote
 
     def copy(self) -> _State:
-        return _State(dict(self.files), list(self.extracted), list(self.path_dirs))
+        return _State(
+            dict(self.files), list(self.extracted), list(self.path_dirs), set(self.downloaded)
+        )
 
 
 def windows_findings(ctx: RuleContext) -> list[Finding]:
@@ -640,7 +653,11 @@ def _findings(ctx: RuleContext) -> list[Finding]:
     finals: dict[int, _State] = {}
     for st in df.stages:
         parent, _ref = stage_image(df, st)
-        state = finals[parent.index].copy() if parent is not None and parent.index in finals else _State()
+        state = (
+            finals[parent.index].copy()
+            if parent is not None and parent.index in finals
+            else _State()
+        )
         cwd = "c:\\"
         windows = False
         for ins in st.instructions[1:]:
@@ -725,13 +742,17 @@ def _report_extractions(ctx: RuleContext, state: _State, out: list[Finding]) -> 
 # Invoke-WebRequest / Invoke-RestMethod parameters that take a value (full names; any unique
 # prefix is accepted, as PowerShell does)
 _IWR_VALUES = (
-    "uri outfile headers method useragent timeoutsec maximumredirection proxy proxycredential "
-    "credential body contenttype infile sessionvariable websession certificate "
-    "certificatethumbprint transferencoding erroraction errorvariable outvariable outbuffer "
-    "pipelinevariable warningaction warningvariable informationaction informationvariable "
-    "maximumretrycount retryintervalsec authentication token sslprotocol form "
-    "customMethod connectiontimeoutseconds operationtimeoutseconds"
-).lower().split()
+    (
+        "uri outfile headers method useragent timeoutsec maximumredirection proxy proxycredential "
+        "credential body contenttype infile sessionvariable websession certificate "
+        "certificatethumbprint transferencoding erroraction errorvariable outvariable outbuffer "
+        "pipelinevariable warningaction warningvariable informationaction informationvariable "
+        "maximumretrycount retryintervalsec authentication token sslprotocol form "
+        "customMethod connectiontimeoutseconds operationtimeoutseconds"
+    )
+    .lower()
+    .split()
+)
 _BITS_VALUES = (
     "source destination description displayname priority transfertype authentication "
     "credential proxyauthentication proxybypass proxycredential proxylist proxyusage "
@@ -748,7 +769,9 @@ _ITEM_VALUES = (
     "path literalpath destination newname filter include exclude credential erroraction "
     "errorvariable outvariable itemtype"
 ).split()
-_HASH_VALUES = "path literalpath algorithm inputstream erroraction errorvariable outvariable".split()
+_HASH_VALUES = (
+    "path literalpath algorithm inputstream erroraction errorvariable outvariable".split()
+)
 _PATHLIKE = lazy_re(r"^(?!\w+://)(?:[A-Za-z]:|\S*[\\/])")
 _COMMAND_NAME = lazy_re(r"^(?:[A-Za-z]:)?[\\/.]*[A-Za-z_][\w.\\/:-]*$")
 _WEAK_HASHES = frozenset({"md5", "sha1", "mactripledes", "ripemd160"})
@@ -837,6 +860,7 @@ class _Run:
         self.scope.stop = shell_prologue_stops(shell)
         self.shell = shell
         self.reported: set[int] = set()
+        self.body: Body | None = None
 
     def line(self, offset: int) -> int:
         return self.ctx.source.position(offset)[0]
@@ -850,6 +874,7 @@ class _Run:
         ordered.sort(key=lambda x: x[0])
         for _at, x in ordered:
             if isinstance(x, Body):
+                self.body = x
                 toks = tokenize(x.text, x.offsets, x.start, x.end, x.from_cmd)
                 self.block(_tree(toks))
             else:
@@ -866,7 +891,11 @@ class _Run:
         if head in ("if", "elseif", "while"):
             self.conditional(stmt)
             return
-        if head in ("try", "finally", "else", "do") and len(stmt) > 1 and isinstance(stmt[1], Group):
+        if (
+            head in ("try", "finally", "else", "do")
+            and len(stmt) > 1
+            and isinstance(stmt[1], Group)
+        ):
             self.block(stmt[1].items)
             if len(stmt) > 2:
                 self.statement(stmt[2:])
@@ -889,14 +918,17 @@ class _Run:
         i = 0
         while i < len(stmt):
             w = _word(stmt[i])
-            if w in ("if", "elseif", "while") and i + 1 < len(stmt) and isinstance(stmt[i + 1], Group):
+            if (
+                w in ("if", "elseif", "while")
+                and i + 1 < len(stmt)
+                and isinstance(stmt[i + 1], Group)
+            ):
                 cond = stmt[i + 1]
-                block = stmt[i + 2] if i + 2 < len(stmt) and isinstance(stmt[i + 2], Group) else None
+                block = _group(stmt[i + 2]) if i + 2 < len(stmt) else None
                 els = None
                 j = i + 3
                 if j < len(stmt) and _word(stmt[j]) == "else" and j + 1 < len(stmt):
-                    nxt = stmt[j + 1]
-                    els = nxt if isinstance(nxt, Group) else None
+                    els = _group(stmt[j + 1])
                 assert isinstance(cond, Group)
                 self.nested(cond.items)
                 self.gate(cond, block, els)
@@ -995,7 +1027,7 @@ class _Run:
 
     def key_of(self, it: Tok | Group) -> str:
         if isinstance(it, Group):
-            v = self.value(it.items)
+            v = self.value(it.items, sym=True)
             return path_key(v, self.scope) if v is not None else "$(…)"
         return path_key(it.value, self.scope)
 
@@ -1022,7 +1054,7 @@ class _Run:
                 if fmt is None:
                     return None
 
-                def sub(m: re.Match[str]) -> str:
+                def sub(m: re.Match[str], args: list[str | None] = args) -> str:
                     n = int(m.group(1))
                     v = args[n] if n < len(args) else None
                     return v if v is not None else "\x00"
@@ -1077,7 +1109,11 @@ class _Run:
             if len(el) > 1:
                 self.invoke(el[1], el[1], None, el[2:])
             return None
-        if not isinstance(first, Tok) or first.kind != "word" or not _COMMAND_NAME.match(first.value):
+        if (
+            not isinstance(first, Tok)
+            or first.kind != "word"
+            or not _COMMAND_NAME.match(first.value)
+        ):
             return None  # a value (string, variable, type, number), not a command
         name = _exe(first.value)
         args = el[1:]
@@ -1104,7 +1140,11 @@ class _Run:
                 url = _first(a, "uri", 0)
                 return (self.tool_name(name), self.url_text(url), self.line(first.start), first)
         for k, it in enumerate(el):
-            if isinstance(it, Tok) and it.kind == "word" and it.value.lower().endswith(".downloadstring"):
+            if (
+                isinstance(it, Tok)
+                and it.kind == "word"
+                and it.value.lower().endswith(".downloadstring")
+            ):
                 if k + 1 < len(el) and isinstance(el[k + 1], Group):
                     g = el[k + 1]
                     assert isinstance(g, Group)
@@ -1159,7 +1199,12 @@ class _Run:
         name = target.value[1:].strip("{}").lower()
         self.nested(rhs)
         self.members(rhs)
-        if rhs and isinstance(rhs[0], Tok) and rhs[0].kind == "word" and not rhs[0].value.startswith(("$", "[", "'", '"')):
+        if (
+            rhs
+            and isinstance(rhs[0], Tok)
+            and rhs[0].kind == "word"
+            and not rhs[0].value.startswith(("$", "[", "'", '"'))
+        ):
             self.command(rhs[0], _exe(rhs[0].value), rhs[1:], None)
         val = self.value(rhs)
         if _is_op(op, "+=") and val is not None:
@@ -1199,9 +1244,9 @@ class _Run:
                 continue
             key = path_key(p, self.scope)
             self.state.path_dirs.append((key, line))
-            for k, t in list(self.state.files.items()):
+            for k, taint in list(self.state.files.items()):
                 if under(k, key) and k != key:
-                    self.report(at, t, f"is on PATH through {p}")
+                    self.report(at, taint, f"is on PATH through {p}")
 
     def members(self, el: list[Tok | Group]) -> None:
         """Method calls in an element: `.DownloadFile(url, path)`,
@@ -1217,19 +1262,29 @@ class _Run:
             if low.endswith(".downloadfile") or low.endswith(".downloadfileasync"):
                 if len(args) >= 2:
                     url = args[0][0] if len(args[0]) == 1 else Group("(", args[0], it.start, it.end)
-                    self.download(it, "WebClient.DownloadFile", url, [Group("(", args[1], nxt.start, nxt.end)])
+                    self.download(
+                        it, "WebClient.DownloadFile", url, [Group("(", args[1], nxt.start, nxt.end)]
+                    )
             elif low.endswith("::extracttodirectory") and len(args) >= 2:
-                self.extract(it, "ZipFile.ExtractToDirectory", self.key_of(_one(args[0], nxt)), self.key_of(_one(args[1], nxt)))
+                self.extract(
+                    it,
+                    "ZipFile.ExtractToDirectory",
+                    self.key_of(_one(args[0], nxt)),
+                    self.key_of(_one(args[1], nxt)),
+                )
             elif low.endswith("::setenvironmentvariable") and len(args) >= 2:
                 name = self.value(args[0])
                 if name is not None and name.lower() == "path":
                     self.add_path(self.value(args[1]), it, args[1])
 
-    def download(self, at: Tok, tool: str, url: Tok | Group | None, outs: list[Tok | Group]) -> None:
+    def download(
+        self, at: Tok, tool: str, url: Tok | Group | None, outs: list[Tok | Group]
+    ) -> None:
         line = self.line(at.start)
         shown = self.url_text(url)
         for o in outs:
             key = self.key_of(o)
+            self.state.downloaded.add(key)
             if self.pinned(url):
                 self.state.files.pop(key, None)
                 continue
@@ -1277,7 +1332,9 @@ class _Run:
                     return None
                 return (self.tool_name(name), self.url_text(url), self.line(w0.start), w0)
             name = name + ".exe"
-        if name in ("curl.exe", "wget.exe") or (name in ("curl", "wget") and w0.value.lower().endswith(".exe")):
+        if name in ("curl.exe", "wget.exe") or (
+            name in ("curl", "wget") and w0.value.lower().endswith(".exe")
+        ):
             self.posix_download(w0, args)
             return None
         if name == "start-bitstransfer":
@@ -1304,15 +1361,33 @@ class _Run:
             return None
         if name == "expand-archive":
             a = _bind(args, _EXPAND_VALUES)
-            src = _first(a, "path", 0) or _first(a, "literalpath", None)
+            archive = _first(a, "path", 0) or _first(a, "literalpath", None)
             dest = _first(a, "destinationpath", 1)
-            if src is not None:
-                self.extract(w0, "Expand-Archive", self.key_of(src), self.key_of(dest) if dest is not None else self.scope.cwd)
+            if archive is not None:
+                self.extract(
+                    w0,
+                    "Expand-Archive",
+                    self.key_of(archive),
+                    self.key_of(dest) if dest is not None else self.scope.cwd,
+                )
             return None
         if name in ("tar", "bsdtar"):
             self.tar(w0, self.arg_words(args))
             return None
-        if name in ("move-item", "copy-item", "mv", "cp", "copy", "move", "rename-item", "ren", "mi", "cpi", "rni", "move-item"):
+        if name in (
+            "move-item",
+            "copy-item",
+            "mv",
+            "cp",
+            "copy",
+            "move",
+            "rename-item",
+            "ren",
+            "mi",
+            "cpi",
+            "rni",
+            "move-item",
+        ):
             self.copy(name, args)
             return None
         if name in ("remove-item", "del", "rm", "erase", "ri", "rmdir", "rd"):
@@ -1322,16 +1397,20 @@ class _Run:
                     self.state.files.pop(self.key_of(p), None)
             return None
         if name in ("cd", "set-location", "sl", "chdir", "push-location", "pushd"):
-            a = _bind(args, ["path", "literalpath"])
-            p = _first(a, "path", 0)
-            if p is not None:
-                self.scope.cwd = self.key_of(p)
+            loc = _bind(args, ["path", "literalpath"])
+            where = _first(loc, "path", 0)
+            if where is not None:
+                self.scope.cwd = self.key_of(where)
             return None
         if name == "setx":
             words = self.arg_words(args)
             vals = [w for w in words if not w.value.startswith("/")]
             if len(vals) >= 2 and vals[0].value.lower() == "path":
-                self.add_path(expand(vals[1].value, self.scope), w0, [x for x in args[1:] if isinstance(x, (Tok, Group))])
+                self.add_path(
+                    expand(vals[1].value, self.scope),
+                    w0,
+                    [x for x in args[1:] if isinstance(x, (Tok, Group))],
+                )
             return None
         if name == "set-itemproperty":
             a = _bind(args, ["path", "literalpath", "name", "value", "type"])
@@ -1339,18 +1418,26 @@ class _Run:
             val = _first(a, "value", 2)
             pth = _first(a, "path", 0)
             if (
-                isinstance(nm, Tok) and nm.value.lower() == "path" and val is not None and pth is not None
+                isinstance(nm, Tok)
+                and nm.value.lower() == "path"
+                and val is not None
+                and pth is not None
                 and "environment" in self.written(pth).lower()
             ):
                 v = self.value([val]) if isinstance(val, Tok) else self.value(val.items)
                 self.add_path(v, w0, [val])
             return None
-        if name in POWERSHELLS or name in CMDS:
+        if name in POWERSHELLS:
+            inner = nested_body(self.body, w0, args)
+            if inner is not None:
+                self.block(_tree(tokenize(inner.text, inner.offsets, inner.start, inner.end)))
+            return None
+        if name in CMDS:
             return None
         if name in _INTERPRETERS:
-            for a in args:
-                if isinstance(a, Tok) and not a.value.startswith("-"):
-                    self.invoke(w0, a, name, [])
+            for arg in args:
+                if isinstance(arg, Tok) and not arg.value.startswith("-"):
+                    self.invoke(w0, arg, name, [])
                     break
             return None
         # a command that names a downloaded file: `.\x.exe`, `C:\x.exe`, `x.exe`
@@ -1375,7 +1462,9 @@ class _Run:
 
     def msiexec(self, at: Tok | Group, words: list[Tok], label: str) -> None:
         for k, w in enumerate(words):
-            if w.value.lower() in ("/i", "/package", "-i", "/a", "/update", "/p") and k + 1 < len(words):
+            if w.value.lower() in ("/i", "/package", "-i", "/a", "/update", "/p") and k + 1 < len(
+                words
+            ):
                 t = self.state.files.get(self.key_of(words[k + 1]))
                 if t is not None:
                     self.report(at, t, "is run by msiexec")
@@ -1386,10 +1475,17 @@ class _Run:
                     self.report(at, t, "is run by msiexec")
                 return
 
-    def invoke(self, at: Tok | Group, target: Tok | Group, how: str | None, args: list[Tok | Group]) -> None:
+    def invoke(
+        self, at: Tok | Group, target: Tok | Group, how: str | None, args: list[Tok | Group]
+    ) -> None:
         key = self.key_of(target)
         t = self.state.files.get(key)
-        if t is None and isinstance(target, Tok) and "\\" not in target.value and "/" not in target.value:
+        if (
+            t is None
+            and isinstance(target, Tok)
+            and "\\" not in target.value
+            and "/" not in target.value
+        ):
             t = None  # a bare name runs from PATH: matched through the PATH directories below
             for k, cand in self.state.files.items():
                 base = k.rsplit("\\", 1)[-1]
@@ -1399,10 +1495,16 @@ class _Run:
         if t is None:
             if not isinstance(target, Tok) or not _PATHLIKE.search(target.value):
                 return
+            if key in self.state.downloaded:
+                return  # a download of its own (verified): not something an archive brought
             for ex in self.state.extracted:
                 if under(key, ex.into) and not ex.taint.checked and key != ex.into:
                     ex.reported = True
-                    self.report(at, ex.taint, f"is extracted by {ex.tool} into {ex.into}, and {self.written(target)} from it is run")
+                    self.report(
+                        at,
+                        ex.taint,
+                        f"is extracted by {ex.tool} into {ex.into}, and {self.written(target)} from it is run",
+                    )
                     return
             return
         if how is None:
@@ -1418,7 +1520,10 @@ class _Run:
 
     def tar(self, w0: Tok | ShWord, words: list[Tok] | list[ShWord]) -> None:
         vals = [w.value for w in words]
-        if not vals or not any(("x" in v.lstrip("-") and (v.startswith("-") or k == 0)) or v == "--extract" for k, v in enumerate(vals)):
+        if not vals or not any(
+            ("x" in v.lstrip("-") and (v.startswith("-") or k == 0)) or v == "--extract"
+            for k, v in enumerate(vals)
+        ):
             return
         src = None
         dest = self.scope.cwd
@@ -1431,7 +1536,12 @@ class _Run:
                 src = vals[k + 1]
             elif v.startswith("--file="):
                 src = v.split("=", 1)[1]
-            elif v.startswith("-") and not v.startswith("--") and v.endswith("f") and k + 1 < len(vals):
+            elif (
+                v.startswith("-")
+                and not v.startswith("--")
+                and v.endswith("f")
+                and k + 1 < len(vals)
+            ):
                 src = vals[k + 1]
         if src is not None:
             self.extract(w0, "tar", path_key(src, self.scope), dest)
@@ -1444,7 +1554,9 @@ class _Run:
             return
         skey = self.key_of(src).removesuffix("\\*")
         dkey = self.key_of(dest)
-        if name in ("rename-item", "ren", "rni") and "\\" not in self.written(dest).replace("/", "\\"):
+        if name in ("rename-item", "ren", "rni") and "\\" not in self.written(dest).replace(
+            "/", "\\"
+        ):
             dkey = skey.rsplit("\\", 1)[0] + "\\" + self.written(dest).lower()
         t = self.state.files.get(skey)
         if t is not None:
@@ -1457,11 +1569,11 @@ class _Run:
             if under(skey, ex.into) and skey != ex.into:
                 self.state.extracted.append(_Extracted(ex.taint, dkey, ex.tool, ex.word))
             elif under(ex.into, skey):
-                self.state.extracted.append(_Extracted(ex.taint, dkey + ex.into[len(skey):], ex.tool, ex.word))
+                self.state.extracted.append(
+                    _Extracted(ex.taint, dkey + ex.into[len(skey) :], ex.tool, ex.word)
+                )
 
     def posix_download(self, w0: Tok, args: list[Tok | Group]) -> None:
-        from hardpin.analysis.downloads import parse_download
-
         words = [ShWord(w0.raw, "curl" if "curl" in w0.value.lower() else "wget", w0.start, w0.end)]
         for a in args:
             if isinstance(a, Group):
@@ -1484,6 +1596,7 @@ class _Run:
         shown = display_url(dl.url, max_len=120) or "an unknown URL"
         for o in dl.outputs:
             key = path_key(o, self.scope)
+            self.state.downloaded.add(key)
             if dl.pinned:
                 self.state.files.pop(key, None)
             else:
@@ -1497,9 +1610,13 @@ class _Run:
         if not words:
             return
         name = _exe(words[0].value)
-        resolved = [ShWord(w.raw, expand(w.value, self.scope) or w.value, w.start, w.end) for w in words]
+        resolved = [
+            ShWord(w.raw, expand(w.value, self.scope) or w.value, w.start, w.end) for w in words
+        ]
         if name in ("curl", "wget"):
-            self.curl_words([ShWord(w.raw, name, w.start, w.end) for w in resolved[:1]] + resolved[1:])
+            self.curl_words(
+                [ShWord(w.raw, name, w.start, w.end) for w in resolved[:1]] + resolved[1:]
+            )
             return
         toks = [Tok("word", w.raw, w.value, w.start, w.end) for w in words]
         if name == "msiexec":
@@ -1511,12 +1628,16 @@ class _Run:
         if name == "setx":
             vals = [w for w in words[1:] if not w.value.startswith("/")]
             if len(vals) >= 2 and vals[0].value.lower() == "path":
-                self.add_path(expand(vals[1].value, self.scope) or _literal_dirs(vals[1].value), words[0], None)
+                self.add_path(
+                    expand(vals[1].value, self.scope) or _literal_dirs(vals[1].value),
+                    words[0],
+                    None,
+                )
             return
         if name in ("copy", "move", "xcopy"):
-            vals = [t for t in toks[1:] if not t.value.startswith("/")]
-            if len(vals) >= 2:
-                self.copy("copy", vals[:2])
+            operands: list[Tok | Group] = [t for t in toks[1:] if not t.value.startswith("/")]
+            if len(operands) >= 2:
+                self.copy("copy", operands[:2])
             return
         if name in ("del", "erase"):
             for t in toks[1:]:
@@ -1566,6 +1687,26 @@ class _Run:
         )
 
 
+def nested_body(body: Body | None, w0: Tok, args: list[Tok | Group]) -> Body | None:
+    """The command string of `powershell -Command "…"` written inside PowerShell, as a body of
+    its own (a single quoted argument, or the rest of the statement)."""
+    if body is None:
+        return None
+    words = [ShWord(w0.raw, w0.value, w0.start, w0.end)]
+    for a in args:
+        if isinstance(a, Group):
+            break
+        words.append(ShWord(a.raw, a.value, a.start, a.end))
+    b = cmd_shell_body(words)
+    if b is None:
+        return None
+    w = words[b]
+    i = _index_of(body.offsets, w.start, body.start)
+    if b == len(words) - 1 and len(w.raw) >= 2 and w.raw[0] == w.raw[-1] and w.raw[0] in "\"'":
+        return Body("powershell", body.text, body.offsets, i + 1, i + len(w.raw) - 1)
+    return None
+
+
 def _literal_dirs(value: str) -> str:
     """`%PATH%;C:\\go\\bin` with the unknown parts dropped."""
     return ";".join(p for p in value.split(";") if "%" not in p and "$" not in p)
@@ -1610,7 +1751,11 @@ _PS_ENV = lazy_re(r"\$\{env:([^}]+)\}|\$env:([A-Za-z_]\w*)|%([A-Za-z_]\w*)%", re
 
 
 def _sh_value(v: str) -> str:
-    return _PS_ENV.sub(lambda m: "${" + (m.group(1) or m.group(2) or m.group(3)) + "}", v)
+    def sub(m: re.Match[str]) -> str:
+        name: str = m.group(1) or m.group(2) or m.group(3)
+        return "${" + name + "}"
+
+    return str(_PS_ENV.sub(sub, v))
 
 
 def _windows_units(ctx: RuleContext) -> list[Unit]:
@@ -1632,7 +1777,7 @@ def _windows_units(ctx: RuleContext) -> list[Unit]:
         commands: list[Command] = []
         for b in bodies:
             toks = tokenize(b.text, b.offsets, b.start, b.end, b.from_cmd)
-            _collect_commands(_tree(toks), commands)
+            _collect_commands(_tree(toks), commands, b)
         for words in cmds:
             ws = [ShWord(w.raw, _sh_value(w.value), w.start, w.end) for w in words]
             while ws and ws[0].value.lower() in ("call", "start", "/wait", "/b"):
@@ -1644,17 +1789,24 @@ def _windows_units(ctx: RuleContext) -> list[Unit]:
     return out
 
 
-def _collect_commands(items: list[Tok | Group], out: list[Command]) -> None:
+def _collect_commands(items: list[Tok | Group], out: list[Command], body: Body) -> None:
     for stmt in statements(items):
         for el in _pipeline(stmt):
+            first = el[0]
+            if isinstance(first, Tok) and first.kind == "word" and _exe(first.value) in POWERSHELLS:
+                inner = nested_body(body, first, el[1:])
+                if inner is not None:
+                    toks = tokenize(inner.text, inner.offsets, inner.start, inner.end)
+                    _collect_commands(_tree(toks), out, inner)
+                    continue
             words: list[ShWord] = []
             for it in el:
                 if isinstance(it, Group):
                     if it.open == "{" or it.open == "@{":
-                        _collect_commands(it.items, out)
+                        _collect_commands(it.items, out, body)
                         words.append(ShWord("$(…)", "$(…)", it.start, it.end))
                     else:
-                        _collect_commands(it.items, out)
+                        _collect_commands(it.items, out, body)
                         words.append(ShWord("$(…)", "$(…)", it.start, it.end))
                     continue
                 if it.kind == "op":
@@ -1663,5 +1815,9 @@ def _collect_commands(items: list[Tok | Group], out: list[Command]) -> None:
                 words.append(ShWord(it.raw, v, it.start, it.end))
             if words and words[0].value in ("&", "."):
                 words = words[1:]
-            if words and not words[0].value.startswith(("$", "[", "(")) and words[0].value.lower() not in ("if", "elseif", "else", "foreach", "while"):
+            if (
+                words
+                and not words[0].value.startswith(("$", "[", "("))
+                and words[0].value.lower() not in ("if", "elseif", "else", "foreach", "while")
+            ):
                 out.append(Command(words))
