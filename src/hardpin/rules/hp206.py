@@ -225,6 +225,10 @@ class HP206(Rule):
 
 def _windows_runs(rule: HP206, ctx: RuleContext) -> None:
     """RUNs under PowerShell or cmd: analysed by analysis/powershell.py."""
+    from hardpin.analysis.packages import may_have_windows_runs
+
+    if not may_have_windows_runs(ctx.doc):  # type: ignore[arg-type]
+        return
     from hardpin.analysis.powershell import windows_findings
 
     for f in windows_findings(ctx):
