@@ -154,23 +154,19 @@ def test_gating_checks(check: str, gates: bool) -> None:
 
 
 def test_a_check_in_an_earlier_run_covers_later_runs_and_stages() -> None:
-    text = HEAD + (
+    text = HEAD.replace("ltsc2022", "ltsc2022 AS build") + (
         "RUN iwr https://example.com/a.exe -OutFile C:\\a.exe\n"
         "RUN iwr https://example.com/b.exe -OutFile C:\\b.exe; "
         "if ((Get-FileHash C:\\b.exe).Hash -ne $env:B) { throw 'x' }\n"
-        "FROM 0 AS child\n"
+        "FROM build\n"
         "RUN & C:\\b.exe; & C:\\a.exe\n"
         "FROM mcr.microsoft.com/windows/servercore:ltsc2022 AS other\n"
         "RUN & C:\\a.exe\n"
     )
-    got = findings(text.replace("FROM 0 AS child", "FROM mcr.microsoft.com/x AS base\nFROM base"))
-    assert got == []  # FROM base is another image: nothing carried into it
-    text = text.replace("FROM 0 AS child\n", "").replace(
-        "RUN iwr https://example.com/a.exe", "RUN iwr https://example.com/a.exe"
-    )
     got = findings(text)
-    assert [(ln, col) for ln, col, _ in got] == [(6, 19)]
-    assert "(line 4)" in got[0][2]
+    # a.exe: downloaded in `build`, run in the stage built FROM it; `other` is unrelated
+    assert [(ln, col) for ln, col, _ in got] == [(7, 19)]
+    assert "`C:\\a.exe` downloaded by Invoke-WebRequest (line 4) is run" in got[0][2]
 
 
 def test_files_are_followed_through_moves_and_renames_and_forgotten_when_removed() -> None:

@@ -134,6 +134,25 @@ class HP206(Rule):
     names of common tools (`install`, `make`, `go`, …) that almost always
     mean the tool itself; `sh -n f` only checks syntax and is not a run.
 
+    In `RUN`s under a PowerShell `SHELL`, or under cmd (the default shell
+    of Windows images) with `powershell -Command …` bodies and `curl.exe`
+    downloads, the same is followed by a PowerShell reader
+    (`analysis/powershell.py`): `Invoke-WebRequest`/`iwr`,
+    `Invoke-RestMethod`/`irm`, `curl.exe`, `Start-BitsTransfer` and
+    `(New-Object Net.WebClient).DownloadFile(…)` downloads that are run
+    (`Start-Process`, `msiexec /i`, `& $path`, `.\\x.exe`, `python f`),
+    extracted (`Expand-Archive`, `tar -x`,
+    `[IO.Compression.ZipFile]::ExtractToDirectory`) into a directory that
+    is put on `PATH` (`$env:PATH = …`, `setx PATH`,
+    `[Environment]::SetEnvironmentVariable('PATH', …)`, `ENV PATH`) or
+    whose files are run, and `iex` of downloaded content (`iwr URL | iex`,
+    `iex ((New-Object Net.WebClient).DownloadString(URL))`). A check gates
+    a file when its failure stops the build: `if ((Get-FileHash f).Hash
+    -ne $sha) { throw … }` (or `exit N` with N not 0, or `Write-Error` with
+    `$ErrorActionPreference = 'Stop'`), also through a variable holding
+    the hash or with `-eq … else { throw }`; `-Algorithm MD5`/`SHA1` and a
+    comparison that only prints do not count.
+
     The finding is reported at the command that runs the downloaded code
     (the interpreter, or the downloaded file itself); when the download is
     on another line its line is named in the message.

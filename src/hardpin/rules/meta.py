@@ -84,7 +84,7 @@ class HP002(Rule):
 
 
 class HP003(Rule):
-    """Shell not analysed: RUN under cmd.
+    """RUN under cmd only partly analysed.
 
     ## What it does
     Notes, once per Dockerfile, that `RUN` instructions executed by cmd
