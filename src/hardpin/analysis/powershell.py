@@ -716,8 +716,9 @@ def _env_path(ctx: RuleContext, df: Dockerfile, st: Stage, ins: Instruction, sta
 
 
 def _report_extractions(ctx: RuleContext, state: _State, out: list[Finding]) -> None:
+    done = {ex.word.start for ex in state.extracted if ex.reported}
     for ex in state.extracted:
-        if ex.reported or ex.taint.checked:
+        if ex.reported or ex.taint.checked or ex.word.start in done:
             continue
         hit = next(
             ((d, ln) for d, ln in state.path_dirs if under(d, ex.into) or under(ex.into, d)), None
@@ -725,6 +726,7 @@ def _report_extractions(ctx: RuleContext, state: _State, out: list[Finding]) -> 
         if hit is None:
             continue
         ex.reported = True
+        done.add(ex.word.start)
         t = ex.taint
         here = ctx.source.position(ex.word.start)[0]
         where = f" (line {t.line})" if t.line != here else ""
@@ -1480,6 +1482,8 @@ class _Run:
     ) -> None:
         key = self.key_of(target)
         t = self.state.files.get(key)
+        if t is None and "." not in key.rsplit("\\", 1)[-1]:
+            t = self.state.files.get(key + ".exe")  # both shells find `x` as `x.exe`
         if (
             t is None
             and isinstance(target, Tok)
@@ -1605,8 +1609,7 @@ class _Run:
     # -- cmd ----------------------------------------------------------------
 
     def cmd_command(self, words: list[ShWord]) -> None:
-        while words and words[0].value.lower() in ("call", "start", "/wait", "/b", '""'):
-            words = words[1:]
+        words = strip_cmd_prefix(words)
         if not words:
             return
         name = _exe(words[0].value)
@@ -1707,6 +1710,18 @@ def nested_body(body: Body | None, w0: Tok, args: list[Tok | Group]) -> Body | N
     return None
 
 
+def strip_cmd_prefix(words: list[ShWord]) -> list[ShWord]:
+    """The command `call x` or `start /w /b "title" x …` runs: from `x` on."""
+    i = 0
+    while i < len(words) and words[i].value.lower() == "call":
+        i += 1
+    if i < len(words) and words[i].value.lower() == "start":
+        i += 1
+        while i < len(words) - 1 and (words[i].value.startswith("/") or words[i].raw == '""'):
+            i += 1
+    return words[i:]
+
+
 def _literal_dirs(value: str) -> str:
     """`%PATH%;C:\\go\\bin` with the unknown parts dropped."""
     return ";".join(p for p in value.split(";") if "%" not in p and "$" not in p)
@@ -1780,8 +1795,7 @@ def _windows_units(ctx: RuleContext) -> list[Unit]:
             _collect_commands(_tree(toks), commands, b)
         for words in cmds:
             ws = [ShWord(w.raw, _sh_value(w.value), w.start, w.end) for w in words]
-            while ws and ws[0].value.lower() in ("call", "start", "/wait", "/b"):
-                ws = ws[1:]
+            ws = strip_cmd_prefix(ws)
             if ws:
                 commands.append(Command(ws))
         if commands:
