@@ -670,6 +670,12 @@ def _findings(ctx: RuleContext) -> list[Finding]:
             if ins.keyword == "ENV":
                 _env_path(ctx, df, st, ins, state)
                 continue
+            if ins.keyword == "COPY":
+                _copy_from(df, ins, state, finals, cwd)
+                continue
+            if ins.keyword in ("ENTRYPOINT", "CMD") and (state.files or state.extracted):
+                _entrypoint(ctx, ins, state, cwd, out)
+                continue
             if target.keyword != "RUN" or target.json_args is not None:
                 continue
             shell = shell_of(df, st, ins)
@@ -713,6 +719,105 @@ def _env_path(ctx: RuleContext, df: Dockerfile, st: Stage, ins: Instruction, sta
     for part in val.split(";"):
         if part.strip() and "PATH" not in part.upper():
             state.path_dirs.append((path_key(part, scope), line))
+
+
+def _copy_from(
+    df: Dockerfile, ins: Instruction, state: _State, finals: dict[int, _State], cwd: str
+) -> None:
+    """`COPY --from=<stage> SRC… DEST`: downloads and extracted archives of that stage move."""
+    flags, rest = ins.flags()
+    src_stage = next((f.value for f in flags if f.name == "from" and f.value), None)
+    if src_stage is None or len(rest) < 2:
+        return
+    idx = next((st.index for st in df.stages if st.name and st.name == src_stage.lower()), None)
+    if idx is None and src_stage.isdigit():
+        idx = int(src_stage)
+    other = finals.get(idx) if idx is not None else None
+    if other is None or not (other.files or other.extracted):
+        return
+    values = [w.value for w in rest]
+    if rest[0].value.startswith("["):
+        from hardpin.parsers.dockerfile import json_string_array
+
+        arr = json_string_array(ins.args[rest[0].index :])
+        if arr is None:
+            return
+        values = arr
+    from hardpin.parsers.dockerfile import expand as df_expand
+    from hardpin.parsers.dockerfile import stage_env
+
+    st = next(st for st in df.stages if ins in st.instructions)
+    dest_text, _missing = df_expand(values[-1], stage_env(df, st, ins))
+    root = Scope({}, cwd="c:\\")
+    dest = path_key(dest_text, Scope({}, cwd=cwd))
+    for src in values[:-1]:
+        skey = path_key(src, root).removesuffix("\\*")
+        for k, t in other.files.items():
+            if under(k, skey):
+                state.files[dest + k[len(skey) :] if k != skey else dest] = t
+                if k == skey:
+                    state.files[dest + "\\" + k.rsplit("\\", 1)[-1]] = t
+        for ex in other.extracted:
+            if ex.taint.checked:
+                continue
+            if under(skey, ex.into):  # a part of the extracted tree
+                state.extracted.append(_Extracted(ex.taint, dest, ex.tool, ex.word))
+            elif under(ex.into, skey):
+                into = dest.rstrip("\\") + ex.into[len(skey.rstrip("\\")) :]
+                state.extracted.append(_Extracted(ex.taint, into or dest, ex.tool, ex.word))
+
+
+def _entrypoint(
+    ctx: RuleContext, ins: Instruction, state: _State, cwd: str, out: list[Finding]
+) -> None:
+    """`ENTRYPOINT`/`CMD` naming a downloaded file, or a file from an unverified archive."""
+    if ins.json_args:
+        import json
+
+        exe = ins.json_args[0]
+        lit = json.dumps(exe, ensure_ascii=False)
+        i = ins.args.find(lit)
+        if i == -1:
+            return
+        start, end = ins.span(i + 1, i + len(lit) - 1)
+    else:
+        a0 = ins.rest_start()
+        if a0 is None:
+            return
+        words = split_cmd(ins.args, ins.offsets, a0, len(ins.args))
+        if not words or not words[0]:
+            return
+        exe, start, end = words[0][0].value, words[0][0].start, words[0][0].end
+    scope = Scope({}, cwd=cwd)
+    key = path_key(exe, scope)
+    if "\\" not in exe and "/" not in exe:
+        return  # a bare name runs from PATH
+    here = ctx.source.position(start)[0]
+    t = state.files.get(key) or state.files.get(key + ".exe")
+    what = f"is the {ins.keyword}"
+    if t is None:
+        ex = next(
+            (
+                e
+                for e in state.extracted
+                if not e.taint.checked and under(key, e.into) and key != e.into
+            ),
+            None,
+        )
+        if ex is None or key in state.downloaded:
+            return
+        ex.reported = True
+        t = ex.taint
+        what = f"is extracted by {ex.tool} into {ex.into}, and {exe} from it is the {ins.keyword}"
+    where = f" (line {t.line})" if t.line != here else ""
+    out.append(
+        Finding(
+            start,
+            end,
+            f"`{t.path}` downloaded by {t.tool}{where} {what}, without a checksum",
+            f"{t.url} -> {t.path} -> {ins.keyword.lower()}",
+        )
+    )
 
 
 def _report_extractions(ctx: RuleContext, state: _State, out: list[Finding]) -> None:
@@ -1405,14 +1510,13 @@ class _Run:
                 self.scope.cwd = self.key_of(where)
             return None
         if name == "setx":
-            words = self.arg_words(args)
-            vals = [w for w in words if not w.value.startswith("/")]
-            if len(vals) >= 2 and vals[0].value.lower() == "path":
-                self.add_path(
-                    expand(vals[1].value, self.scope),
-                    w0,
-                    [x for x in args[1:] if isinstance(x, (Tok, Group))],
-                )
+            items = [
+                a
+                for a in args
+                if not (isinstance(a, Tok) and (a.kind == "op" or a.value.startswith("/")))
+            ]
+            if len(items) >= 2 and _word(items[0]) == "path":
+                self.add_path(self.value([items[1]], sym=True), w0, [items[1]])
             return None
         if name == "set-itemproperty":
             a = _bind(args, ["path", "literalpath", "name", "value", "type"])
@@ -1631,11 +1735,7 @@ class _Run:
         if name == "setx":
             vals = [w for w in words[1:] if not w.value.startswith("/")]
             if len(vals) >= 2 and vals[0].value.lower() == "path":
-                self.add_path(
-                    expand(vals[1].value, self.scope) or _literal_dirs(vals[1].value),
-                    words[0],
-                    None,
-                )
+                self.add_path(expand(vals[1].value, self.scope, sym=True), words[0], None)
             return
         if name in ("copy", "move", "xcopy"):
             operands: list[Tok | Group] = [t for t in toks[1:] if not t.value.startswith("/")]
@@ -1720,11 +1820,6 @@ def strip_cmd_prefix(words: list[ShWord]) -> list[ShWord]:
         while i < len(words) - 1 and (words[i].value.startswith("/") or words[i].raw == '""'):
             i += 1
     return words[i:]
-
-
-def _literal_dirs(value: str) -> str:
-    """`%PATH%;C:\\go\\bin` with the unknown parts dropped."""
-    return ";".join(p for p in value.split(";") if "%" not in p and "$" not in p)
 
 
 def _one(items: list[Tok | Group], around: Group) -> Tok | Group:
