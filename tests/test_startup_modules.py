@@ -18,6 +18,7 @@ def test_a_dockerfile_check_imports_only_what_it_needs(tmp_path: Path) -> None:
     for name in NEVER:  # (json: the probe imports it itself; see test_json_array)
         assert name not in mods, name
     assert not [m for m in mods if m.startswith("hardpin.rules.hp3")]
+    assert "hardpin.analysis.powershell" not in mods  # a Linux Dockerfile: no Windows RUN
 
 
 def test_a_requirements_check_imports_only_what_it_needs(tmp_path: Path) -> None:

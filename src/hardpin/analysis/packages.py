@@ -397,6 +397,10 @@ def _may_have_windows_runs(df: Dockerfile) -> bool:
     return any(h in (a.default or "").lower() for a in df.global_args for h in hints)
 
 
+# the same cheap test for the PowerShell/cmd analysis (analysis/powershell.py, imported only then)
+may_have_windows_runs = _may_have_windows_runs
+
+
 def _instruction_env(ctx: RuleContext, st: Stage, ins: Instruction) -> Env:
     from hardpin.parsers.dockerfile import stage_env
 

@@ -493,7 +493,21 @@ def _pip_calls(ctx: RuleContext) -> list[PipCall]:
             continue
         gen = generated.setdefault(unit.stage.index if unit.stage is not None else -1, {})
         out.extend(_unit_calls(ctx, unit, gen))
+    if ctx.kind == "dockerfile" and _windows_hint(ctx):
+        # RUNs under PowerShell or cmd, read by analysis/powershell.py
+        from hardpin.analysis.powershell import windows_units
+
+        for unit in windows_units(ctx):
+            if any(_mentions_pip(c) for c in unit.commands):
+                gen = generated.setdefault(unit.stage.index if unit.stage is not None else -1, {})
+                out.extend(_unit_calls(ctx, unit, gen))
     return out
+
+
+def _windows_hint(ctx: RuleContext) -> bool:
+    from hardpin.analysis.packages import may_have_windows_runs
+
+    return may_have_windows_runs(ctx.doc)  # type: ignore[arg-type]
 
 
 _LOCKERS = lazy_re(r"^(?:uv|pip-compile|poetry|pdm)$")

@@ -43,7 +43,9 @@ class HP201(Rule):
     pip is recognised however it is spelled and wrapped: `pip3`, `pip3.12`,
     `/venv/bin/pip`, `python -m pip`, `python3.12 -m pip`, `"$PYTHON" -m pip`,
     `uv pip`, after `sudo`, `env`, `VAR=value` and `xargs`, in every form of
-    `RUN` (shell, exec form, heredocs, `sh -c "…"`) and in shell scripts.
+    `RUN` (shell, exec form, heredocs, `sh -c "…"`), in shell scripts, and
+    in `RUN`s under PowerShell or cmd, where `$env:NAME` and `%NAME%` take
+    the `ARG`/`ENV` value as `$NAME` does in sh.
     pip's command line is parsed option by option, so option values
     (`--target /opt/x`, `-i URL`, `--prefix`, `--platform`, …) are never
     mistaken for packages.

@@ -26,7 +26,8 @@ class HP202(Rule):
 
     ## What it does
     Reports pip installs whose files pip does not check against known
-    hashes (in `RUN` instructions of every form and in shell scripts; pip
+    hashes (in `RUN` instructions of every form — under PowerShell and cmd
+    too — and in shell scripts; pip
     spelled and wrapped in any way, as for HP201; `pip download` and
     `pip wheel` count too, since their output is usually installed later
     with `--no-index`):

@@ -231,6 +231,25 @@ class HP206(Rule):
     names of common tools (`install`, `make`, `go`, …) that almost always
     mean the tool itself; `sh -n f` only checks syntax and is not a run.
 
+    In `RUN`s under a PowerShell `SHELL`, or under cmd (the default shell
+    of Windows images) with `powershell -Command …` bodies and `curl.exe`
+    downloads, the same is followed by a PowerShell reader
+    (`analysis/powershell.py`): `Invoke-WebRequest`/`iwr`,
+    `Invoke-RestMethod`/`irm`, `curl.exe`, `Start-BitsTransfer` and
+    `(New-Object Net.WebClient).DownloadFile(…)` downloads that are run
+    (`Start-Process`, `msiexec /i`, `& $path`, `.\\x.exe`, `python f`),
+    extracted (`Expand-Archive`, `tar -x`,
+    `[IO.Compression.ZipFile]::ExtractToDirectory`) into a directory that
+    is put on `PATH` (`$env:PATH = …`, `setx PATH`,
+    `[Environment]::SetEnvironmentVariable('PATH', …)`, `ENV PATH`) or
+    whose files are run, and `iex` of downloaded content (`iwr URL | iex`,
+    `iex ((New-Object Net.WebClient).DownloadString(URL))`). A check gates
+    a file when its failure stops the build: `if ((Get-FileHash f).Hash
+    -ne $sha) { throw … }` (or `exit N` with N not 0, or `Write-Error` with
+    `$ErrorActionPreference = 'Stop'`), also through a variable holding
+    the hash or with `-eq … else { throw }`; `-Algorithm MD5`/`SHA1` and a
+    comparison that only prints do not count.
+
     The finding is reported at the command that runs the downloaded code
     (the interpreter, or the downloaded file itself) or at the place it is
     installed; the message says how the file arrived and where it landed
@@ -285,6 +304,8 @@ class HP206(Rule):
     kinds = frozenset({"dockerfile", "shell"})
 
     def check(self, ctx: RuleContext) -> None:
+        if ctx.kind == "dockerfile":
+            _windows_runs(self, ctx)
         all_units = units(ctx)
         reported: set[int] = set()
         if ctx.kind != "dockerfile":
@@ -449,6 +470,18 @@ class HP206(Rule):
                             f"{_be(tt)} copied from stage `{stage_name}` with --chmod={mode}",
                         )
                     )
+
+
+def _windows_runs(rule: HP206, ctx: RuleContext) -> None:
+    """RUNs under PowerShell or cmd: analysed by analysis/powershell.py."""
+    from hardpin.analysis.packages import may_have_windows_runs
+
+    if not may_have_windows_runs(ctx.doc):  # type: ignore[arg-type]
+        return
+    from hardpin.analysis.powershell import windows_findings
+
+    for f in windows_findings(ctx):
+        ctx.report(rule, f.start, f.end, f.message, subject=f.subject)
 
 
 def _run_cwds(df: Dockerfile) -> dict[int, str]:

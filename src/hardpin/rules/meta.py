@@ -84,14 +84,33 @@ class HP002(Rule):
 
 
 class HP003(Rule):
-    """Shell not analysed: RUN under PowerShell or cmd.
+    """RUN under cmd only partly analysed.
 
     ## What it does
-    Notes, once per Dockerfile, that `RUN` instructions executed by a
-    PowerShell or cmd `SHELL` (or by the cmd default of a Windows base
-    image) are not parsed as POSIX shell, so the shell rules (HP2xx, HP404,
-    HP405) do not look inside them. Windows package managers (HP211) are
-    still matched word by word. The finding points at the first such RUN.
+    Notes, once per Dockerfile, that `RUN` instructions executed by cmd
+    (a `SHELL ["cmd", "/S", "/C"]`, or the cmd default of a Windows base
+    image) are only partly analysed. The finding points at the first `RUN`
+    with a cmd command other than a PowerShell hand-off.
+
+    What is analysed:
+
+    - under a PowerShell `SHELL` (`powershell`, `pwsh`), the whole `RUN`:
+      downloads (`Invoke-WebRequest`/`iwr`, `Invoke-RestMethod`/`irm`,
+      `curl.exe`, `Start-BitsTransfer`, `(New-Object Net.WebClient)
+      .DownloadFile(…)`) followed to what runs or installs them, `iex` of
+      downloaded code, and gating `Get-FileHash` checks (HP206); `pip
+      install` (HP201, HP202); npm, yarn, pnpm (HP204); Chocolatey, NuGet,
+      dotnet and MSBuild (HP211);
+    - under cmd, the command string given to `powershell -Command …` or
+      `pwsh -Command …` as above, and in cmd itself `curl.exe`/`wget.exe`
+      downloads, `msiexec /i`, `tar -x`, `setx PATH`, `copy`/`move`/`del`,
+      `cd`, a downloaded file run by name or by an interpreter, and the
+      package managers above.
+
+    Not analysed: the rest of cmd's language (`if`, `for`, `call` of batch
+    files, delayed expansion), and the rules that only mean something in a
+    POSIX shell (HP203, HP205, HP207 to HP210, HP404, HP405). An exec-form
+    `RUN ["…"]` runs no shell and is read word by word.
 
     ## Why it matters
     A linter that silently skips part of a file gives a false sense of
@@ -101,13 +120,14 @@ class HP003(Rule):
     ## Example
     ```dockerfile
     FROM mcr.microsoft.com/windows/servercore:ltsc2022
-    SHELL ["powershell", "-Command"]
-    RUN Invoke-WebRequest https://example.com/setup.ps1 -OutFile setup.ps1; ./setup.ps1
+    RUN curl.exe -o setup.exe https://example.com/setup.exe && if exist setup.exe setup.exe /S
     ```
 
     ## Use instead
-    Review such RUN instructions by hand, or suppress the note with
-    `# hardpin: ignore-file=HP003` once you have.
+    Write such steps in PowerShell (`SHELL ["powershell", "-Command",
+    "$ErrorActionPreference = 'Stop';"]`), which hardpin analyses, review
+    them by hand, or suppress the note with `# hardpin: ignore-file=HP003`
+    once you have.
 
     ## Fix safety
     No automatic fix.
@@ -130,14 +150,21 @@ class HP003(Rule):
             if (ins.inner or ins).json_args is not None:
                 continue
             shell = shell_of(df, st, ins)
-            if not is_posix_shell(shell):
-                kw = (ins.inner or ins).keyword_start
-                ctx.report(
-                    self,
-                    kw,
-                    kw + 3,
-                    f"RUN under {shell_name(shell)} is not analysed as POSIX shell: the HP2xx shell rules "
-                    f"skip these RUN instructions (HP211 still applies)",
-                    subject=f"shell {shell_name(shell)}",
-                )
-                return
+            if is_posix_shell(shell):
+                continue
+            from hardpin.analysis.powershell import run_bodies
+
+            _bodies, cmd_commands = run_bodies(shell, ins)
+            if not cmd_commands:
+                continue  # PowerShell, or cmd handing everything to PowerShell
+            kw = (ins.inner or ins).keyword_start
+            ctx.report(
+                self,
+                kw,
+                kw + 3,
+                f"RUN under {shell_name(shell)} is only partly analysed: downloads (curl.exe, "
+                "powershell -Command bodies), installers run from them and package managers "
+                "are; other cmd syntax and the POSIX-only shell rules are not",
+                subject=f"shell {shell_name(shell)}",
+            )
+            return
