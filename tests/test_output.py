@@ -206,10 +206,10 @@ def out(fmt: str, findings: list[Finding], **kw: object) -> str:
 
 def test_text_plain_exact() -> None:
     assert out("text", sample(), color=False, files_checked=5) == (
-        "a/Dockerfile:1:6: HP901 image python:3.12 is not pinned [fix: network]\n"
-        "a/Dockerfile:4:1: HP902 use COPY [fix: safe]\n"
-        "b dir/Dockerfile:2:3: HP902 odd 100%, a:b\\r\\nnext\n"
-        "c/Dockerfile:3:5: HP903 spans lines [fix: unsafe]\n"
+        "a/Dockerfile:1:6: HP901 error: image python:3.12 is not pinned [fix: network]\n"
+        "a/Dockerfile:4:1: HP902 warning: use COPY [fix: safe]\n"
+        "b dir/Dockerfile:2:3: HP902 warning: odd 100%, a:b\\r\\nnext\n"
+        "c/Dockerfile:3:5: HP903 info: spans lines [fix: unsafe]\n"
         "Found 4 findings (1 error, 2 warnings, 1 info) in 3 files; 1 fixable with --fix, "
         "1 fixable with --unsafe-fixes, 1 fixable with network.\n"
     )
@@ -218,7 +218,7 @@ def test_text_plain_exact() -> None:
 def test_text_summary_singular_no_fixable_and_fixed() -> None:
     one = [sample()[2]]
     assert out("text", one, color=False, files_checked=1, fixed=2) == (
-        "b dir/Dockerfile:2:3: HP902 odd 100%, a:b\\r\\nnext\n"
+        "b dir/Dockerfile:2:3: HP902 warning: odd 100%, a:b\\r\\nnext\n"
         "Found 1 finding (0 errors, 1 warning, 0 info) in 1 file. Fixed 2.\n"
     )
 
@@ -233,7 +233,7 @@ def test_text_all_checks_passed() -> None:
 def test_text_lone_surrogates_do_not_break_output() -> None:
     f = finding("HP902", "dummy-add", Severity.WARNING, "bad byte \udcff here", "x", (1, 1, 1, 2))
     text = out("text", [f], color=False)
-    assert text.splitlines()[0] == "x:1:1: HP902 bad byte \ufffd here"
+    assert text.splitlines()[0] == "x:1:1: HP902 warning: bad byte \ufffd here"
     text.encode("utf-8")  # encodable
 
 
@@ -281,7 +281,7 @@ buf = io.StringIO()
 render("text", [f], stream=buf, rules=[], color={color})
 text = re.sub(r"\x1b\[[0-9;]*m", "", buf.getvalue())
 assert text == (
-    "p:1:1: HP101 m [fix: network]\n"
+    "p:1:1: HP101 error: m [fix: network]\n"
     "Found 1 finding (1 error, 0 warnings, 0 info) in 1 file; 1 fixable with network.\n"
 ), text
 print(sorted(m for m in sys.modules if m == "rich" or m.startswith("rich.")))
@@ -495,8 +495,15 @@ def test_sarif_is_schema_valid_with_exact_key_fields(
         (r["defaultConfiguration"]["level"], r["properties"]["security-severity"])
         for r in driver["rules"]
     ] == [("error", "8.0"), ("warning", "5.0"), ("note", "2.0")]
+    # no local path in the log unless asked
+    assert "originalUriBaseIds" not in run
+    assert str(tmp_path) not in json.dumps(log)
+    asked = json.loads(
+        out("sarif", sample(), rules=RULES, root=str(tmp_path), srcroot_uri=True)
+    )
+    sarif_validator.validate(asked)
     root_uri = Path(os.path.abspath(tmp_path)).as_uri() + "/"
-    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": root_uri}}
+    assert asked["runs"][0]["originalUriBaseIds"] == {"%SRCROOT%": {"uri": root_uri}}
     assert run["columnKind"] == "unicodeCodePoints"
 
     res = run["results"]
@@ -706,6 +713,6 @@ def test_github_no_findings_prints_nothing(tmp_path: Path) -> None:
 
 
 def test_render_knows_exactly_the_formats() -> None:
-    assert FORMATS == ("text", "json", "sarif", "github")
+    assert FORMATS == ("text", "concise", "full", "json", "sarif", "github")
     with pytest.raises(HardpinError, match="unknown output format 'xml'"):
         render("xml", [], stream=io.StringIO(), rules=RULES)
