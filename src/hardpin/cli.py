@@ -53,6 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
             # prog is "hardpin" for the top level and "hardpin check" for a subcommand
             raise HardpinError(f"usage: {message} (see `{self.prog} --help`)")
 
+        def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+            # argparse reports a subcommand's unknown options from the top level: name
+            # the subcommand's help instead
+            ns, extra = self.parse_known_args(args, namespace)
+            if extra:
+                command = getattr(ns, "command", None)
+                prog = f"hardpin {command}" if command else self.prog
+                raise HardpinError(
+                    f"usage: unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)"
+                )
+            return ns
+
     p = _Parser(
         prog="hardpin", description="Pin and verify the supply-chain inputs of a repository."
     )
