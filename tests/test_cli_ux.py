@@ -186,7 +186,9 @@ def test_a_failed_lookup_is_reported_once(tmp_path: Path) -> None:
     assert r.returncode == 1
     both = r.stdout + r.stderr
     assert both.count("not in the cache") == 1
-    assert r.stderr == "Dockerfile:1:6: HP101 cannot fix: python:3.12: not in the cache (--offline)\n"
+    assert (
+        r.stderr == "Dockerfile:1:6: HP101 cannot fix: python:3.12: not in the cache (--offline)\n"
+    )
     for fmt in ("json", "sarif"):
         r = run_cli("check", "--fix", "--format", fmt, "Dockerfile", cwd=tmp_path)
         assert "cannot fix" not in r.stdout and r.stderr.count("cannot fix") == 1

@@ -118,6 +118,4 @@ def test_the_fast_path_knows_only_real_options_and_declines_the_rest() -> None:
     for opt in unknown:  # argparse reads them (with their checks and errors)
         assert parse_check(["check", opt, "2", "Dockerfile"]) is None
     # every destination of `check` has its argparse default in CHECK_DEFAULTS
-    assert {a.dest for a in check._actions if a.dest != "help"} | {"command"} == set(
-        CHECK_DEFAULTS
-    )
+    assert {a.dest for a in check._actions if a.dest != "help"} | {"command"} == set(CHECK_DEFAULTS)

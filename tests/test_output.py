@@ -498,9 +498,7 @@ def test_sarif_is_schema_valid_with_exact_key_fields(
     # no local path in the log unless asked
     assert "originalUriBaseIds" not in run
     assert str(tmp_path) not in json.dumps(log)
-    asked = json.loads(
-        out("sarif", sample(), rules=RULES, root=str(tmp_path), srcroot_uri=True)
-    )
+    asked = json.loads(out("sarif", sample(), rules=RULES, root=str(tmp_path), srcroot_uri=True))
     sarif_validator.validate(asked)
     root_uri = Path(os.path.abspath(tmp_path)).as_uri() + "/"
     assert asked["runs"][0]["originalUriBaseIds"] == {"%SRCROOT%": {"uri": root_uri}}

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
             # prog is "hardpin" for the top level and "hardpin check" for a subcommand
             raise HardpinError(f"usage: {message} (see `{self.prog} --help`)")
 
-        def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+        def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
             # argparse reports a subcommand's unknown options from the top level: name
             # the subcommand's help instead
             ns, extra = self.parse_known_args(args, namespace)
