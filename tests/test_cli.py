@@ -113,7 +113,7 @@ def test_bad_input_gives_one_line_and_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
     assert r.returncode == 1
     assert "Dockerfile:1:1: HP001 " in r.stdout
-    assert "Dockerfile.heredoc:2:5: HP001 heredoc <<EOF is never terminated" in r.stdout
+    assert "Dockerfile.heredoc:2:5: HP001 error: heredoc <<EOF is never terminated" in r.stdout
 
 
 def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:

@@ -335,8 +335,9 @@ def test_an_exception_in_a_rule_is_an_internal_error_for_that_file_only(
     monkeypatch.setattr(sys, "stdout", buf)
     rc = cli.main(["check", "--fix", "--offline", "--exit-zero", str(tmp_path)])
     assert rc == 2
-    assert "boom.Dockerfile:1:1: HP001 internal error while checking this file (KeyError" in (
-        buf.getvalue()
+    assert (
+        "boom.Dockerfile:1:1: HP001 error: internal error while checking this file (KeyError"
+        in (buf.getvalue())
     )
     assert (tmp_path / "boom.Dockerfile").read_text() == before
 

@@ -206,10 +206,10 @@ def out(fmt: str, findings: list[Finding], **kw: object) -> str:
 
 def test_text_plain_exact() -> None:
     assert out("text", sample(), color=False, files_checked=5) == (
-        "a/Dockerfile:1:6: HP901 image python:3.12 is not pinned [fix: network]\n"
-        "a/Dockerfile:4:1: HP902 use COPY [fix: safe]\n"
-        "b dir/Dockerfile:2:3: HP902 odd 100%, a:b\\r\\nnext\n"
-        "c/Dockerfile:3:5: HP903 spans lines [fix: unsafe]\n"
+        "a/Dockerfile:1:6: HP901 error: image python:3.12 is not pinned [fix: network]\n"
+        "a/Dockerfile:4:1: HP902 warning: use COPY [fix: safe]\n"
+        "b dir/Dockerfile:2:3: HP902 warning: odd 100%, a:b\\r\\nnext\n"
+        "c/Dockerfile:3:5: HP903 info: spans lines [fix: unsafe]\n"
         "Found 4 findings (1 error, 2 warnings, 1 info) in 3 files; 1 fixable with --fix, "
         "1 fixable with --unsafe-fixes, 1 fixable with network.\n"
     )
@@ -218,7 +218,7 @@ def test_text_plain_exact() -> None:
 def test_text_summary_singular_no_fixable_and_fixed() -> None:
     one = [sample()[2]]
     assert out("text", one, color=False, files_checked=1, fixed=2) == (
-        "b dir/Dockerfile:2:3: HP902 odd 100%, a:b\\r\\nnext\n"
+        "b dir/Dockerfile:2:3: HP902 warning: odd 100%, a:b\\r\\nnext\n"
         "Found 1 finding (0 errors, 1 warning, 0 info) in 1 file. Fixed 2.\n"
     )
 
@@ -233,7 +233,7 @@ def test_text_all_checks_passed() -> None:
 def test_text_lone_surrogates_do_not_break_output() -> None:
     f = finding("HP902", "dummy-add", Severity.WARNING, "bad byte \udcff here", "x", (1, 1, 1, 2))
     text = out("text", [f], color=False)
-    assert text.splitlines()[0] == "x:1:1: HP902 bad byte \ufffd here"
+    assert text.splitlines()[0] == "x:1:1: HP902 warning: bad byte \ufffd here"
     text.encode("utf-8")  # encodable
 
 
@@ -281,7 +281,7 @@ buf = io.StringIO()
 render("text", [f], stream=buf, rules=[], color={color})
 text = re.sub(r"\x1b\[[0-9;]*m", "", buf.getvalue())
 assert text == (
-    "p:1:1: HP101 m [fix: network]\n"
+    "p:1:1: HP101 error: m [fix: network]\n"
     "Found 1 finding (1 error, 0 warnings, 0 info) in 1 file; 1 fixable with network.\n"
 ), text
 print(sorted(m for m in sys.modules if m == "rich" or m.startswith("rich.")))
@@ -495,8 +495,13 @@ def test_sarif_is_schema_valid_with_exact_key_fields(
         (r["defaultConfiguration"]["level"], r["properties"]["security-severity"])
         for r in driver["rules"]
     ] == [("error", "8.0"), ("warning", "5.0"), ("note", "2.0")]
+    # no local path in the log unless asked
+    assert "originalUriBaseIds" not in run
+    assert str(tmp_path) not in json.dumps(log)
+    asked = json.loads(out("sarif", sample(), rules=RULES, root=str(tmp_path), srcroot_uri=True))
+    sarif_validator.validate(asked)
     root_uri = Path(os.path.abspath(tmp_path)).as_uri() + "/"
-    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": root_uri}}
+    assert asked["runs"][0]["originalUriBaseIds"] == {"%SRCROOT%": {"uri": root_uri}}
     assert run["columnKind"] == "unicodeCodePoints"
 
     res = run["results"]
@@ -706,6 +711,181 @@ def test_github_no_findings_prints_nothing(tmp_path: Path) -> None:
 
 
 def test_render_knows_exactly_the_formats() -> None:
-    assert FORMATS == ("text", "json", "sarif", "github")
+    assert FORMATS == ("text", "concise", "full", "json", "sarif", "github")
     with pytest.raises(HardpinError, match="unknown output format 'xml'"):
         render("xml", [], stream=io.StringIO(), rules=RULES)
+
+
+# ---------------------------------------------------------------- full text
+
+
+def test_full_format_shows_source_lines_with_carets(tmp_path: Path) -> None:
+    from hardpin.model import Source
+
+    text = (
+        "\ufeffFROM python:3.12\n"  # the BOM counts as a column, shows as nothing
+        "RUN\tcurl -fsSL https://x.sh \\\n"
+        "   | sh\n"
+        "LABEL x=\x1b[31m\n"
+    )
+    fs = [
+        finding("HP901", "dummy-unpinned-image", Severity.ERROR, "m1", "D", (1, 7, 1, 18)),
+        finding("HP902", "dummy-add", Severity.WARNING, "m2", "D", (2, 5, 3, 8)),
+        finding("HP903", "dummy-info", Severity.INFO, "m3", "D", (4, 9, 4, 14)),
+        finding("HP903", "dummy-info", Severity.INFO, "m4", "gone", (1, 1, 1, 2)),
+    ]
+    got = out("full", fs, color=False, files_checked=1, sources={"D": text})
+    assert got == (
+        "D:1:7: HP901 error: m1\n"
+        "  |\n"
+        "1 | FROM python:3.12\n"
+        "  |      ^^^^^^^^^^^ HP901\n"
+        "  |\n"
+        "\n"
+        "D:2:5: HP902 warning: m2\n"
+        "  |\n"
+        "2 | RUN\tcurl -fsSL https://x.sh \\\n"
+        "  |    \t^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        "3 |    | sh\n"
+        "  |    ^^^^ HP902\n"
+        "  |\n"
+        "\n"
+        "D:4:9: HP903 info: m3\n"
+        "  |\n"
+        "4 | LABEL x=\\x1b[31m\n"
+        "  |         ^^^^^^^^ HP903\n"
+        "  |\n"
+        "\n"
+        # a file that cannot be read: the line alone
+        "gone:1:1: HP903 info: m4\n"
+        "\n"
+        "Found 4 findings (1 error, 1 warning, 2 info) in 2 files.\n"
+    )
+    # the concise format is the plain text format
+    assert out("concise", fs, color=False, files_checked=1) == out(
+        "text", fs, color=False, files_checked=1
+    )
+    # a long span shows its first lines and a row of dots
+    many = "".join(f"line {i}\n" for i in range(1, 21))
+    f = finding("HP902", "dummy-add", Severity.WARNING, "m", "M", (2, 1, 15, 3))
+    rows = out("full", [f], color=False, sources={"M": many}).splitlines()
+    assert rows[2:4] == ["2 | line 2", "  | ^^^^^^"]
+    assert rows[12:14] == ["7 | line 7", "  | ^^^^^^ HP902"]
+    assert rows[14] == ". |"
+    # files the run does not hold are read from disk
+    (tmp_path / "Dockerfile").write_text("FROM a\n")
+    f = finding("HP901", "x", Severity.ERROR, "m", str(tmp_path / "Dockerfile"), (1, 6, 1, 7))
+    assert out("full", [f], color=False).splitlines()[2:4] == ["1 | FROM a", "  |      ^ HP901"]
+    assert Source("x", "a").line_count == 1
+
+
+def test_full_format_in_colour_has_the_same_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    fs = [finding("HP901", "x", Severity.ERROR, "m", "D", (1, 6, 1, 7))]
+    src = {"D": "FROM a\n"}
+    coloured = out("full", fs, color=True, sources=src)
+    assert "\x1b[" in coloured
+    assert ANSI.sub("", coloured) == out("full", fs, color=False, sources=src)
+
+
+# ---------------------------------------------------------------- sarif fixes
+
+
+def test_sarif_fixes_from_known_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sarif_validator: Draft7Validator
+) -> None:
+    from hardpin.model import Applicability, Edit, Fix
+    from hardpin.output.sarif import SCHEMA_URI
+
+    monkeypatch.chdir(tmp_path)
+    text = "FROM a\nADD  --chown=1 x /x\nRUN b\n"
+    base = sample()
+
+    def with_fix(f: Finding, fix: Fix | None) -> Finding:
+        return Finding(
+            code=f.code,
+            name=f.name,
+            severity=f.severity,
+            message=f.message,
+            path="Dockerfile",
+            line=f.line,
+            column=f.column,
+            end_line=f.end_line,
+            end_column=f.end_column,
+            fix_availability=f.fix_availability,
+            subject=f.subject,
+            fix=fix,
+        )
+
+    replace_add = Fix((Edit(7, 10, "COPY"),), Applicability.SAFE, "use COPY")
+    insert = Fix((Edit(6, 6, "@sha256:" + "0" * 64), Edit(27, 27, "\n")), Applicability.UNSAFE)
+    fs = [
+        with_fix(base[1], replace_add),
+        with_fix(base[0], insert),
+        with_fix(base[2], None),
+    ]
+    log = json.loads(
+        out("sarif", fs, rules=RULES, root=str(tmp_path), sources={"Dockerfile": text})
+    )
+    assert log["$schema"] == SCHEMA_URI
+    sarif_validator.validate(log)
+    res = log["runs"][0]["results"]
+    assert res[0]["fixes"] == [
+        {
+            "description": {"text": "use COPY (safe fix)"},
+            "artifactChanges": [
+                {
+                    "artifactLocation": {"uri": "Dockerfile", "uriBaseId": "%SRCROOT%"},
+                    "replacements": [
+                        {
+                            "deletedRegion": {
+                                "startLine": 2,
+                                "startColumn": 1,
+                                "endLine": 2,
+                                "endColumn": 4,
+                            },
+                            "insertedContent": {"text": "COPY"},
+                        }
+                    ],
+                }
+            ],
+        }
+    ]
+    (change,) = res[1]["fixes"][0]["artifactChanges"]
+    assert res[1]["fixes"][0]["description"] == {
+        "text": "HP901 dummy-unpinned-image (unsafe fix (--unsafe-fixes))"
+    }
+    assert [r["deletedRegion"] for r in change["replacements"]] == [
+        {"startLine": 1, "startColumn": 7, "endLine": 1, "endColumn": 7},  # an insertion
+        {"startLine": 3, "startColumn": 1, "endLine": 3, "endColumn": 1},
+    ]
+    assert "fixes" not in res[2]
+    # edits that do not fit the text are left out rather than written wrong
+    wrong = [with_fix(base[1], Fix((Edit(7, 999, "x"),), Applicability.SAFE))]
+    log = json.loads(
+        out("sarif", wrong, rules=RULES, root=str(tmp_path), sources={"Dockerfile": text})
+    )
+    assert "fixes" not in log["runs"][0]["results"][0]
+    # a fix whose file cannot be read has no SARIF fix
+    log = json.loads(out("sarif", fs, rules=RULES, root=str(tmp_path)))
+    assert all("fixes" not in r for r in log["runs"][0]["results"])
+
+
+def test_sarif_schema_rejects_a_malformed_fix(
+    tmp_path: Path, sarif_validator: Draft7Validator
+) -> None:
+    from hardpin.model import Applicability, Edit, Fix
+
+    f = sample()[1]
+    fixed = Finding(
+        code=f.code, name=f.name, severity=f.severity, message=f.message, path="D",
+        line=1, column=1, end_line=1, end_column=2, fix=Fix((Edit(0, 1, "y"),), Applicability.SAFE),
+    )  # fmt: skip
+    log = json.loads(out("sarif", [fixed], rules=RULES, root=str(tmp_path), sources={"D": "x\n"}))
+    sarif_validator.validate(log)
+    bad = copy.deepcopy(log)
+    bad["runs"][0]["results"][0]["fixes"][0].pop("artifactChanges")
+    assert not sarif_validator.is_valid(bad)
+    bad = copy.deepcopy(log)
+    change = bad["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0]
+    change["replacements"][0].pop("deletedRegion")
+    assert not sarif_validator.is_valid(bad)

@@ -106,7 +106,9 @@ def test_fix_pins_every_site_to_the_index_digest(
     assert r.stderr.splitlines() == [
         f"sub/Dockerfile:2:6: HP101 cannot fix: {host}/e2e/python:9.9: tag not found (HTTP 404)"
     ]
-    assert "[cannot fix:" in r.stdout
+    # reported once: on stderr, not again in the finding's text
+    assert "cannot fix" not in r.stdout
+    assert "sub/Dockerfile:2:6: HP101 error: FROM image" in r.stdout
     # every distinct reference asked once, with one GET, across both files
     gets = sorted(p for m, p, _s in fault_proxy.log if m == "GET")
     assert len(fault_proxy.log) == len(gets) == 6

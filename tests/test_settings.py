@@ -437,31 +437,43 @@ def test_overrides_on_a_config(tmp_path: Path) -> None:
     s = load_settings(cfg, overrides=Overrides())
     assert s == base
 
-    # --select replaces the configuration's selection (select and extend-select)
-    s = load_settings(cfg, overrides=Overrides(select=("HP4",)))
-    assert (s.select, s.extend_select, s.ignore) == (("HP4",), (), ("HP102",))
-    assert [c for c in ("HP101", "HP102", "HP401", "HP402") if s.is_enabled(c)] == [
-        "HP401",
-        "HP402",
-    ]
+    def on(s: Settings, *codes: str) -> list[str]:
+        return [c for c in codes if s.is_enabled(c)]
 
-    # --extend-select adds to the configuration's extend-select
+    # --select replaces the configuration's selection, its ignore included (ruff)
+    s = load_settings(cfg, overrides=Overrides(select=("HP4",)))
+    assert (s.cli_select, s.cli_extend_select, s.cli_ignore) == (("HP4",), (), ())
+    assert on(s, "HP101", "HP102", "HP401", "HP402") == ["HP401", "HP402"]
+    s = load_settings(cfg, overrides=Overrides(select=("HP102",)))
+    assert on(s, "HP101", "HP102", "HP401", "HP402") == ["HP102"]
+
+    # --extend-select adds to what the configuration enabled; a more specific code
+    # turns on what the configuration ignores
     s = load_settings(cfg, overrides=Overrides(extend_select=("HP401",)))
-    assert (s.select, s.extend_select) == (("HP1",), ("HP402", "HP401"))
-    assert [c for c in ("HP101", "HP102", "HP401", "HP402", "HP403") if s.is_enabled(c)] == [
-        "HP101",
-        "HP401",
-        "HP402",
-    ]
+    assert on(s, "HP101", "HP102", "HP401", "HP402", "HP403") == ["HP101", "HP401", "HP402"]
+    s = load_settings(cfg, overrides=Overrides(extend_select=("HP102",)))
+    assert on(s, "HP101", "HP102", "HP103") == ["HP101", "HP102", "HP103"]
+    # ... but a prefix leaves the configuration's more specific ignore alone? No: each
+    # layer decides by its own selectors; HP1 matches HP102 and nothing in the
+    # command line's layer ignores it
+    s = load_settings(cfg, overrides=Overrides(extend_select=("HP1",)))
+    assert on(s, "HP101", "HP102") == ["HP101", "HP102"]
 
     # --select and --extend-select together
     s = load_settings(cfg, overrides=Overrides(select=("HP4",), extend_select=("HP101",)))
-    assert (s.select, s.extend_select) == (("HP4",), ("HP101",))
+    assert on(s, "HP101", "HP102", "HP401", "HP201") == ["HP101", "HP401"]
 
-    # --ignore adds to the configuration's ignore
+    # --ignore and --extend-ignore remove from what the configuration enabled
     s = load_settings(cfg, overrides=Overrides(ignore=("HP101",)))
-    assert s.ignore == ("HP102", "HP101")
-    assert [c for c in ("HP101", "HP102", "HP103") if s.is_enabled(c)] == ["HP103"]
+    assert s.cli_ignore == ("HP101",)
+    assert on(s, "HP101", "HP102", "HP103") == ["HP103"]
+    s = load_settings(cfg, overrides=Overrides(ignore=("HP101",), extend_ignore=("HP103",)))
+    assert on(s, "HP101", "HP102", "HP103", "HP104") == ["HP104"]
+    # in the command line's layer, the more specific selector wins there too
+    s = load_settings(cfg, overrides=Overrides(select=("HP1",), ignore=("HP10",)))
+    assert on(s, "HP101", "HP102", "HP201") == []
+    s = load_settings(cfg, overrides=Overrides(select=("HP101",), ignore=("HP1",)))
+    assert on(s, "HP101", "HP102") == ["HP101"]
 
     # --fail-on replaces fail-on
     s = load_settings(cfg, overrides=Overrides(fail_on=Severity.ERROR))
@@ -469,9 +481,135 @@ def test_overrides_on_a_config(tmp_path: Path) -> None:
     assert s.select == ("HP1",)
 
 
+@pytest.mark.parametrize(
+    ("config", "overrides", "expected"),
+    [
+        # the issue's case: the command line's --select turns on what the config ignores
+        ("ignore = ['HP209']", Overrides(select=("HP209",)), {"HP209"}),
+        ("select = ['HP2']\nignore = ['HP209']", Overrides(select=("HP209",)), {"HP209"}),
+        # ruff's documented example: select E,F ignore F401; --select F401 -> only F401
+        (
+            "select = ['HP1', 'HP2']\nignore = ['HP101']",
+            Overrides(select=("HP101",)),
+            {"HP101"},
+        ),
+        # ... --extend-select B: E, F and B, but F401 stays ignored
+        (
+            "select = ['HP1']\nignore = ['HP101']",
+            Overrides(extend_select=("HP4",)),
+            {"HP102", "HP103", "HP104", "HP401", "HP402", "HP403", "HP404", "HP405"},
+        ),
+        # config ignore, command-line extend-select of the exact code: on again
+        ("ignore = ['HP209']", Overrides(extend_select=("HP209",)), "all"),
+        # `select = []` with an ignore: ruff carries the ignore to the next layer
+        ("select = []\nignore = ['HP209']", Overrides(select=("HP2",)), "HP2-but-209"),
+        ("select = ['HP1']\nignore = ['HP209']", Overrides(select=("HP2",)), "HP2"),
+        # ALL is every rule
+        ("select = ['ALL']\nignore = ['HP1']", Overrides(), "all-but-HP1"),
+        ("select = ['HP1']", Overrides(select=("ALL",), ignore=("HP1",)), "all-but-HP1"),
+    ],
+)
+def test_rule_selection_follows_ruff(
+    tmp_path: Path, config: str, overrides: Overrides, expected: object
+) -> None:
+    from hardpin.registry import CODES
+
+    cfg = write(tmp_path / ".hardpin.toml", config + "\n")
+    s = load_settings(cfg, overrides=overrides)
+    got = {c for c in CODES if s.is_enabled(c)}
+    if expected == "all":
+        expected = set(CODES)
+    elif expected == "all-but-HP1":
+        expected = {c for c in CODES if not c.startswith("HP1")}
+    elif expected == "HP2":
+        expected = {c for c in CODES if c.startswith("HP2")}
+    elif expected == "HP2-but-209":
+        expected = {c for c in CODES if c.startswith("HP2")} - {"HP209"}
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("flag", "field"),
+    [
+        ("--select", "select"),
+        ("--extend-select", "extend_select"),
+        ("--ignore", "ignore"),
+        ("--extend-ignore", "extend_ignore"),
+    ],
+)
+@pytest.mark.parametrize("code", ["HP999", "HP9", "HP95", "HP199"])
+def test_unknown_codes_on_the_command_line_are_errors(flag: str, field: str, code: str) -> None:
+    with pytest.raises(HardpinError) as info:
+        load_settings(None, overrides=Overrides(**{field: ("HP1", code)}))
+    what = "rule code" if len(code) == 5 else "prefix"
+    assert str(info.value) == (
+        f"{flag}: unknown {what} {code!r}: no rule has it (`hardpin rules` lists them)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("select = ['HP999']", "select: unknown rule code 'HP999'"),
+        ("ignore = ['HP1', 'HP9']", "ignore: unknown prefix 'HP9'"),
+        ("extend-select = ['HP90']", "extend-select: unknown prefix 'HP90'"),
+        ("[severity]\nHP999 = 'info'", "severity: 'HP999': unknown rule code 'HP999'"),
+        ("[per-file-ignores]\n'x' = ['HP98']", "per-file-ignores: 'x': unknown prefix 'HP98'"),
+    ],
+)
+def test_unknown_codes_in_the_config_are_errors(tmp_path: Path, text: str, message: str) -> None:
+    cfg = write(tmp_path / ".hardpin.toml", text + "\n")
+    assert error_of(cfg).startswith(f"{cfg}: {message}: no rule has it")
+
+
+def test_hardpin_toml_is_read_and_loses_to_dot_hardpin_toml(tmp_path: Path) -> None:
+    plain = write(tmp_path / "hardpin.toml", "select = ['HP2']\n")
+    write(tmp_path / "pyproject.toml", "[tool.hardpin]\nselect = ['HP1']\n")
+    assert find_config(tmp_path) == plain
+    assert settings_for(tmp_path / "Dockerfile").select == ("HP2",)
+    settings_mod.clear_caches()
+    dot = write(tmp_path / ".hardpin.toml", "select = ['HP4']\n")
+    assert find_config(tmp_path) == dot
+    settings_mod.clear_caches()
+    # a nearer hardpin.toml wins over a farther .hardpin.toml
+    near = write(tmp_path / "sub" / "hardpin.toml", "")
+    assert find_config(tmp_path / "sub" / "Dockerfile") == near
+
+
+@pytest.mark.parametrize("name", [".hardpin.toml", "hardpin.toml", "custom.toml"])
+def test_tool_hardpin_in_a_standalone_file_is_refused_clearly(tmp_path: Path, name: str) -> None:
+    cfg = write(tmp_path / name, "[tool.hardpin]\nselect = ['HP1']\n")
+    assert error_of(cfg) == (
+        f"{cfg}: [tool.hardpin] is the table of pyproject.toml; in {name} write the "
+        "settings at the top level, without the [tool.hardpin] header"
+    )
+
+
+def test_per_file_ignores_globs_negation_and_extend(tmp_path: Path) -> None:
+    cfg = write(
+        tmp_path / "hardpin.toml",
+        "[per-file-ignores]\n"
+        "'docker/*.Dockerfile' = ['HP401']\n"
+        "'!prod/**' = ['HP402']\n"
+        "[extend-per-file-ignores]\n"
+        "'Dockerfile.dev' = ['HP1']\n",
+    )
+    s = load_settings(cfg)
+
+    def on(path: str, code: str) -> bool:
+        return s.is_enabled(code, str(tmp_path / path))
+
+    assert not on("docker/a.Dockerfile", "HP401") and on("docker/a.Dockerfile", "HP403")
+    assert on("other/a.Dockerfile", "HP401")
+    assert on("prod/x/Dockerfile", "HP402") and not on("dev/Dockerfile", "HP402")
+    assert not on("Dockerfile.dev", "HP101") and not on("sub/Dockerfile.dev", "HP102")
+    assert on("Dockerfile", "HP101")
+
+
 def test_overrides_on_defaults_and_lists_are_accepted() -> None:
     s = load_settings(None, overrides=Overrides(select=["HP4"], ignore=["HP403"]))  # type: ignore[arg-type]
-    assert s == Settings(select=("HP4",), ignore=("HP403",))
+    assert s == Settings(cli_select=("HP4",), cli_ignore=("HP403",))
+    assert [c for c in ("HP101", "HP401", "HP403") if s.is_enabled(c)] == ["HP401"]
     assert load_settings(None, overrides=Overrides(fail_on=Severity.INFO)).fail_on is Severity.INFO
 
 
@@ -660,7 +798,7 @@ def test_settings_for_without_config_gives_defaults(tmp_path: Path) -> None:
         pytest.skip("a hardpin config exists above the temporary directory")
     assert settings_for(tmp_path / "Dockerfile") == Settings()
     o = Overrides(ignore=("HP4",))
-    assert settings_for(tmp_path / "Dockerfile", overrides=o) == Settings(ignore=("HP4",))
+    assert settings_for(tmp_path / "Dockerfile", overrides=o) == Settings(cli_ignore=("HP4",))
 
 
 def test_settings_for_applies_overrides(tmp_path: Path) -> None:
@@ -668,8 +806,9 @@ def test_settings_for_applies_overrides(tmp_path: Path) -> None:
     s = settings_for(
         tmp_path / "Dockerfile", overrides=Overrides(ignore=("HP101",), fail_on=Severity.ERROR)
     )
-    assert s.ignore == ("HP104", "HP101") and s.fail_on is Severity.ERROR
-    assert settings_for(tmp_path / "Dockerfile").ignore == ("HP104",)
+    assert (s.ignore, s.cli_ignore) == (("HP104",), ("HP101",)) and s.fail_on is Severity.ERROR
+    assert [c for c in ("HP101", "HP102", "HP104") if s.is_enabled(c)] == ["HP102"]
+    assert settings_for(tmp_path / "Dockerfile").cli_ignore == ()
 
 
 def test_settings_for_is_cached_per_directory(

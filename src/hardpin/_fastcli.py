@@ -24,10 +24,12 @@ CHECK_DEFAULTS: dict[str, object] = {
     "command": "check",
     "paths": [],
     "format": "text",
+    "show_source": False,
     "fail_on": None,
     "select": None,
     "extend_select": None,
     "ignore": None,
+    "extend_ignore": None,
     "config": None,
     "fix": False,
     "unsafe_fixes": False,
@@ -39,6 +41,7 @@ CHECK_DEFAULTS: dict[str, object] = {
     "exit_zero": False,
     "jobs": None,
     "online": False,
+    "sarif_srcroot": False,
     "offline": False,
     "refresh": False,
     "concurrency": None,
@@ -54,6 +57,8 @@ _FLAGS = {
     "--diff": "diff",
     "--exit-zero": "exit_zero",
     "--online": "online",
+    "--show-source": "show_source",
+    "--sarif-srcroot": "sarif_srcroot",
     "--offline": "offline",
     "--refresh": "refresh",
     "--verbose": "verbose",
@@ -65,13 +70,18 @@ def _codes(value: str) -> tuple[str, ...]:
     return tuple(v.strip().upper() for v in value.split(",") if v.strip())
 
 
+# as cli.OUTPUT_FORMATS
+_FORMATS = ("text", "concise", "full", "json", "sarif", "github")
+
 # options with a value the fast path reads: option -> (destination, conversion or
 # None to keep the text, allowed values or None)
 _VALUED: dict[str, tuple[str, Callable[[str], object] | None, tuple[str, ...] | None]] = {
-    "--format": ("format", None, ("text", "json", "sarif", "github")),
+    "--format": ("format", None, _FORMATS),
+    "--output-format": ("format", None, _FORMATS),
     "--select": ("select", _codes, None),
     "--extend-select": ("extend_select", _codes, None),
     "--ignore": ("ignore", _codes, None),
+    "--extend-ignore": ("extend_ignore", _codes, None),
     "--config": ("config", None, None),
     "--baseline": ("baseline", None, None),
     "--write-baseline": ("write_baseline", None, None),

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     # argparse (and the help formatter it brings) is imported only when the full
     # parser is built: `hardpin check PATH ...` is read by hardpin._fastcli
     import argparse
+    from collections.abc import Callable
     from types import SimpleNamespace
+    from typing import Any
 
     from hardpin.engine import NetworkOptions, RunRequest, RunResult
     from hardpin.rules.base import Rule
@@ -38,22 +40,66 @@ def _severity(value: str) -> Severity:
         raise argparse.ArgumentTypeError("expected error, warning or info") from None
 
 
+OUTPUT_FORMATS = ("text", "concise", "full", "json", "sarif", "github")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line. A subcommand is an entry in `SUBCOMMANDS`: a function
+    that adds its parser and one that runs it (with the parsed namespace)."""
     import argparse
 
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str) -> None:  # type: ignore[override]
-            raise HardpinError(f"usage: {message} (see `hardpin {self.prog.split()[-1]} --help`)")
+            # prog is "hardpin" for the top level and "hardpin check" for a subcommand
+            raise HardpinError(f"usage: {message} (see `{self.prog} --help`)")
+
+        def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+            # argparse reports a subcommand's unknown options from the top level: name
+            # the subcommand's help instead
+            ns, extra = self.parse_known_args(args, namespace)
+            if extra:
+                command = getattr(ns, "command", None)
+                prog = f"hardpin {command}" if command else self.prog
+                raise HardpinError(
+                    f"usage: unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)"
+                )
+            return ns
 
     p = _Parser(
         prog="hardpin", description="Pin and verify the supply-chain inputs of a repository."
     )
-    p.add_argument("--version", action="version", version=f"hardpin {__version__}")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    p.add_argument(
+        "--version", action="version", version=f"hardpin {__version__}", help="show the version"
+    )
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    for add, _run in SUBCOMMANDS.values():
+        add(sub)
+    return p
 
+
+def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c = sub.add_parser("check", help="lint files (offline) and optionally fix them")
-    c.add_argument("paths", nargs="*", default=[], metavar="PATH")
-    c.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    c.add_argument(
+        "paths",
+        nargs="*",
+        default=[],
+        metavar="PATH",
+        help="files and directories to lint (default: the current directory)",
+    )
+    c.add_argument(
+        "--format",
+        "--output-format",
+        dest="format",
+        choices=OUTPUT_FORMATS,
+        default="text",
+        help="output format: text (= concise: one line per finding), full (each finding "
+        "with its source line), json, sarif, github (default: text)",
+    )
+    c.add_argument(
+        "--show-source",
+        action="store_true",
+        help="show the source line under each finding (text output; as --output-format full)",
+    )
     c.add_argument(
         "--fail-on",
         type=_severity,
@@ -61,21 +107,67 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SEVERITY",
         help="lowest severity that makes the exit code 1 (default: warning)",
     )
-    c.add_argument("--select", type=_csv, default=None, metavar="CODES")
-    c.add_argument("--extend-select", type=_csv, default=None, metavar="CODES")
-    c.add_argument("--ignore", type=_csv, default=None, metavar="CODES")
-    c.add_argument("--config", default=None, metavar="FILE")
+    g = c.add_argument_group("rule selection (as ruff: the command line over the config file)")
+    g.add_argument(
+        "--select",
+        type=_csv,
+        default=None,
+        metavar="CODES",
+        help="comma-separated rule codes or prefixes to enable, replacing the config's "
+        "selection (ALL: every rule)",
+    )
+    g.add_argument(
+        "--extend-select",
+        type=_csv,
+        default=None,
+        metavar="CODES",
+        help="rule codes or prefixes to enable on top of the selection",
+    )
+    g.add_argument(
+        "--ignore",
+        type=_csv,
+        default=None,
+        metavar="CODES",
+        help="rule codes or prefixes to disable",
+    )
+    g.add_argument(
+        "--extend-ignore",
+        type=_csv,
+        default=None,
+        metavar="CODES",
+        help="rule codes or prefixes to disable, as well as --ignore",
+    )
+    c.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="configuration file for every path (default: the nearest .hardpin.toml, "
+        "hardpin.toml or pyproject.toml with [tool.hardpin])",
+    )
     c.add_argument("--fix", action="store_true", help="apply safe fixes")
     c.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
     c.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
     c.add_argument(
-        "--stdin-filename", default=None, metavar="NAME", help="read the file from stdin"
+        "--stdin-filename",
+        default=None,
+        metavar="NAME",
+        help="read the file from stdin; NAME decides its kind and its config",
     )
     c.add_argument(
         "--baseline", default=None, metavar="FILE", help="report only findings not in FILE"
     )
-    c.add_argument("--write-baseline", default=None, metavar="FILE", help="record current findings")
-    c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    c.add_argument(
+        "--write-baseline",
+        default=None,
+        metavar="FILE",
+        help="record the current findings in FILE (for --baseline)",
+    )
+    c.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour text output (default: auto, a terminal without NO_COLOR)",
+    )
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
     c.add_argument(
         "--jobs",
@@ -89,21 +181,42 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run the online checks (HP6xx) against registries",
     )
+    c.add_argument(
+        "--sarif-srcroot",
+        action="store_true",
+        help="write the current directory's absolute file: URI as %%SRCROOT%% in SARIF "
+        "(by default the log names no local path)",
+    )
     _network_flags(c)
 
+
+def _add_update(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     u = sub.add_parser("update", help="move pinned image digests to where their tags point now")
-    u.add_argument("paths", nargs="*", default=[], metavar="PATH")
+    u.add_argument(
+        "paths",
+        nargs="*",
+        default=[],
+        metavar="PATH",
+        help="files and directories to update (default: the current directory)",
+    )
     u.add_argument(
         "--check",
         action="store_true",
         help="change nothing; exit 1 when any digest is stale (for CI)",
     )
     u.add_argument("--diff", action="store_true", help="print the changes as a diff; write nothing")
-    u.add_argument("--config", default=None, metavar="FILE")
+    u.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="configuration file for every path (default: the nearest one)",
+    )
     _network_flags(u)
 
+
+def _add_lock(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lk = sub.add_parser("lock", help="lock a pip-tools input (X.in) into X.txt with hashes")
-    lk.add_argument("inputs", nargs="+", metavar="FILE.in")
+    lk.add_argument("inputs", nargs="+", metavar="FILE.in", help="pip-tools input files")
     lk.add_argument(
         "-o",
         "--output-file",
@@ -125,11 +238,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="package index when neither the file nor PIP_INDEX_URL names one",
     )
 
+
+def _add_rule(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r = sub.add_parser("rule", help="show one rule's documentation")
-    r.add_argument("code")
-    rs = sub.add_parser("rules", help="list all rules")
-    rs.add_argument("--format", choices=("text", "json"), default="text")
-    return p
+    r.add_argument("code", help="the rule's code, e.g. HP101")
+
+
+def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rs = sub.add_parser("rules", help="list all rules, sorted by code")
+    rs.add_argument(
+        "--format",
+        "--output-format",
+        dest="format",
+        choices=("text", "json"),
+        default="text",
+        help="a table (text) or a JSON array (default: text)",
+    )
 
 
 def _network_flags(p: argparse.ArgumentParser) -> None:
@@ -169,18 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args: Args | None = parse_check(sys.argv[1:] if argv is None else argv)
         if args is None:
             args = build_parser().parse_args(argv)
-        if args.command == "check":
-            return _check(args)
-        if args.command == "update":
-            return _update(args)
-        if args.command == "lock":
-            return _lock(args)
-        if args.command == "rule":
-            return _rule(args.code)
-        if args.command == "rules":
-            return _rules(args.format)
-        build_parser().print_help(sys.stderr)
-        return EXIT_ERROR
+        if args.command is None:
+            build_parser().print_help(sys.stderr)
+            return EXIT_ERROR
+        rc: int = SUBCOMMANDS[args.command][1](args)
+        return rc
     except HardpinError as exc:
         _note(f"hardpin: error: {exc}")
         return EXIT_ERROR
@@ -211,7 +328,9 @@ def _rule(code: str) -> int:
 
 
 def _rules(fmt: str) -> int:
-    from hardpin.registry import RULES
+    from hardpin.registry import RULES as ALL_RULES
+
+    RULES = sorted(ALL_RULES, key=lambda r: r.code)
 
     if fmt == "json":
         import json
@@ -301,6 +420,7 @@ def _check(args: Args) -> int:
         extend_select=args.extend_select,
         ignore=args.ignore,
         fail_on=args.fail_on,
+        extend_ignore=args.extend_ignore,
     )
     fixing = args.fix or args.unsafe_fixes or args.diff
     stdin = None
@@ -335,6 +455,14 @@ def _check(args: Args) -> int:
         sys.stdout.buffer.write(encode(r.new_text if r.new_text is not None else r.text))
         sys.stdout.flush()
     _report_run_errors(args, result)
+    for path in result.empty_paths:
+        _note(
+            f"hardpin: warning: {path}: nothing to lint (no Dockerfile, requirements file or "
+            "shell script found, or all of them excluded)"
+        )
+    if args.baseline is not None:
+        n = result.baseline_hidden
+        _note(f"hardpin: {n} finding{'' if n == 1 else 's'} hidden by the baseline {args.baseline}")
     errors = bool(result.write_errors or result.internal_errors)
     if result.baseline_written is not None:
         print(
@@ -354,13 +482,16 @@ def _check(args: Args) -> int:
 
     out = sys.stderr if (stdin is not None and fixing) else sys.stdout
     color = None if args.color == "auto" else args.color == "always"
+    fmt = args.format
+    if fmt in ("text", "concise") and args.show_source:
+        fmt = "full"
     rules: list[type[Rule]] = []
-    if args.format == "sarif":  # only SARIF lists the rules: import their classes for it
+    if fmt == "sarif":  # only SARIF lists the rules: import their classes for it
         from hardpin.registry import rule_class
 
         rules = [rule_class(code) for code in result.rules]
     render(
-        args.format,
+        fmt,
         result.findings,
         stream=out,
         rules=rules,
@@ -368,6 +499,8 @@ def _check(args: Args) -> int:
         root=os.getcwd(),
         files_checked=result.files_checked,
         fixed=result.fixed,
+        sources=_sources(result),
+        srcroot_uri=args.sarif_srcroot,
     )
     if errors:
         return EXIT_ERROR
@@ -376,6 +509,15 @@ def _check(args: Args) -> int:
     if result.lookup_failures:
         return EXIT_FINDINGS
     return EXIT_FINDINGS if result.failing() else EXIT_OK
+
+
+def _sources(result: RunResult) -> dict[str, str]:
+    """The text the findings point into, for the files the run holds in memory (the
+    fixed text when fixing, stdin); the output reads any other file itself."""
+    return {
+        r.file.shown: r.new_text if r.new_text is not None and r.error is None else r.text
+        for r in result.files
+    }
 
 
 def _update(args: Args) -> int:
@@ -461,3 +603,13 @@ def _lock(args: Args) -> int:
             continue
         print(f"hardpin: wrote {out}", file=sys.stderr)
     return rc
+
+
+# name -> (adds its parser to the subparsers, runs it and returns the exit code)
+SUBCOMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[Args], int]]] = {
+    "check": (_add_check, _check),
+    "update": (_add_update, _update),
+    "lock": (_add_lock, _lock),
+    "rule": (_add_rule, lambda args: _rule(args.code)),
+    "rules": (_add_rules, lambda args: _rules(args.format)),
+}

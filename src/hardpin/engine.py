@@ -380,7 +380,7 @@ def complete(
     """Findings with their pending fixes completed (or dropped, for online verdicts).
 
     * a fix answer becomes an edit (safe; a whole-file lock is unsafe);
-    * an error is added to the finding's message, which stays;
+    * an error leaves the finding as it is (`RunResult.lookup_failures` reports it);
     * online checks are candidates: `image-exists` is kept only when the registry
       says the digest is gone, `image-update` only when the tag moved. Unanswered
       (a reference a fix has just pinned) or failed (the registry could not be
@@ -409,7 +409,8 @@ def complete(
         elif ans is None:
             out.append(f)
         elif isinstance(ans, str):
-            out.append(replace(f, message=f"{f.message} [cannot fix: {ans}]"))
+            # the failure is reported once, as a LookupFailure (the CLI's stderr line)
+            out.append(f)
         else:
             applicability = (
                 Applicability.UNSAFE if p.kind is PendingKind.LOCK else Applicability.SAFE
@@ -623,6 +624,8 @@ class RunResult:
     baseline_written: int | None = None  # findings recorded with write_baseline
     fail_on: dict[str, Severity] = field(default_factory=dict)  # shown path -> settings
     skipped: list[str] = field(default_factory=list)  # a note for each file not read
+    baseline_hidden: int = 0  # findings the baseline filtered out
+    empty_paths: list[str] = field(default_factory=list)  # named directories with no file to lint
 
     @property
     def fixed(self) -> int:
@@ -697,6 +700,7 @@ def run(request: RunRequest) -> RunResult:
     """One hardpin run (see the module docstring)."""
     unknown: list[str] = []  # named files of no kind hardpin reads
     files = _files(request, unknown)
+    empty = _empty_paths(request, files)
     progress = request.progress or _no_progress
     settings_list = [f.settings for f in files]
     fail_on = {f.shown: f.settings.fail_on for f in files}
@@ -709,7 +713,7 @@ def run(request: RunRequest) -> RunResult:
         findings = lint_many(files, request.jobs, skipped)
         checked = len(files) - len(skipped)
         result = RunResult([], findings, rules, checked, fail_on=fail_on, skipped=unknown + skipped)
-        return _finish(request, result)
+        return _finish(request, result, empty)
 
     from hardpin.files import SkippedFile, max_file_size
 
@@ -770,7 +774,7 @@ def run(request: RunRequest) -> RunResult:
         fail_on=fail_on,
         skipped=unknown + skipped,
     )
-    return _finish(request, result)
+    return _finish(request, result, empty)
 
 
 def _settle(
@@ -864,8 +868,28 @@ def _lookup_failures(
     return out
 
 
-def _finish(request: RunRequest, result: RunResult) -> RunResult:
+def _empty_paths(request: RunRequest, files: Sequence[SourceFile]) -> list[str]:
+    """The directories named in the request under which no file is linted."""
+    import os
+
+    if request.stdin is not None:
+        return []
+    dirs = [p for p in (request.paths or (".",)) if os.path.isdir(p)]
+    if not dirs:
+        return []
+    found = [os.path.abspath(f.path) for f in files]
+    out = []
+    for d in dirs:
+        top = os.path.abspath(d)
+        top_sep = top if top.endswith(os.sep) else top + os.sep
+        if not any(p.startswith(top_sep) for p in found):
+            out.append(d)
+    return out
+
+
+def _finish(request: RunRequest, result: RunResult, empty: list[str] | None = None) -> RunResult:
     """Sort; then write the baseline, or filter by one."""
+    result.empty_paths = empty or []
     result.findings.sort(key=lambda f: f.sort_key)
     if request.write_baseline:
         from hardpin import baseline
@@ -875,7 +899,9 @@ def _finish(request: RunRequest, result: RunResult) -> RunResult:
     elif request.baseline:
         from hardpin import baseline
 
+        before = len(result.findings)
         result.findings = baseline.filter_new(result.findings, baseline.load(request.baseline))
+        result.baseline_hidden = before - len(result.findings)
     return result
 
 

@@ -1,4 +1,20 @@
-"""Configuration: `.hardpin.toml` or `[tool.hardpin]` in pyproject.toml, plus command-line options.
+"""Configuration: `.hardpin.toml`, `hardpin.toml` or `[tool.hardpin]` in pyproject.toml, plus
+command-line options.
+
+The nearest directory holding one of them wins (no merging across directories, as
+ruff); within one directory `.hardpin.toml` beats `hardpin.toml`, which beats a
+pyproject.toml with a `[tool.hardpin]` table.
+
+Rule selection follows ruff's: the configuration file is one layer (`select`,
+`extend-select`, `ignore`) and the command line another (`--select`,
+`--extend-select`, `--ignore`, `--extend-ignore`), applied in that order. Within a
+layer the most specific selector matching a code decides (`HP401` beats `HP4`, which
+beats `HP`), and at equal specificity an ignore beats a select. A layer with a
+`select` replaces what the layers before it enabled; a layer without one only
+adjusts it. So `--select HP209` turns HP209 on even when the configuration ignores
+it, and `--extend-select HP209` does too (it is more specific than nothing), while a
+configuration's `ignore` still applies under `--extend-select HP2`.
+`per-file-ignores` apply last, to whatever is enabled.
 
 Every configuration key is listed in KNOWN_KEYS with the validator that checks and
 normalises its value. Keys that are not fields of Settings are kept in
@@ -24,9 +40,14 @@ if TYPE_CHECKING:
 
 DEFAULT_EXCLUDE: tuple[str, ...] = ("vendor", "third_party", "node_modules", ".git")
 CONFIG_FILE = ".hardpin.toml"
+# config file names in the order they win within one directory (pyproject.toml last,
+# and only when it has a [tool.hardpin] table)
+CONFIG_FILES = (CONFIG_FILE, "hardpin.toml")
 PYPROJECT = "pyproject.toml"
 
 _CODE_RE = lazy_re(r"HP[0-9]{0,3}\Z")
+# what a ruff user writes for every rule
+ALL = "ALL"
 _SEVERITIES = {s.value: s for s in Severity}
 
 
@@ -53,14 +74,22 @@ def _describe(value: object) -> str:
 
 
 def check_code(value: object) -> str:
-    """A rule code or prefix: HP followed by 0-3 digits (HP, HP1, HP10, HP101)."""
+    """A rule code or prefix that names at least one rule: HP followed by 0-3 digits
+    (HP, HP1, HP10, HP101), or ALL (the same as HP)."""
     if not isinstance(value, str):
         raise ValueError(f"expected a rule code or prefix, got {_describe(value)}")
+    if value == ALL:
+        return "HP"
     if not _CODE_RE.match(value):
         raise ValueError(
             f"{value!r} is not a rule code or prefix (expected HP followed by up to 3 digits, "
             f"e.g. HP1 or HP101)"
         )
+    from hardpin.registry import CODES
+
+    if not any(code.startswith(value) for code in CODES):
+        what = "rule code" if len(value) == 5 else "prefix"
+        raise ValueError(f"unknown {what} {value!r}: no rule has it (`hardpin rules` lists them)")
     return value
 
 
@@ -117,6 +146,8 @@ def _per_file_ignores(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
         raise ValueError(f"expected a table of glob = [codes], got {_describe(value)}")
     out = []
     for glob, codes in value.items():
+        if not glob.lstrip("!"):
+            raise ValueError("empty glob")
         try:
             out.append((glob, code_list(codes)))
         except ValueError as exc:
@@ -145,6 +176,7 @@ KNOWN_KEYS: dict[str, Validator] = {
     "extend-select": code_list,
     "ignore": code_list,
     "per-file-ignores": _per_file_ignores,
+    "extend-per-file-ignores": _per_file_ignores,
     "exclude": str_list,
     "extend-exclude": str_list,
     "fail-on": severity_value,
@@ -173,6 +205,7 @@ _FIELDS: dict[str, str] = {
     "extend-select": "extend_select",
     "ignore": "ignore",
     "per-file-ignores": "per_file_ignores",
+    "extend-per-file-ignores": "extend_per_file_ignores",
     "exclude": "exclude",
     "extend-exclude": "extend_exclude",
     "fail-on": "fail_on",
@@ -191,6 +224,37 @@ def _longest(code: str, prefixes: tuple[str, ...]) -> int:
         if len(p) > best and code.startswith(p):
             best = len(p)
     return best
+
+
+def _decide(code: str, selects: tuple[str, ...], ignores: tuple[str, ...]) -> bool | None:
+    """One layer's verdict on `code`: the most specific (longest) matching selector
+    decides, an ignore winning a tie; None when no selector of the layer matches."""
+    s, i = _longest(code, selects), _longest(code, ignores)
+    if s < 0 and i < 0:
+        return None
+    return s > i
+
+
+@lru_cache(maxsize=4096)
+def _selected(
+    code: str,
+    layers: tuple[tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]], ...],
+) -> bool:
+    """Whether `code` is enabled after the (select, extend-select, ignore) layers, in
+    order, as ruff resolves them (see the module docstring)."""
+    on = True  # the default selection: every rule
+    carried: tuple[str, ...] = ()
+    for select, extend, ignore in layers:
+        verdict = _decide(code, (select or ()) + extend, ignore + carried)
+        carried = ()
+        if select is not None:
+            on = bool(verdict)
+            if not select and not extend and ignore:
+                # `select = []` with an ignore: ruff hands the ignore to the next layer
+                carried = ignore
+        elif verdict is not None:
+            on = verdict
+    return on
 
 
 def _norm_glob(pattern: str) -> str:
@@ -223,6 +287,11 @@ class Settings:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    extend_per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # the command line's layer (see the module docstring); None: no --select
+    cli_select: tuple[str, ...] | None = None
+    cli_extend_select: tuple[str, ...] = ()
+    cli_ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     fail_on: Severity = Severity.WARNING
@@ -290,17 +359,23 @@ class Settings:
     # ---- rules
 
     def is_enabled(self, code: str, path: str | os.PathLike[str] | None = None) -> bool:
-        selected = max(_longest(code, self.select), _longest(code, self.extend_select))
-        if selected < 0 or _longest(code, self.ignore) >= selected:
+        """Whether rule `code` runs (for the file `path`, when given: per-file-ignores)."""
+        layers = (
+            (self.select, self.extend_select, self.ignore),
+            (self.cli_select, self.cli_extend_select, self.cli_ignore),
+        )
+        if not _selected(code, layers):
             return False
-        if path is not None and self.per_file_ignores:
+        ignores = self.per_file_ignores + self.extend_per_file_ignores
+        if path is not None and ignores:
             rel = self.relative(path)
             base = rel.rsplit("/", 1)[-1]
-            for glob, codes in self.per_file_ignores:
-                g = _norm_glob(glob)
-                if fnmatchcase(rel, g) or ("/" not in g and fnmatchcase(base, g)):
-                    if _longest(code, codes) >= 0:
-                        return False
+            for glob, codes in ignores:
+                negated = glob.startswith("!")
+                g = _norm_glob(glob[1:] if negated else glob)
+                matched = fnmatchcase(rel, g) or ("/" not in g and fnmatchcase(base, g))
+                if matched is not negated and _longest(code, codes) >= 0:
+                    return False
         return True
 
     def severity_for(self, code: str, default: Severity) -> Severity:
@@ -343,9 +418,10 @@ class Overrides:
     extend_select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] | None = None
     fail_on: Severity | None = None
+    extend_ignore: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("select", "extend_select", "ignore"):
+        for name in ("select", "extend_select", "ignore", "extend_ignore"):
             v = getattr(self, name)
             if v is not None and not isinstance(v, tuple):
                 object.__setattr__(self, name, tuple(v))
@@ -386,6 +462,13 @@ def _hardpin_table(path: str, data: dict[str, object]) -> dict[str, object] | No
     """The hardpin table of a parsed config file: the whole `.hardpin.toml` (or any file
     not named pyproject.toml), or `[tool.hardpin]` of a pyproject.toml (None if absent)."""
     if os.path.basename(path) != PYPROJECT:
+        tool = data.get("tool")
+        if isinstance(tool, dict) and "hardpin" in tool:
+            name = os.path.basename(path)
+            raise HardpinError(
+                f"{_display(path)}: [tool.hardpin] is the table of pyproject.toml; in {name} "
+                f"write the settings at the top level, without the [tool.hardpin] header"
+            )
         return data
     tool = data.get("tool")
     if not isinstance(tool, dict) or "hardpin" not in tool:
@@ -418,9 +501,12 @@ def _nearest_config(directory: str) -> str | None:
             found = _NEAREST[d]
             break
         seen.append(d)
-        candidate = os.path.join(d, CONFIG_FILE)
-        if os.path.isfile(candidate):
-            found = candidate
+        for name in CONFIG_FILES:
+            candidate = os.path.join(d, name)
+            if os.path.isfile(candidate):
+                found = candidate
+                break
+        if found is not None:
             break
         candidate = os.path.join(d, PYPROJECT)
         if os.path.isfile(candidate) and _has_hardpin_table(candidate):
@@ -436,8 +522,9 @@ def _nearest_config(directory: str) -> str | None:
 
 
 def find_config(start: str | Path) -> Path | None:
-    """The nearest `.hardpin.toml`, or `pyproject.toml` with a `[tool.hardpin]` table, in
-    `start` (a directory, or a file's directory) or any directory above it."""
+    """The nearest `.hardpin.toml`, `hardpin.toml`, or `pyproject.toml` with a
+    `[tool.hardpin]` table, in `start` (a directory, or a file's directory) or any
+    directory above it; within one directory in that order."""
     s = os.path.abspath(start)
     if not os.path.isdir(s):
         s = os.path.dirname(s)
@@ -450,31 +537,32 @@ def find_config(start: str | Path) -> Path | None:
 
 
 def _check_override(flag: str, codes: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
     for c in codes:
         try:
-            check_code(c)
+            out.append(check_code(c))
         except ValueError as exc:
             raise HardpinError(f"{flag}: {exc}") from None
-    return codes
+    return tuple(out)
 
 
 def _apply(settings: Settings, overrides: Overrides | None) -> Settings:
+    """The command line's layer on top of the configuration (see the module docstring)."""
     if overrides is None:
         return settings
 
     changes: dict[str, object] = {}
     if overrides.select is not None:
-        # The command line's selection replaces the configuration's (select and
-        # extend-select), as in ruff; the configuration's ignore still applies.
-        changes["select"] = _check_override("--select", overrides.select)
-        changes["extend_select"] = ()
+        changes["cli_select"] = _check_override("--select", overrides.select)
     if overrides.extend_select is not None:
-        base = changes.get("extend_select", settings.extend_select)
-        changes["extend_select"] = base + _check_override(
-            "--extend-select", overrides.extend_select
-        )  # type: ignore[operator]
+        changes["cli_extend_select"] = _check_override("--extend-select", overrides.extend_select)
+    ignore: tuple[str, ...] = ()
     if overrides.ignore is not None:
-        changes["ignore"] = settings.ignore + _check_override("--ignore", overrides.ignore)
+        ignore += _check_override("--ignore", overrides.ignore)
+    if overrides.extend_ignore is not None:
+        ignore += _check_override("--extend-ignore", overrides.extend_ignore)
+    if ignore:
+        changes["cli_ignore"] = ignore
     if overrides.fail_on is not None:
         changes["fail_on"] = Severity(overrides.fail_on)
     return replace(settings, **changes) if changes else settings

@@ -1,4 +1,4 @@
-"""Output formats: text (default), json, sarif, github.
+"""Output formats: text (default; also called concise), full, json, sarif, github.
 
 Every formatter module is imported lazily by `render`, so a run pays only for
 the format it prints (plain text never imports rich, json/sarif pull in `json`
@@ -7,16 +7,16 @@ only when chosen). The formats are documented in docs/output-formats.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from typing import TextIO
 
-    from hardpin.model import Finding
+    from hardpin.model import Finding, Source
     from hardpin.rules.base import Rule
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "concise", "full", "json", "sarif", "github")
 
 
 def render(
@@ -29,18 +29,30 @@ def render(
     root: str = ".",
     files_checked: int = 0,
     fixed: int = 0,
+    sources: Mapping[str, str] | None = None,
+    srcroot_uri: bool = False,
 ) -> None:
     """Write `findings` (already sorted) to `stream` in format `fmt`.
 
     `rules` are the rule classes enabled for the run (SARIF lists all of them);
     `color` applies to text only (None: decide from the stream and NO_COLOR/TERM);
     `root` is the directory SARIF and GitHub paths are made relative to;
-    `files_checked` and `fixed` feed the summaries.
+    `files_checked` and `fixed` feed the summaries; `sources` holds the text of files
+    the findings point into that is not (or no longer) on disk, by finding path (full
+    text shows source lines, SARIF turns fix offsets into regions); `srcroot_uri`
+    writes the absolute URI of `root` into SARIF's `originalUriBaseIds`.
     """
-    if fmt == "text":
+    if fmt in ("text", "concise", "full"):
         from hardpin.output import text
 
-        text.render(findings, stream=stream, color=color, files_checked=files_checked, fixed=fixed)
+        text.render(
+            findings,
+            stream=stream,
+            color=color,
+            files_checked=files_checked,
+            fixed=fixed,
+            sources=SourceCache(sources) if fmt == "full" else None,
+        )
     elif fmt == "json":
         from hardpin.output import jsonout
 
@@ -48,7 +60,14 @@ def render(
     elif fmt == "sarif":
         from hardpin.output import sarif
 
-        sarif.render(findings, stream=stream, rules=rules, root=root)
+        sarif.render(
+            findings,
+            stream=stream,
+            rules=rules,
+            root=root,
+            sources=SourceCache(sources),
+            srcroot_uri=srcroot_uri,
+        )
     elif fmt == "github":
         from hardpin.output import github
 
@@ -57,6 +76,31 @@ def render(
         from hardpin.model import HardpinError
 
         raise HardpinError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+class SourceCache:
+    """The text of the files findings point into: from the run when it holds it, else
+    read from disk once (None when it cannot be read)."""
+
+    def __init__(self, known: Mapping[str, str] | None = None) -> None:
+        self._texts: dict[str, Source | None] = {}
+        self._known = known or {}
+
+    def get(self, path: str) -> Source | None:
+        if path in self._texts:
+            return self._texts[path]
+        from hardpin.model import HardpinError, Source
+
+        text = self._known.get(path)
+        if text is None:
+            from hardpin.files import read_source
+
+            try:
+                text = read_source(path)
+            except (OSError, HardpinError):  # gone, unreadable, not a regular file, too large
+                text = None
+        src = self._texts[path] = None if text is None else Source(path, text)
+        return src
 
 
 def clean(s: str) -> str:

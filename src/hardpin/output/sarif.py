@@ -7,6 +7,15 @@ regions are 1-based with an exclusive `endColumn` (SARIF's "column of the
 character following the end of the region", which is what a Finding holds),
 and columns count Unicode code points (`columnKind`).
 
+Results whose fix is known (the edits of an offline fix, or of a network fix the
+run has answered) carry it as SARIF `fixes`: one `artifactChange` with a
+`replacement` per edit, `deletedRegion` in lines and columns of the text the
+finding points into (an insertion is an empty region) and `insertedContent`.
+
+`originalUriBaseIds` names no local path unless asked (`srcroot_uri`, the
+`--sarif-srcroot` flag): a log uploaded from CI should not record where the
+checkout was, and viewers resolve `%SRCROOT%` themselves.
+
 `partialFingerprints.primaryLocationLineHash` comes from (code, path, subject):
 the flagged text, not its line, so an alert survives edits elsewhere in the
 file (like hardpin's baselines). The subject itself is never written (it can
@@ -27,7 +36,8 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from typing import TextIO
 
-    from hardpin.model import Finding
+    from hardpin.model import Finding, Source
+    from hardpin.output import SourceCache
     from hardpin.rules.base import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -132,6 +142,40 @@ def region(f: Finding) -> dict[str, int]:
     }
 
 
+def fixes(f: Finding, location: dict[str, str], source: Source | None) -> list[dict[str, object]]:
+    """SARIF `fixes` of a finding whose fix edits are known (empty when none are, or
+    when the text they point into cannot be read)."""
+    fix = f.fix
+    if fix is None or not fix.edits or source is None:
+        return []
+    n = len(source.text)
+    replacements = []
+    for e in sorted(fix.edits, key=lambda e: (e.start, e.end)):
+        if not 0 <= e.start <= e.end <= n:
+            return []  # not this text's offsets: no fix rather than a wrong one
+        start_line, start_col = source.position(e.start)
+        end_line, end_col = source.position(e.end)
+        replacements.append(
+            {
+                "deletedRegion": {
+                    "startLine": start_line,
+                    "startColumn": start_col,
+                    "endLine": end_line,
+                    "endColumn": end_col,
+                },
+                "insertedContent": {"text": clean(e.text)},
+            }
+        )
+    safety = "safe fix" if str(fix.applicability) == "safe" else "unsafe fix (--unsafe-fixes)"
+    what = clean(fix.description) if fix.description else f"{f.code} {f.name}"
+    return [
+        {
+            "description": {"text": f"{what} ({safety})"},
+            "artifactChanges": [{"artifactLocation": location, "replacements": replacements}],
+        }
+    ]
+
+
 def _root_uri(root: str) -> str:
     import os
     from pathlib import Path
@@ -141,7 +185,12 @@ def _root_uri(root: str) -> str:
 
 
 def document(
-    findings: Sequence[Finding], *, rules: Sequence[type[Rule]], root: str
+    findings: Sequence[Finding],
+    *,
+    rules: Sequence[type[Rule]],
+    root: str,
+    sources: SourceCache | None = None,
+    srcroot_uri: bool = False,
 ) -> dict[str, object]:
     descriptors = [rule_descriptor(r) for r in rules]
     index = {r.code: i for i, r in enumerate(rules)}
@@ -154,19 +203,22 @@ def document(
         location, hashed_path = artifact_location(f.path, root)
         digest = fingerprint(f.code, hashed_path, f.subject)
         seen[digest] = seen.get(digest, 0) + 1
-        results.append(
-            {
-                "ruleId": f.code,
-                "ruleIndex": index[f.code],
-                "level": LEVEL[f.severity],
-                "message": {"text": clean(f.message)},
-                "locations": [
-                    {"physicalLocation": {"artifactLocation": location, "region": region(f)}}
-                ],
-                "partialFingerprints": {"primaryLocationLineHash": f"{digest}:{seen[digest]}"},
-            }
-        )
-    run = {
+        result: dict[str, object] = {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": LEVEL[f.severity],
+            "message": {"text": clean(f.message)},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": location, "region": region(f)}}
+            ],
+            "partialFingerprints": {"primaryLocationLineHash": f"{digest}:{seen[digest]}"},
+        }
+        if f.fix is not None and sources is not None:
+            found = fixes(f, location, sources.get(f.path))
+            if found:
+                result["fixes"] = found
+        results.append(result)
+    run: dict[str, object] = {
         "tool": {
             "driver": {
                 "name": "hardpin",
@@ -176,15 +228,22 @@ def document(
                 "rules": descriptors,
             }
         },
-        "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(root)}},
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
+    if srcroot_uri:
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": _root_uri(root)}}
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
 def render(
-    findings: Sequence[Finding], *, stream: TextIO, rules: Sequence[type[Rule]], root: str
+    findings: Sequence[Finding],
+    *,
+    stream: TextIO,
+    rules: Sequence[type[Rule]],
+    root: str,
+    sources: SourceCache | None = None,
+    srcroot_uri: bool = False,
 ) -> None:
-    doc = document(findings, rules=rules, root=root)
+    doc = document(findings, rules=rules, root=root, sources=sources, srcroot_uri=srcroot_uri)
     stream.write(json.dumps(doc, indent=2) + "\n")

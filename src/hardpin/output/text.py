@@ -1,5 +1,10 @@
 """Human-readable output: one line per finding, then a one-line summary.
 
+A line is `path:line:column: CODE severity: message [fix: how]`, so it reads the
+same without colour. The full format (`--output-format full`, `--show-source`)
+follows each line with the source lines it points at and carets under the span,
+laid out as ruff's full format.
+
 Plain output is written with `stream.write` and must never import rich
 (importing it costs ~90 ms of the start-up budget); rich is imported only to
 colour the same text.
@@ -19,7 +24,8 @@ if TYPE_CHECKING:
     import re
     from typing import TextIO
 
-    from hardpin.model import Finding
+    from hardpin.model import Finding, Source
+    from hardpin.output import SourceCache
 
 _FIX_PHRASE = {
     FixAvailability.SAFE: "fixable with --fix",
@@ -53,11 +59,13 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def finding_parts(f: Finding) -> tuple[str, str, str, str]:
-    """(location, code, message, fix suffix) of one line; joined they are the line."""
+def finding_parts(f: Finding) -> tuple[str, str, str, str, str]:
+    """(location, code, severity, message, fix suffix) of one line; `finding_line`
+    joins them."""
     avail = f.fix_availability
     fix = "" if avail is FixAvailability.NONE else f" [fix: {avail}]"
-    return f"{one_line(f.path)}:{f.line}:{f.column}:", f.code, one_line(f.message), fix
+    loc = f"{one_line(f.path)}:{f.line}:{f.column}:"
+    return loc, f.code, f"{f.severity}:", one_line(f.message), fix
 
 
 def one_line(s: str) -> str:
@@ -91,8 +99,50 @@ def _escape(m: re.Match[str]) -> str:
 
 
 def finding_line(f: Finding) -> str:
-    loc, code, message, fix = finding_parts(f)
-    return f"{loc} {code} {message}{fix}"
+    loc, code, sev, message, fix = finding_parts(f)
+    return f"{loc} {code} {sev} {message}{fix}"
+
+
+MAX_SNIPPET_LINES = 6  # a span over more lines shows its first ones and `...`
+
+
+def snippet(f: Finding, source: Source | None) -> list[tuple[str, str]]:
+    """The lines under a finding in the full format, as (gutter, text) pairs: the
+    source lines of its span, each followed by a caret line under the part it covers.
+
+    Carets line up under the text as shown: a tab in the source stays a tab before
+    the carets, an escaped control character counts as the characters shown."""
+    if source is None or not 1 <= f.line <= source.line_count:
+        return []
+    last = min(max(f.end_line, f.line), source.line_count)
+    shown_last = min(last, f.line + MAX_SNIPPET_LINES - 1)
+    width = len(str(shown_last))
+    blank = " " * width
+    out = [(blank, "")]
+    for n in range(f.line, shown_last + 1):
+        raw = source.line_text(n)
+        start = f.column - 1 if n == f.line else len(raw) - len(raw.lstrip(" \t"))
+        end = f.end_column - 1 if n == last else len(raw)
+        if n == 1 and raw.startswith("\ufeff"):
+            # columns count the BOM, a terminal shows nothing for it
+            raw, start, end = raw[1:], start - 1, end - 1
+        start = min(max(start, 0), len(raw))
+        end = min(max(end, start), len(raw))
+        head = one_line(raw[:start])
+        pad = "".join("\t" if c == "\t" else " " for c in head)
+        carets = "^" * max(len(one_line(raw[start:end])), 1)
+        out.append((str(n).rjust(width), one_line(raw)))
+        out.append((blank, f"{pad}{carets}" + (f" {f.code}" if n == shown_last else "")))
+    if shown_last < last:
+        out.append(("." * width, ""))
+    out.append((blank, ""))
+    return out
+
+
+def _snippet_text(f: Finding, source: Source | None) -> str:
+    """The snippet lines and a blank line that ends the finding's block."""
+    rows = snippet(f, source)
+    return "".join(f"{gutter} |{' ' + text if text else ''}\n" for gutter, text in rows) + "\n"
 
 
 def summary(findings: Sequence[Finding], files_checked: int, fixed: int) -> str:
@@ -127,13 +177,18 @@ def render(
     color: bool | None,
     files_checked: int,
     fixed: int,
+    sources: SourceCache | None = None,
 ) -> None:
+    """Concise output, or full output (source lines under each finding) with `sources`."""
     if use_color(stream, color):
-        _render_rich(findings, stream, files_checked, fixed)
+        _render_rich(findings, stream, files_checked, fixed, sources)
         return
-    lines = [finding_line(f) for f in findings]
-    lines.append(summary(findings, files_checked, fixed))
-    _write(stream, "\n".join(lines) + "\n")
+    if sources is None:
+        lines = [finding_line(f) + "\n" for f in findings]
+    else:
+        lines = [finding_line(f) + "\n" + _snippet_text(f, sources.get(f.path)) for f in findings]
+    lines.append(summary(findings, files_checked, fixed) + "\n")
+    _write(stream, "".join(lines))
 
 
 def _write(stream: TextIO, text: str) -> None:
@@ -145,7 +200,11 @@ def _write(stream: TextIO, text: str) -> None:
 
 
 def _render_rich(
-    findings: Sequence[Finding], stream: TextIO, files_checked: int, fixed: int
+    findings: Sequence[Finding],
+    stream: TextIO,
+    files_checked: int,
+    fixed: int,
+    sources: SourceCache | None,
 ) -> None:
     from rich.console import Console
     from rich.text import Text
@@ -161,15 +220,27 @@ def _render_rich(
         soft_wrap=True,
     )
     for f in findings:
-        loc, code, message, fix = finding_parts(f)
+        loc, code, sev, message, fix = finding_parts(f)
         line = Text()
         line.append(loc, style="bold")
         line.append(" ")
         line.append(code, style=_CODE_STYLE[f.severity])
         line.append(" ")
+        line.append(sev, style=_CODE_STYLE[f.severity])
+        line.append(" ")
         line.append(message)
         if fix:
             line.append(fix, style="dim")
         console.print(line)
+        if sources is not None:
+            for i, (gutter, text) in enumerate(snippet(f, sources.get(f.path))):
+                row = Text()
+                row.append(f"{gutter} |", style="bold blue")
+                if text:
+                    # rows alternate after the first: a source line, then its carets
+                    caret = i % 2 == 0
+                    row.append(" " + text, style=_CODE_STYLE[f.severity] if caret else "")
+                console.print(row)
+            console.print()
     text = summary(findings, files_checked, fixed)
     console.print(Text(text, style="bold green" if not findings else "bold"))

@@ -113,7 +113,7 @@ class HP101(Rule):
                     # a tagless reference gets `:latest` written out, so `hardpin update` can follow it
                     prefix = "@" if ref.tag else ":latest@"
                     pending = Pending(ImageKey(lookup_name(ref)), span[1], span[1], prefix=prefix)
-                    hint = "fixable with network"
+                    hint = ""  # the output says how it is fixed (`[fix: network]`)
                 else:
                     hint = "it is assembled from ARGs, so pin it by hand"
                 ctx.report(
@@ -121,7 +121,7 @@ class HP101(Rule):
                     site.start,
                     site.end,
                     f"{where} image {describe(site)} is not pinned by digest; "
-                    f"pin it as {ref.familiar}@sha256:<digest> ({hint})",
+                    f"pin it as {ref.familiar}@sha256:<digest>" + (f" ({hint})" if hint else ""),
                     subject=site.raw,
                     pending=pending,
                     availability=None if pending else FixAvailability.NONE,

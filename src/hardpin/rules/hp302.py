@@ -78,7 +78,7 @@ class HP302(Rule):
                 continue
             pending = pending_hashes(ctx, r)
             how = (
-                "add --hash for its files (fixable with network)"
+                "add --hash for its files"
                 if pending is not None
                 else "add --hash for its files (pip hash FILE, or pip-compile --generate-hashes)"
             )
