@@ -836,6 +836,69 @@ def pip_install(
 
 
 # --------------------------------------------------------------------------
+# Every requirements fix keeps an installable file installable
+# --------------------------------------------------------------------------
+
+
+def pip_dry_run(path: str | os.PathLike[str], index_url: str) -> subprocess.CompletedProcess[str]:
+    """`pip install --dry-run --no-deps -r FILE` from the local index only, as a user's
+    install would read the file (its own index options, includes and hash-checking
+    mode), in the directory of FILE. Nothing installed in the test environment counts
+    (`--ignore-installed`); an sdist is prepared with the test environment's setuptools
+    (`--no-build-isolation`: the test index serves no setuptools)."""
+    path = os.fspath(path)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--no-deps",
+        "--ignore-installed",
+        "--no-cache-dir",
+        "--no-build-isolation",
+        "--disable-pip-version-check",
+        "--retries",
+        "0",
+        "--timeout",
+        "10",
+        "--index-url",
+        index_url,
+        "-r",
+        os.path.basename(path),
+    ]
+    return subprocess.run(
+        cmd,
+        cwd=os.path.dirname(os.path.abspath(path)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=clean_env(),
+    )
+
+
+@contextlib.contextmanager
+def stays_installable(
+    index_url: str, *paths: str | os.PathLike[str]
+) -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
+    """Around a requirements fix: every file pip installs before the fix (dry run, see
+    `pip_dry_run`) must still install after it. Yields pip's answers from before, by
+    path, so a test can also check what did not install."""
+    before = {os.fspath(p): pip_dry_run(p, index_url) for p in paths}
+    yield before
+    for p, was in before.items():
+        if was.returncode != 0:
+            continue
+        now = pip_dry_run(p, index_url)
+        with open(p, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+        assert now.returncode == 0, (
+            f"{p} installed before the fix, but pip refuses it after:\n{text}\n{now.stderr}"
+        )
+
+
+# --------------------------------------------------------------------------
 # Filling in hashes (what `hardpin check --fix --select HP302` does)
 # --------------------------------------------------------------------------
 
@@ -870,7 +933,8 @@ def fill_hashes(
         "PIP_INDEX_URL": "",
         "PIP_EXTRA_INDEX_URL": "",
     }
-    r = run_cli(*args, cwd=os.path.dirname(os.path.abspath(path)), env=env)
+    with stays_installable(index_url, path):
+        r = run_cli(*args, cwd=os.path.dirname(os.path.abspath(path)), env=env)
     m = re.search(r"(\d+) requests", r.stderr)
     if m is None or "cannot fix" in r.stderr or r.returncode not in (0, 1):
         raise AssertionError(f"hardpin check --fix failed ({r.returncode}): {r.stderr}{r.stdout}")

@@ -338,22 +338,85 @@ def test_no_pending_fix_without_an_index_or_a_known_version(tmp_path: Path) -> N
         "--extra-index-url https://x.example.com/simple\nflask==${FLASK_VERSION}\nsix==1.16.0\n",
     )
     fs = [f for f in lint(p) if f.code == "HP302"]
-    assert [f.pending is None for f in fs] == [True, False]
-    # extra indexes only: None stands for the primary index of the environment
-    assert fs[1].pending.key == PipHashesKey(
-        (None, "https://x.example.com/simple"), "six", "1.16.0"
+    # a version from a variable cannot be looked up, and hashing six alone would make pip
+    # refuse flask: neither is fixable, and six's finding says why
+    assert [f.pending is None for f in fs] == [True, True]
+    assert [str(f.fix_availability) for f in fs] == ["none", "none"]
+    assert fs[1].message.endswith(
+        "not hashed: adding hashes would make pip refuse the 1 requirement(s) whose hashes "
+        "hardpin cannot look up (flask==${FLASK_VERSION}); make every requirement pinned and "
+        "hashed or lock the file with pip-compile --generate-hashes"
     )
+    p = write(
+        tmp_path,
+        "requirements.txt",
+        "--extra-index-url https://x.example.com/simple\nsix==1.16.0\n",
+    )
+    [f] = [f for f in lint(p) if f.code == "HP302"]
+    # extra indexes only: None stands for the primary index of the environment
+    assert f.pending.key == PipHashesKey((None, "https://x.example.com/simple"), "six", "1.16.0")
 
 
 def test_hp303_carries_the_same_pending_fix_for_pinned_requirements(tmp_path: Path) -> None:
+    p = write(tmp_path, "requirements.txt", f"flask==3.0.3 --hash=sha256:{H1}\nsix==1.16.0\n")
+    [f] = lint(p)
+    assert f.code == "HP303" and f.pending.key == PipHashesKey((), "six", "1.16.0")
+    assert str(f.fix_availability) == "network"
+    # an editable cannot be hashed: hashing six would not make the file pass, so no fix
     p = write(tmp_path, "requirements.txt", f"flask==3.0.3 --hash=sha256:{H1}\nsix==1.16.0\n-e .\n")
     fs = lint(p)
     assert got(fs) == ["HP303 2:1", "HP303 3:4"]
-    assert (
-        fs[0].pending.key == PipHashesKey((), "six", "1.16.0")
-        and str(fs[0].fix_availability) == "network"
+    assert [f.pending for f in fs] == [None, None]
+    assert [str(f.fix_availability) for f in fs] == ["none", "none"]
+    assert fs[0].message.endswith(
+        "not hashed: adding hashes would make pip refuse the 1 requirement(s) that cannot be "
+        "hashed (-e .); make every requirement pinned and hashed or lock the file with "
+        "pip-compile --generate-hashes"
     )
-    assert fs[1].pending is None and str(fs[1].fix_availability) == "none"
+
+
+def test_hash_fixes_only_when_every_requirement_can_then_pass(tmp_path: Path) -> None:
+    """The issue's example: two pins, two unpinned requirements; with and without an .in."""
+    text = "flask==3.0.3\nidna==3.7\nrequests\nurllib3>=2.0\n"
+    p = write(tmp_path, "requirements.txt", text)
+    fs = lint(p)
+    assert got(fs, "HP301", "HP302") == ["HP302 1:1", "HP302 2:1", "HP301 3:1", "HP301 4:1"]
+    assert all(f.pending is None and str(f.fix_availability) == "none" for f in fs)
+    why = (
+        "not hashed: adding hashes would make pip refuse the 2 unpinned requirement(s) "
+        "(requests, urllib3>=2.0); pin them or "
+    )
+    assert fs[0].message.endswith(why + "lock the file with pip-compile --generate-hashes")
+    # with the pip-tools input beside it, HP301 re-locks (unsafe) and the message says so
+    write(tmp_path, "requirements.in", "flask\nidna\nrequests\nurllib3>=2.0\n")
+    fs = lint(p)
+    assert fs[0].message.endswith(why + "re-lock from requirements.in (--fix --unsafe-fixes)")
+    assert [str(f.fix_availability) for f in fs] == ["none", "none", "network", "network"]
+    # includes count: an unpinned requirement in an -r file blocks, a -c file does not
+    # (pip asks nothing of constraints), an environment marker does not exempt
+    p = write(tmp_path, "req-a.txt", "flask==3.0.3\n-r base.txt\n-c constraints.txt\n")
+    write(tmp_path, "base.txt", "idna==3.7\nrequests ; python_version < '3'\n")
+    write(tmp_path, "constraints.txt", "urllib3<3\n")
+    [f] = [f for f in lint(p) if f.code == "HP302"]
+    assert f.pending is None and f.message.endswith(
+        "the 1 unpinned requirement(s) (requests ; python_version < '3' in base.txt); pin them "
+        "or lock the file with pip-compile --generate-hashes"
+    )
+    write(tmp_path, "base.txt", "idna==3.7\n")
+    [f] = [f for f in lint(p) if f.code == "HP302"]
+    assert f.pending is not None  # idna in base.txt is pinned: hashable if fixed too
+    # an -r include hardpin cannot read blocks; URLs without a hash fragment cannot be hashed
+    p = write(
+        tmp_path,
+        "req-b.txt",
+        "flask==3.0.3\n-r missing.txt\nhttps://example.com/pkg-1.0.tar.gz\n",
+    )
+    [f] = [f for f in lint(p) if f.code == "HP302"]
+    assert (
+        f.pending is None
+        and "the 1 requirement(s) that cannot be hashed (https://example.com/pkg-1.0.tar.gz) and the 1 include(s) hardpin cannot read (-r missing.txt)"
+        in f.message
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from hardpin.urls import redact_text
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Protocol, TypeVar
 
     from hardpin.settings import Settings
@@ -35,7 +36,17 @@ if TYPE_CHECKING:
 class RuleContext:
     """What a rule sees: the source, the parsed document, the settings; and `report`."""
 
-    __slots__ = ("source", "doc", "settings", "findings", "kind", "base_dir", "_cache")
+    __slots__ = (
+        "source",
+        "doc",
+        "settings",
+        "findings",
+        "kind",
+        "base_dir",
+        "overlay",
+        "reads",
+        "_cache",
+    )
 
     def __init__(
         self,
@@ -44,6 +55,7 @@ class RuleContext:
         settings: Settings,
         kind: str,
         base_dir: str | None = None,
+        overlay: Mapping[str, str] | None = None,
     ) -> None:
         self.source = source
         # Directory of the document on disk (None for stdin): rules that must look at a file
@@ -53,6 +65,10 @@ class RuleContext:
         self.settings = settings
         self.kind = kind
         self.findings: list[Finding] = []
+        # texts that stand for files on disk (by normalised absolute path): what a fix
+        # of the same run has made of them, so findings are computed on the fixed files
+        self.overlay = overlay
+        self.reads: set[str] = set()  # the related files asked for (normalised paths)
         self._cache: dict[str, object] = {}
 
     def read_related(self, relpath: str) -> str | None:
@@ -65,6 +81,13 @@ class RuleContext:
         import os
 
         path = os.path.normpath(os.path.join(self.base_dir, relpath))
+        self.reads.add(path)
+        if self.overlay:
+            text = self.overlay.get(path)
+            if text is None and os.path.exists(path):
+                text = self.overlay.get(os.path.realpath(path))
+            if text is not None:
+                return text
 
         def load() -> str | None:
             # regular files only, never blocking on a FIFO, up to max-file-size; a path

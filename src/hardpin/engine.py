@@ -35,6 +35,7 @@ from hardpin.urls import redact_text
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     import os
+    from collections.abc import Mapping
 
     from hardpin.parsers.dockerfile import Dockerfile
     from hardpin.rules.base import Rule
@@ -191,6 +192,8 @@ def lint_text(
     *,
     base_dir: str | None = None,
     online: bool = False,
+    overlay: Mapping[str, str] | None = None,
+    reads: set[str] | None = None,
 ) -> list[Finding]:
     """All findings for one document, suppressions applied, sorted (see `_lint_text`).
 
@@ -203,7 +206,16 @@ def lint_text(
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _lint_text(path, kind, text, settings, base_dir=base_dir, online=online)
+        return _lint_text(
+            path,
+            kind,
+            text,
+            settings,
+            base_dir=base_dir,
+            online=online,
+            overlay=overlay,
+            reads=reads,
+        )
     finally:
         if was_enabled:
             gc.enable()
@@ -217,13 +229,17 @@ def _lint_text(
     *,
     base_dir: str | None = None,
     online: bool = False,
+    overlay: Mapping[str, str] | None = None,
+    reads: set[str] | None = None,
 ) -> list[Finding]:
     """All findings for one document, suppressions applied, sorted.
 
     `base_dir` is the document's directory on disk (for rules that read files it names);
     by default the directory of `path` when that exists. With `online`, the online
     rules run too: their findings are candidates that carry a pending question, and
-    `complete` keeps or drops them.
+    `complete` keeps or drops them. `overlay`: texts standing for files on disk (by
+    normalised absolute path), as a fix of the same run left them; `reads` collects the
+    related files the rules asked for.
     """
     import os
 
@@ -232,7 +248,7 @@ def _lint_text(
         base_dir = d if os.path.isdir(d) else None
     source = Source(path, text)
     doc, error = _parse(kind, source)
-    ctx = RuleContext(source, doc, settings, kind, base_dir)
+    ctx = RuleContext(source, doc, settings, kind, base_dir, overlay)
     if error is not None:
         message, offset = error
         message = redact_text(message)  # it may quote a URL with its password
@@ -242,6 +258,8 @@ def _lint_text(
         _report_parse_errors(ctx)
         for rule in rules_for(kind, settings, path, online):
             rule().check(ctx)
+    if reads is not None:
+        reads |= ctx.reads
     sups = _suppressions(kind, source, doc)
     findings = [f for f in ctx.findings if settings.is_enabled(f.code, path)]
     if sups:
@@ -306,11 +324,26 @@ class SourceFile:
 
 
 def _lint_file(
-    sf: SourceFile, text: str, *, base_dir: str | None = None, online: bool = False
+    sf: SourceFile,
+    text: str,
+    *,
+    base_dir: str | None = None,
+    online: bool = False,
+    overlay: Mapping[str, str] | None = None,
+    reads: set[str] | None = None,
 ) -> list[Finding]:
     """`lint_text`, with an unexpected exception turned into one internal-error finding."""
     try:
-        return lint_text(sf.shown, sf.kind, text, sf.settings, base_dir=base_dir, online=online)
+        return lint_text(
+            sf.shown,
+            sf.kind,
+            text,
+            sf.settings,
+            base_dir=base_dir,
+            online=online,
+            overlay=overlay,
+            reads=reads,
+        )
     except Exception as exc:  # a bug must not end the run: report it for this file
         return [internal_error(sf.shown, exc)]
 
@@ -579,6 +612,10 @@ class FileResult:
     diff: str = ""
     error: str | None = None  # why a fix was not written
     crashed: bool = False
+    reads: set[str] = field(default_factory=set)  # related files its lints read
+    hashed: bool = False  # the fix added hashes (a pip-hashes edit was applied)
+    withheld: str | None = None  # why its hashes were not added (they would break pip)
+    unfixed: list[Finding] = field(default_factory=list)  # the findings before fixing
 
     @property
     def changed(self) -> bool:
@@ -731,9 +768,10 @@ def run(request: RunRequest) -> RunResult:
         except SkippedFile as exc:
             skipped.append(str(exc))
             continue
-        first = _lint_file(sf, text, online=online_rules)
+        reads: set[str] = set()
+        first = _lint_file(sf, text, online=online_rules, reads=reads)
         crashed = any(is_internal_error(f) for f in first)
-        results.append(FileResult(sf, text, stamp, first, crashed=crashed))
+        results.append(FileResult(sf, text, stamp, first, crashed=crashed, reads=reads))
         progress(ProgressEvent("lint", i + 1, len(files)))
 
     wanted = request.wanted()
@@ -751,9 +789,15 @@ def run(request: RunRequest) -> RunResult:
         answers, stats = _ask(request, settings_list, keys, progress)
 
     moves: list[DigestMove] = []
-    written: dict[str, bytes] = {}  # real path -> what this run wrote there
     for r in results:
-        _settle(request, r, answers, moves, written)
+        _settle(request, r, answers, moves)
+    if request.fixing:
+        overlay = _overlay(results)
+        _keep_installable(request, results, answers, overlay)
+        _recompute(request, results, answers, overlay)
+        written: dict[str, bytes] = {}  # real path -> what this run wrote there
+        for r in results:
+            _write(request, r, written)
 
     findings = [f for r in results for f in r.findings]
     # failed lookups, where they are now; one whose finding a fix turned into another
@@ -777,20 +821,11 @@ def run(request: RunRequest) -> RunResult:
     return _finish(request, result, empty)
 
 
-def _settle(
-    request: RunRequest,
-    r: FileResult,
-    answers: Answers,
-    moves: list[DigestMove],
-    written: dict[str, bytes],
-) -> None:
-    """Complete one file's findings with the answers, fix it, write it (`written`: the
-    files this run wrote, by real path: a file reached twice, through a symlink and by
-    its own name, is written once)."""
+def _settle(request: RunRequest, r: FileResult, answers: Answers, moves: list[DigestMove]) -> None:
+    """Complete one file's findings with the answers and, when fixing, fix it (the
+    fixed text is written later, once every file of the run is fixed)."""
     from hardpin.model import ImageUpdateKey
 
-    sf = r.file
-    online_rules = request.online or request.update
     done = _completed(r.first, answers, diff=request.diff, updates=request.update)
     if request.update:
         for f in done:
@@ -799,31 +834,187 @@ def _settle(
                 new = answers[p.key]
                 assert not isinstance(new, str)
                 moves.append(DigestMove(f.path, f.line, p.key.name, p.key.digest, new[0]))
-    if not request.fixing or r.crashed:
-        r.findings = done
-        return
+    r.findings = r.unfixed = done
+    if request.fixing and not r.crashed:
+        _fix(request, r, answers, None, None)
+
+
+def _fix(
+    request: RunRequest,
+    r: FileResult,
+    answers: Answers,
+    overlay: Mapping[str, str] | None,
+    no_hashes: str | None,
+) -> None:
+    """Fix one file from the text that was read: apply, re-lint, repeat. With
+    `no_hashes` (why), the pip-hashes fixes are withheld and their findings say why."""
+    sf = r.file
+    online_rules = request.online or request.update
+    r.withheld = no_hashes
+    done = _completed(r.first, answers, diff=request.diff, updates=request.update)
+    if no_hashes is not None:
+        done = _withhold_hashes(done, no_hashes)
     crashed: list[Finding] = []
 
     def lint(t: str) -> list[Finding]:
-        fs = _lint_file(sf, t, online=online_rules)
+        fs = _lint_file(sf, t, online=online_rules, overlay=overlay, reads=r.reads)
         if any(is_internal_error(f) for f in fs):
             crashed.extend(fs)
             return []  # nothing more to apply: the loop ends
-        return _completed(fs, answers, diff=request.diff, updates=request.update)
+        out = _completed(fs, answers, diff=request.diff, updates=request.update)
+        return out if no_hashes is None else _withhold_hashes(out, no_hashes)
 
     from hardpin.fixer import converge
 
-    new, n, after = converge(r.text, lint, request.unsafe, done)
+    applied: list[Finding] = []
+    new, n, after = converge(r.text, lint, request.unsafe, done, applied)
     if crashed:
         # a fixed text the linter cannot check is not written
         r.findings = done + crashed[:1]
         r.crashed = True
+        r.new_text = None
+        r.fixes = 0
         return
     r.findings = after
     r.new_text = new
     r.fixes = n
-    if new == r.text:
+    r.hashed = new != r.text and any(
+        f.pending is not None and f.pending.kind is PendingKind.PIP_HASHES for f in applied
+    )
+
+
+def _withhold_hashes(findings: list[Finding], why: str) -> list[Finding]:
+    from hardpin.model import FixAvailability
+
+    return [
+        replace(
+            f,
+            fix=None,
+            fix_availability=FixAvailability.NONE,
+            message=f"{f.message} [not hashed: {why}]",
+        )
+        if f.fix is not None and f.pending is not None and f.pending.kind is PendingKind.PIP_HASHES
+        else f
+        for f in findings
+    ]
+
+
+def _file_key(path: str) -> str:
+    """How a file of the run is named in an overlay: its normalised absolute path (what
+    `RuleContext.read_related` asks for)."""
+    import os
+
+    return os.path.normpath(os.path.abspath(path))
+
+
+def _overlay(results: Sequence[FileResult]) -> dict[str, str]:
+    """The fixed texts of the run, by normalised absolute path and by real path."""
+    import os
+
+    out: dict[str, str] = {}
+    for r in results:
+        if r.changed and r.stamp is not None and r.new_text is not None:  # not stdin
+            key = _file_key(r.file.path)
+            out[key] = r.new_text
+            out.setdefault(os.path.realpath(key), r.new_text)
+    return out
+
+
+def _requirements_context(
+    r: FileResult, text: str, overlay: Mapping[str, str] | None
+) -> RuleContext:
+    import os
+
+    from hardpin.parsers.requirements import parse
+
+    path = r.file.shown
+    d = os.path.dirname(os.path.abspath(path))
+    base_dir = d if os.path.isdir(d) else None
+    return RuleContext(
+        Source(path, text),
+        parse(text, strict=False),
+        r.file.settings,
+        "requirements",
+        base_dir,
+        overlay,
+    )
+
+
+def _keep_installable(
+    request: RunRequest, results: list[FileResult], answers: Answers, overlay: dict[str, str]
+) -> None:
+    """Hashes must never leave a file pip refuses: pip turns hash checking on for a
+    whole install when one requirement it reads has a hash. For every requirements file
+    of the run whose install reads a file the fix hashed (itself, or an `-r` include),
+    the fixed files are checked as pip reads them; when pip would refuse them — a
+    lookup failed, an included file is not hashed, an unpinned requirement — and the
+    file was installable before (or is itself hashed by the fix), the hashes of those
+    files are withheld and they are fixed again without them. Withholding only ever
+    removes hashes, so this ends."""
+    import os
+
+    from hardpin.analysis.requirements import closure, hash_refusals, lock_input, refusal_summary
+
+    by_key = {_file_key(r.file.path): r for r in results if not r.crashed}
+    withheld: dict[str, str] = {}
+    for _ in range(len(results) + 1):
+        blocked: dict[str, str] = {}
+        for r in results:
+            if r.file.kind != "requirements" or r.crashed:
+                continue
+            me = _file_key(r.file.path)
+            ctx = _requirements_context(
+                r, r.new_text if r.new_text is not None else r.text, overlay
+            )
+            base = ctx.base_dir or ""
+            keys = [me] + [_file_key(os.path.join(base, f.relpath)) for f in closure(ctx).files[1:]]
+            touched = [k for k in keys if k in by_key and by_key[k].hashed and k not in withheld]
+            if not touched:
+                continue
+            refused = hash_refusals(ctx)
+            if not refused:
+                continue
+            if me not in touched and hash_refusals(_requirements_context(r, r.text, None)):
+                continue  # pip refused it before the fix already
+            why = refusal_summary(refused, lock_input(ctx))
+            for k in touched:
+                blocked.setdefault(k, why if k == me else f"{r.file.shown} includes it, and {why}")
+        if not blocked:
+            return
+        withheld.update(blocked)
+        for k in blocked:
+            _fix(request, by_key[k], answers, overlay, withheld[k])
+        overlay.clear()
+        overlay.update(_overlay(results))
+
+
+def _recompute(
+    request: RunRequest, results: list[FileResult], answers: Answers, overlay: Mapping[str, str]
+) -> None:
+    """The findings of a file that reads a file the run fixed (a Dockerfile's `pip install
+    -r`, a requirements file's `-r`), computed again on the fixed texts."""
+    import os
+
+    changed = set(overlay)
+    if not changed:
         return
+    online_rules = request.online or request.update
+    for r in results:
+        if r.crashed or not (r.reads & changed or {os.path.realpath(p) for p in r.reads} & changed):
+            continue
+        text = r.new_text if r.new_text is not None else r.text
+        fs = _lint_file(r.file, text, online=online_rules, overlay=overlay)
+        done = _completed(fs, answers, diff=request.diff, updates=request.update)
+        r.findings = done if r.withheld is None else _withhold_hashes(done, r.withheld)
+
+
+def _write(request: RunRequest, r: FileResult, written: dict[str, bytes]) -> None:
+    """Write one fixed file (`written`: the files this run wrote, by real path: a file
+    reached twice, through a symlink and by its own name, is written once)."""
+    sf = r.file
+    if r.crashed or r.new_text is None or r.new_text == r.text:
+        return
+    new = r.new_text
     if request.diff:
         from hardpin.fixer import unified_diff
 
@@ -843,7 +1034,7 @@ def _settle(
             written[target] = data
         except WriteRefused as exc:
             r.error = str(exc)
-            r.findings = done  # what the file on disk still has
+            r.findings = r.unfixed  # what the file on disk still has
 
 
 def _lookup_failures(

@@ -23,8 +23,11 @@ def applicable(f: Finding, unsafe: bool) -> bool:
     return unsafe and fx.applicability is Applicability.UNSAFE
 
 
-def apply_edits(text: str, findings: Sequence[Finding], unsafe: bool) -> tuple[str, int]:
-    """Apply the fixes of `findings` that do not overlap; returns (new text, fixes applied)."""
+def apply_edits(
+    text: str, findings: Sequence[Finding], unsafe: bool, applied: list[Finding] | None = None
+) -> tuple[str, int]:
+    """Apply the fixes of `findings` that do not overlap; returns (new text, fixes applied).
+    The findings whose fixes were applied are appended to `applied`."""
     chosen: list[Edit] = []
     taken: list[tuple[int, int]] = []
     count = 0
@@ -38,6 +41,8 @@ def apply_edits(text: str, findings: Sequence[Finding], unsafe: bool) -> tuple[s
         taken.extend(spans)
         chosen.extend(f.fix.edits)
         count += 1
+        if applied is not None:
+            applied.append(f)
     if not chosen:
         return text, 0
     out = []
@@ -55,15 +60,17 @@ def converge(
     lint: Callable[[str], list[Finding]],
     unsafe: bool,
     findings: list[Finding] | None = None,
+    applied: list[Finding] | None = None,
 ) -> tuple[str, int, list[Finding]]:
     """Fix, re-lint, repeat until no applicable fix is left. Returns (text, fixes, findings).
 
-    `findings`: what `lint(text)` gives, when the caller has it already."""
+    `findings`: what `lint(text)` gives, when the caller has it already; `applied`
+    collects the findings whose fixes were applied."""
     total = 0
     if findings is None:
         findings = lint(text)
     for _ in range(MAX_PASSES):
-        new, n = apply_edits(text, findings, unsafe)
+        new, n = apply_edits(text, findings, unsafe, applied)
         if n == 0 or new == text:
             break
         total += n

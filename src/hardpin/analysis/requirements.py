@@ -12,6 +12,10 @@ One source of truth for pip's hash-checking mode:
   (pip accepts even `#md5=` there; HP304 reports weak fragments).
 * `refusal(req)`: why pip refuses a requirement in hash mode (no hash, not
   pinned with a single `==`/`===`, editable, VCS, local directory), or None.
+* `hash_refusals(ctx)`: what pip would refuse in hash mode for the document's
+  install, as it stands or once every hash hardpin can look up is added; the
+  hash fixes use it so that they never leave a file pip refuses
+  (`refusal_summary` says why in words).
 
 `closure(ctx)` reads the document's `-r` and `-c` includes, relative to the
 including file, through `RuleContext.read_related` (cycles and repeated files
@@ -275,6 +279,122 @@ def constraint_hashed(ctx: RuleContext, start: str | None = None) -> frozenset[s
         )
 
     return ctx.cached(f"req_constraint_hashed:{start}", compute)
+
+
+# ---------------------------------------------------------------------------
+# whether adding hashes keeps the install working
+
+
+@record(frozen=True)
+class Blocker:
+    """Something pip refuses in hash-checking mode for the document's install."""
+
+    what: str  # "unpinned", "unhashable", "unknown", "unhashed" or "unread"
+    text: str  # the requirement (or include) as shown in messages
+
+
+_BLOCKER_LABELS = {
+    "unpinned": "unpinned requirement(s)",
+    "unhashable": "requirement(s) that cannot be hashed",
+    "unknown": "requirement(s) whose hashes hardpin cannot look up",
+    "unhashed": "requirement(s) left without a hash",
+    "unread": "include(s) hardpin cannot read",
+}
+
+
+def hash_refusals(ctx: RuleContext, *, assume_hashed: bool = False) -> list[Blocker]:
+    """What pip refuses in hash-checking mode for `pip install -r DOCUMENT`.
+
+    With `assume_hashed`: once hash checking is on and every pinned index requirement
+    of the files read has its hashes (what the hash fixes can add), whatever
+    hardpin cannot fix that way — unpinned or variable requirements, editables, VCS
+    URLs, directories, URLs and archives without a hash fragment, index lookups made
+    impossible by `--no-index`, `-r` includes it cannot read. Without it: what pip
+    refuses in the install as it stands (nothing when hash checking is off).
+
+    Constraint files count only for what they cover: their requirements are not
+    installed, and pip does not ask them to be pinned or hashed, but their hashed
+    pins satisfy the requirements they name. Environment markers do not exempt a
+    requirement: it is refused where its marker holds.
+    """
+    key = f"req_hash_refusals:{assume_hashed}"
+    return ctx.cached(key, lambda: _hash_refusals(ctx, assume_hashed))
+
+
+def _hash_refusals(ctx: RuleContext, assume_hashed: bool) -> list[Blocker]:
+    if not assume_hashed and not hash_state(ctx).on:
+        return []
+    cl = closure(ctx)
+    covered = constraint_hashed(ctx)
+    no_index = index_urls([f.parsed for f in cl.files]) is None
+    out: list[Blocker] = []
+    for f in cl.installed():
+        where = "" if f is cl.files[0] else f" in {f.relpath}"
+        for r in f.parsed.requirements:
+            what = _blocker(r, covered, no_index, assume_hashed)
+            if what is not None:
+                shown = ("-e " if r.editable else "") + show(r.text)
+                out.append(Blocker(what, shown + where))
+    for inc, _why in cl.unread:
+        if inc.kind == "requirement":  # an unread -c cannot make pip refuse anything
+            out.append(Blocker("unread", f"-r {show(inc.path)}"))
+    return out
+
+
+def _blocker(
+    r: Requirement, covered: frozenset[str], no_index: bool, assume_hashed: bool
+) -> str | None:
+    if refusal(r, missing_hash=False) is not None:
+        return "unhashable"  # editable, VCS, directory
+    named = r.kind == "name"
+    is_covered = named and bool(r.name) and canonical_name(r.name or "") in covered
+    if is_covered:
+        return None
+    if named and r.has_variables:
+        return None if is_hashed(r) else "unknown"
+    if named and not pip_pinned(r):
+        return "unpinned"
+    if is_hashed(r):
+        return None
+    if not named:
+        return "unhashable"  # a URL or archive without a hash fragment: nothing to look up
+    if not assume_hashed:
+        return "unhashed"
+    if r.exact_version is None or no_index:
+        return "unknown"
+    return None
+
+
+def refusal_summary(blockers: list[Blocker], lock_input: str | None = None) -> str:
+    """Why hashes are not added, in words: "adding hashes would make pip refuse the 2
+    unpinned requirement(s) (requests, urllib3>=2.0); pin them or re-lock from
+    requirements.in"."""
+    parts = []
+    for what, label in _BLOCKER_LABELS.items():
+        names = [b.text for b in blockers if b.what == what]
+        if names:
+            shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+            parts.append(f"the {len(names)} {label} ({shown})")
+    only_unpinned = all(b.what == "unpinned" for b in blockers)
+    todo = "pin them" if only_unpinned else "make every requirement pinned and hashed"
+    relock = (
+        f"re-lock from {lock_input} (--fix --unsafe-fixes)"
+        if lock_input
+        else "lock the file with pip-compile --generate-hashes"
+    )
+    return f"adding hashes would make pip refuse {' and '.join(parts)}; {todo} or {relock}"
+
+
+def lock_input(ctx: RuleContext) -> str | None:
+    """The pip-tools input `X.in` beside the document `X.txt`, if there is one (the
+    file HP301's unsafe fix re-locks from), as a name relative to the document."""
+    if ctx.base_dir is None:
+        return None
+    name = root_relpath(ctx)
+    stem, dot, ext = name.rpartition(".")
+    if not dot or ext != "txt" or not stem:
+        return None
+    return stem + ".in" if parsed_related(ctx, stem + ".in") is not None else None
 
 
 # ---------------------------------------------------------------------------

@@ -61,7 +61,8 @@ class HP301(Rule):
     settings; `hardpin lock X.in` does the same on request and also writes a
     missing `X.txt`. Locking resolves the whole set of requirements against
     the index, which may pick versions other than those installed today:
-    review the generated file.
+    review the generated file. Without an `.in` input there is nothing to
+    re-lock from, and the finding is not fixable.
     """
 
     code = "HP301"
@@ -101,6 +102,8 @@ class HP301(Rule):
                 ),
                 subject=show(r.text),
                 pending=lock,
+                # fixable only by re-locking from the pip-tools input beside the file
+                availability=None if lock is not None else FixAvailability.NONE,
             )
 
 

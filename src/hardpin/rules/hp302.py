@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from hardpin.analysis.requirements import (
     file_role,
+    hash_refusals,
     hash_state,
     is_hashed,
+    lock_input,
     pending_hashes,
+    refusal_summary,
     requirements_doc,
     show,
 )
@@ -52,7 +55,17 @@ class HP302(Rule):
     writes these for every requirement and every dependency.
 
     ## Fix safety
-    Fixable with network: `hardpin check --fix` asks the file's index
+    Fixable with network, for the whole file at once: pip turns hash
+    checking on for every requirement as soon as one has a hash, so hashes
+    are added only when, after the fix, every requirement pip reads for the
+    file (its `-r` includes too; constraints only need what pip asks of
+    them) is pinned with `==` and hashed. A file with an unpinned, editable,
+    VCS, directory or unhashed URL requirement, an include hardpin cannot
+    read, a hash lookup that fails, or an included file that stays unhashed
+    (one that is not fixed in the same run) is left as it is, and the
+    finding says why; `--fix --unsafe-fixes` re-locks it from its `.in`
+    input when there is one (HP301). Files that include the fixed file are
+    checked the same way. `hardpin check --fix` asks the file's index
     (its `--index-url` and `--extra-index-url`s, else the configured or
     default index) for the files of the pinned version and writes one
     `--hash` per file, sorted, on continuation lines as pip-compile does; a
@@ -73,15 +86,19 @@ class HP302(Rule):
             return
         if hash_state(ctx).on:
             return  # every missing hash is HP303's
+        # hashes on some lines turn hash checking on for all of them: they are added only
+        # when every requirement pip reads for this file can then pass it
+        blockers = hash_refusals(ctx, assume_hashed=True)
         for r in doc.requirements:
             if r.kind != "name" or r.editable or not r.pinned or is_hashed(r):
                 continue
-            pending = pending_hashes(ctx, r)
-            how = (
-                "add --hash for its files"
-                if pending is not None
-                else "add --hash for its files (pip hash FILE, or pip-compile --generate-hashes)"
-            )
+            pending = None if blockers else pending_hashes(ctx, r)
+            if blockers:
+                how = f"not hashed: {refusal_summary(blockers, lock_input(ctx))}"
+            elif pending is not None:
+                how = "add --hash for its files"
+            else:
+                how = "add --hash for its files (pip hash FILE, or pip-compile --generate-hashes)"
             ctx.report(
                 self,
                 r.start,

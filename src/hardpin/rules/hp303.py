@@ -6,10 +6,13 @@ from hardpin.analysis.requirements import (
     closure,
     constraint_hashed,
     file_role,
+    hash_refusals,
     hash_state,
     is_hashed,
+    lock_input,
     pending_hashes,
     refusal,
+    refusal_summary,
     requirements_doc,
     root_relpath,
     show,
@@ -89,8 +92,11 @@ class HP303(Rule):
 
     ## Fix safety
     Fixable with network for pinned requirements from an index: the hashes
-    are looked up as for HP302. Editables, VCS URLs and directories need a
-    decision by hand.
+    are looked up as for HP302, and added only when the file then passes
+    hash checking as a whole (every requirement pip reads for it pinned and
+    hashed); otherwise nothing is added and the finding says why.
+    Editables, VCS URLs, directories and unpinned requirements need a
+    decision by hand (or a re-lock from the `.in` input, HP301).
     """
 
     code = "HP303"
@@ -108,11 +114,16 @@ class HP303(Rule):
             return
         loose = file_role(ctx.source.path) != "requirements"
         covered = constraint_hashed(ctx)
+        # hashes are added only when the file then passes as a whole
+        blockers = hash_refusals(ctx, assume_hashed=True)
         for r in doc.requirements:
             why = refusal(r, missing_hash=not loose, covered=covered)
             if why is None:
                 continue
-            pending = pending_hashes(ctx, r) if not is_hashed(r) and not r.editable else None
+            hashable = not is_hashed(r) and not r.editable and r.kind == "name"
+            pending = pending_hashes(ctx, r) if hashable and not blockers else None
+            if hashable and blockers and r.exact_version is not None:
+                why += f"; not hashed: {refusal_summary(blockers, lock_input(ctx))}"
             ctx.report(
                 self,
                 r.start,
