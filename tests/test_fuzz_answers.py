@@ -145,7 +145,8 @@ def _check_dockerfile(before: str, text: str, digests: dict[str, str]) -> int:
     written = [(o, d) for o, d in _occurrences(text, digests) if d not in before]
     if not written:
         return 0
-    df = dockerfile_parser.parse(Source("Dockerfile", text))
+    # as the engine reads it: an instruction that does not parse is left out
+    df = dockerfile_parser.parse(Source("Dockerfile", text), strict=False)
     sites = image_sites(df)
     arg_spans: dict[str, list[tuple[int, int]]] = {}
     for a in [*df.global_args, *(a for st in df.stages for a in st.args)]:

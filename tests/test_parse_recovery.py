@@ -44,7 +44,7 @@ def test_instructions_after_an_unknown_one_are_still_linted() -> None:
     got = codes(text)
     assert ("HP001", 1) in got and ("HP101", 2) in got and ("HP208", 5) in got
     [hp001] = [f for f in lint_text("D", "dockerfile", text, Settings()) if f.code == "HP001"]
-    assert hp001.message == "RUN before the first FROM (and 1 more instruction left unread)"
+    assert hp001.message == "RUN before the first FROM (1 more instruction left out below)"
 
 
 def test_text_that_is_no_instruction_skips_its_continuation_lines() -> None:

@@ -509,7 +509,7 @@ def test_hp202_uses_the_same_hash_rules_as_hp303(tmp_path: Path) -> None:
         ("Makefile.in", None),
         ("config.h.in", None),
         ("setup.py.in", None),
-        ("dev-requirements.txt", None),
+        ("dev-requirements.txt", "requirements"),
         ("notes.txt", None),
     ],
 )

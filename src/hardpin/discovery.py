@@ -619,6 +619,8 @@ def discover_files(
             _walk(s, abs_s, settings_for, add)
             continue
         kind = kind_of(s, settings_for(path_form(s)[0])) or sniff_file(s)
+        if kind is None and not os.path.isfile(s):
+            kind = "dockerfile"  # not a regular file: reading it skips it with its reason
         if kind is None:
             if skipped is not None:
                 skipped.append(f"{s}: skipped: {UNKNOWN_KIND}")

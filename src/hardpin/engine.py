@@ -152,7 +152,7 @@ def _report_parse_errors(ctx: RuleContext) -> None:
             message = redact_text(err.message)
             more = len(df.errors) - 1
             if more:
-                message += f" (and {more} more instruction{'s' if more > 1 else ''} left unread)"
+                message += f" ({more} more instruction{'s' if more > 1 else ''} left out below)"
             end = max(err.offset, src.line_end(src.position(err.offset)[0]))
             ctx.report(HP001, err.offset, end, message, subject=redact_text(err.message))
         for st, ins in iter_runs(df):
