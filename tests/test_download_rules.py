@@ -476,3 +476,15 @@ def test_made_executable(text: str, files: list[str]) -> None:
 def test_heredoc_bodies_are_not_commands() -> None:
     text = "cat <<EOF > /tmp/x\n./not-a-command\nEOF\necho after\ncat <<-'E2' | sh\n\t/tmp/y\n\tE2\nls\n"
     assert [c.argv for c in cmds(text)] == [["cat"], ["echo", "after"], ["cat"], ["sh"], ["ls"]]
+
+
+def test_errexit_from_the_shebang_makes_a_later_check_stop_the_script() -> None:
+    body = (
+        "curl -fsSLo /tmp/t.deb https://example.com/t.deb\n"
+        "sha256sum -c /tmp/t.deb.sha256\n"
+        "dpkg -i /tmp/t.deb\n"
+    )
+    plain = lint_text("i.sh", "shell", "#!/bin/sh\n" + body, Settings())
+    strict = lint_text("i.sh", "shell", "#!/bin/sh -e\n" + body, Settings())
+    assert [(f.code, f.line) for f in plain if f.code == "HP206"] == [("HP206", 4)]
+    assert [f for f in strict if f.code == "HP206"] == []

@@ -94,9 +94,13 @@ class _State:
     trees: dict[str, _Taint] = field(default_factory=dict)
     landings: list[_Landing] = field(default_factory=list)
     path_dirs: frozenset[str] = PATH_DIRS
+    # paths and directories a later COPY or ADD wrote into a tree: not the tree's files
+    copied: set[str] = field(default_factory=set)
 
     def copy(self) -> _State:
-        return _State(dict(self.tainted), self.cwd, dict(self.trees), [], self.path_dirs)
+        return _State(
+            dict(self.tainted), self.cwd, dict(self.trees), [], self.path_dirs, set(self.copied)
+        )
 
     def lookup(self, key: str) -> _Taint | None:
         """The taint of a path key: the file itself, or a tree that holds it."""
@@ -105,8 +109,32 @@ class _State:
             return t
         for d, tt in self.trees.items():
             if key == d or key.startswith(d.rstrip("/") + "/"):
+                if self.copied and any(
+                    key == c or (key.startswith(c.rstrip("/") + "/") and len(c) >= len(d))
+                    for c in self.copied
+                ):
+                    return None
                 return tt
         return None
+
+    def overwritten(self, ins: Instruction, cwd: str) -> None:
+        """What a COPY or ADD writes is no longer a downloaded file or part of a tree."""
+        flags, rest = ins.flags()
+        if ins.json_args is not None or len(rest) < 2:
+            return
+        sources, dest = rest[:-1], rest[-1].value
+        dest_key = path_key(dest, cwd)
+        as_dir = dest.endswith("/") or len(sources) > 1
+        for w in sources:
+            if as_dir or w.value in (".", "./") or w.value.endswith("/"):
+                key = posixpath.join(dest_key, posixpath.basename(w.value.rstrip("/")))
+                self.copied.add(dest_key if w.value.rstrip("/") in ("", ".") else key)
+                if self.trees:
+                    self.copied.add(dest_key)
+            else:
+                key = dest_key
+                self.copied.add(key)
+            self.tainted.pop(key, None)
 
 
 def _installs_into(d: str, path_dirs: frozenset[str]) -> bool:
@@ -353,10 +381,12 @@ class HP206(Rule):
                     state.tainted or state.trees
                 ):
                     self.entrypoint(ctx, ins, state, cwd, reported)
-                elif ins.keyword == "COPY":
-                    src_stage = _from_stage(df, ins)
+                elif ins.keyword in ("COPY", "ADD"):
+                    src_stage = _from_stage(df, ins) if ins.keyword == "COPY" else None
                     if src_stage is not None and src_stage.index in finals:
                         self.copy_from(ctx, ins, src_stage, finals[src_stage.index], state, cwd)
+                    else:
+                        state.overwritten(ins, cwd)
             self.flush(ctx, state)
             finals[st.index] = state
 
@@ -502,7 +532,7 @@ def _run_cwds(df: Dockerfile) -> dict[int, str]:
                 ws = ins.words()
                 if ws:
                     cwd = path_key(ws[0].value, cwd)
-            elif (ins.inner or ins).keyword in ("RUN", "ENTRYPOINT", "CMD", "SHELL", "COPY"):
+            elif (ins.inner or ins).keyword in ("RUN", "ENTRYPOINT", "CMD", "SHELL", "COPY", "ADD"):
                 out[ins.start] = cwd
         final[st.index] = cwd
     return out
