@@ -623,6 +623,7 @@ class _Extracted:
     tool: str
     word: Tok | ShWord
     reported: bool = False
+    via: str = ""  # how the tree reached `into` from where it was extracted
 
 
 @record
@@ -760,11 +761,14 @@ def _copy_from(
         for ex in other.extracted:
             if ex.taint.checked:
                 continue
+            via = f"COPY --from={src_stage} (line {ins.line})"
             if under(skey, ex.into):  # a part of the extracted tree
-                state.extracted.append(_Extracted(ex.taint, dest, ex.tool, ex.word))
+                state.extracted.append(_Extracted(ex.taint, dest, ex.tool, ex.word, via=via))
             elif under(ex.into, skey):
                 into = dest.rstrip("\\") + ex.into[len(skey.rstrip("\\")) :]
-                state.extracted.append(_Extracted(ex.taint, into or dest, ex.tool, ex.word))
+                state.extracted.append(
+                    _Extracted(ex.taint, into or dest, ex.tool, ex.word, via=via)
+                )
 
 
 def _entrypoint(
@@ -799,7 +803,7 @@ def _entrypoint(
         ex = next(
             (
                 e
-                for e in state.extracted
+                for e in reversed(state.extracted)
                 if not e.taint.checked and under(key, e.into) and key != e.into
             ),
             None,
@@ -808,7 +812,7 @@ def _entrypoint(
             return
         ex.reported = True
         t = ex.taint
-        what = f"is extracted by {ex.tool} into {ex.into}, and {exe} from it is the {ins.keyword}"
+        what = f"is extracted by {ex.tool} {_landed(ex)}, and {exe} from it is the {ins.keyword}"
     where = f" (line {t.line})" if t.line != here else ""
     out.append(
         Finding(
@@ -818,6 +822,13 @@ def _entrypoint(
             f"{t.url} -> {t.path} -> {ins.keyword.lower()}",
         )
     )
+
+
+def _landed(ex: _Extracted) -> str:
+    """Where an extracted tree is: `into DIR`, or `and copied to DIR by COPY --from=…`."""
+    if ex.via:
+        return f"and copied to {ex.into} by {ex.via}"
+    return f"into {ex.into}"
 
 
 def _report_extractions(ctx: RuleContext, state: _State, out: list[Finding]) -> None:
@@ -840,7 +851,7 @@ def _report_extractions(ctx: RuleContext, state: _State, out: list[Finding]) -> 
                 ex.word.start,
                 ex.word.end,
                 f"`{t.path}` downloaded by {t.tool}{where} is extracted by {ex.tool} into "
-                f"{ex.into}, and {hit[0]} is on PATH (line {hit[1]}), without a checksum",
+                f"{ex.into}{ex.via}, and {hit[0]} is on PATH (line {hit[1]}), without a checksum",
                 f"{t.url} -> {t.path} -> {ex.tool} {ex.into}",
             )
         )
@@ -1605,13 +1616,13 @@ class _Run:
                 return
             if key in self.state.downloaded:
                 return  # a download of its own (verified): not something an archive brought
-            for ex in self.state.extracted:
+            for ex in reversed(self.state.extracted):
                 if under(key, ex.into) and not ex.taint.checked and key != ex.into:
                     ex.reported = True
                     self.report(
                         at,
                         ex.taint,
-                        f"is extracted by {ex.tool} into {ex.into}, and {self.written(target)} from it is run",
+                        f"is extracted by {ex.tool} {_landed(ex)}, and {self.written(target)} from it is run",
                     )
                     return
             return
