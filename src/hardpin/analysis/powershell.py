@@ -850,8 +850,8 @@ def _report_extractions(ctx: RuleContext, state: _State, out: list[Finding]) -> 
             Finding(
                 ex.word.start,
                 ex.word.end,
-                f"`{t.path}` downloaded by {t.tool}{where} is extracted by {ex.tool} into "
-                f"{ex.into}{ex.via}, and {hit[0]} is on PATH (line {hit[1]}), without a checksum",
+                f"`{t.path}` downloaded by {t.tool}{where} is extracted by {ex.tool} "
+                f"{_landed(ex)}, and {hit[0]} is on PATH (line {hit[1]}), without a checksum",
                 f"{t.url} -> {t.path} -> {ex.tool} {ex.into}",
             )
         )
