@@ -271,3 +271,20 @@ def test_windows_dockerfiles_of_the_corpus() -> None:
                     )
                     assert lines[run_line].lstrip().upper().startswith(_LANDINGS), (path, f)
     assert n_files > 200 and n_206 > 40
+
+
+def test_installed_without_running_written_to_path_or_shipped_as_entrypoint() -> None:
+    text = HEAD + (
+        "RUN $newPath = ('{0}\\docker;{1}' -f $env:ProgramFiles, $env:PATH); "
+        "[Environment]::SetEnvironmentVariable('PATH', $newPath, 'Machine')\n"
+        "RUN iwr https://e.com/d.zip -OutFile d.zip; "
+        "Expand-Archive d.zip -DestinationPath $env:ProgramFiles\n"
+        "RUN iwr https://e.com/g.exe -OutFile C:\\Windows\\System32\\g.exe\n"
+        "RUN iwr https://e.com/s.zip -OutFile C:\\s.zip; Expand-Archive C:\\s.zip\n"
+        'ENTRYPOINT ["C:\\\\s\\\\s.exe"]\n'
+    )
+    got = findings(text)
+    assert [(ln, col) for ln, col, _ in got] == [(5, 45), (6, 5), (8, 14)]
+    assert "into c:\\program files, and c:\\program files\\docker is on PATH (line 4)" in got[0][2]
+    assert "is written into c:\\windows\\system32, a directory on PATH" in got[1][2]
+    assert "into c:\\s, and C:\\s\\s.exe from it is the ENTRYPOINT" in got[2][2]

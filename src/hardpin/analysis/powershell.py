@@ -501,6 +501,7 @@ class Scope:
     local: dict[str, str | None] = field(default_factory=dict)  # lower-case PowerShell vars
     hashes: dict[str, tuple[str, bool]] = field(default_factory=dict)  # var -> (file key, strong)
     stop: bool = False  # $ErrorActionPreference = 'Stop'
+    symbolic: dict[str, str] = field(default_factory=dict)  # unknown parts kept as written
     cwd: str = "c:\\"
 
 
@@ -526,7 +527,7 @@ def expand(value: str, scope: Scope, sym: bool = False) -> str | None:
         val = scope.local.get(name)
         if val is None:
             unknown = True
-            return m.group(0)
+            return scope.symbolic.get(name, m.group(0)) if sym else m.group(0)
         return val
 
     out = _LOCAL_REF.sub(local_sub, out)
@@ -538,6 +539,11 @@ def expand(value: str, scope: Scope, sym: bool = False) -> str | None:
     return result
 
 
+# the directories on PATH in every Windows container
+WINDOWS_PATH = frozenset(
+    {"c:\\windows\\system32", "c:\\windows", "c:\\windows\\system32\\wbem",
+     "c:\\windows\\system32\\windowspowershell\\v1.0"}
+)  # fmt: skip
 # variables every Windows container has (Windows Server Core and Nano Server images)
 WINDOWS_ENV = {
     "programfiles": "C:\\Program Files",
@@ -822,6 +828,11 @@ def _entrypoint(
             f"{t.url} -> {t.path} -> {ins.keyword.lower()}",
         )
     )
+
+
+def _default_dest(archive: str) -> str:
+    """Expand-Archive without -DestinationPath: a folder named after the archive, beside it."""
+    return archive[:-4] if archive.endswith(".zip") else archive
 
 
 def _landed(ex: _Extracted) -> str:
@@ -1190,7 +1201,7 @@ class _Run:
                 elif it.kind in ("str", "word"):
                     v = expand(it.value, self.scope)
                     if v is None and sym and "$(" not in it.value:
-                        v = it.value
+                        v = expand(it.value, self.scope, sym=True)
                 else:
                     v = None
                 if v is None:
@@ -1341,6 +1352,10 @@ class _Run:
                 self.scope.env[env_name] = val
             return
         self.scope.local[name] = val
+        if val is None:
+            sym = self.value(rhs, sym=True)
+            if sym is not None:
+                self.scope.symbolic[name] = sym
 
     def add_path(self, val: str | None, at: Tok | ShWord, rhs: list[Tok | Group] | None) -> None:
         """Directories added to PATH: by value when known, else the literal pieces of the
@@ -1407,7 +1422,14 @@ class _Run:
                 self.state.files.pop(key, None)
                 continue
             written = self.written(o)
-            self.state.files[key] = _Taint(written, tool, shown, line)
+            t = self.state.files[key] = _Taint(written, tool, shown, line)
+            self.into_path_dir(at, key, t)
+
+    def into_path_dir(self, at: Tok | ShWord, key: str, t: _Taint) -> None:
+        """A download written straight into a directory on PATH is installed."""
+        d = key.rsplit("\\", 1)[0]
+        if d in WINDOWS_PATH or any(d == pd for pd, _ln in self.state.path_dirs):
+            self.report(at, t, f"is written into {d}, a directory on PATH,")
 
     def written(self, it: Tok | Group) -> str:
         if isinstance(it, Group):
@@ -1486,7 +1508,7 @@ class _Run:
                     w0,
                     "Expand-Archive",
                     self.key_of(archive),
-                    self.key_of(dest) if dest is not None else self.scope.cwd,
+                    self.key_of(dest) if dest is not None else _default_dest(self.key_of(archive)),
                 )
             return None
         if name in ("tar", "bsdtar"):
@@ -1719,7 +1741,8 @@ class _Run:
             if dl.pinned:
                 self.state.files.pop(key, None)
             else:
-                self.state.files[key] = _Taint(o, tool, shown, line)
+                t = self.state.files[key] = _Taint(o, tool, shown, line)
+                self.into_path_dir(words[0], key, t)
 
     # -- cmd ----------------------------------------------------------------
 
