@@ -288,3 +288,24 @@ def test_installed_without_running_written_to_path_or_shipped_as_entrypoint() ->
     assert "into c:\\program files, and c:\\program files\\docker is on PATH (line 4)" in got[0][2]
     assert "is written into c:\\windows\\system32, a directory on PATH" in got[1][2]
     assert "into c:\\s, and C:\\s\\s.exe from it is the ENTRYPOINT" in got[2][2]
+
+
+def test_cmd_checks_gate_only_when_cmd_stops_on_their_failure() -> None:
+    check = 'powershell -Command "if ((Get-FileHash C:\\x.exe).Hash -ne $env:S) { exit 1 }"'
+    run = "RUN curl.exe -o C:\\x.exe https://e.com/x.exe && {} {} C:\\x.exe /S\n"
+    head = "FROM mcr.microsoft.com/windows/servercore:ltsc2022\n"
+    assert findings(head + run.format(check, "&&")) == []
+    for op in ("&", "||"):
+        got = findings(head + run.format(check, op))
+        assert len(got) == 1 and "`C:\\x.exe` downloaded by curl.exe is run" in got[0][2], op
+
+
+def test_a_check_of_another_file_verifies_nothing() -> None:
+    text = HEAD + (
+        "RUN iwr https://e.com/t.exe -OutFile t.exe; "
+        "if ((Get-FileHash C:\\other.zip).Hash -ne $env:S) { throw 'x' }; .\\t.exe\n"
+        "RUN iwr https://e.com/u.exe -OutFile u.exe; "
+        "if ((Get-FileHash $f).Hash -ne $env:S) { throw 'x' }; .\\u.exe\n"
+    )
+    got = findings(text)
+    assert [ln for ln, _c, _m in got] == [4]  # `$f` could be u.exe: given the benefit

@@ -343,7 +343,15 @@ def _walk_tokens(items: list[Tok | Group]) -> list[Tok]:
 def split_cmd(text: str, offsets: Sequence[int], start: int, end: int) -> list[list[ShWord]]:
     """cmd text[start:end] as commands of words: `&`, `&&`, `||`, `|` outside `"…"` end a
     command, `^` escapes the next character."""
+    return split_cmd_ops(text, offsets, start, end)[0]
+
+
+def split_cmd_ops(
+    text: str, offsets: Sequence[int], start: int, end: int
+) -> tuple[list[list[ShWord]], list[str]]:
+    """`split_cmd`, and the operator after each command ("" after the last)."""
     commands: list[list[ShWord]] = []
+    ops: list[str] = []
     cur: list[ShWord] = []
 
     def off(i: int) -> int:
@@ -358,10 +366,12 @@ def split_cmd(text: str, offsets: Sequence[int], start: int, end: int) -> list[l
             i += 1
             continue
         if c in "&|":
+            op = text[i : i + 2] if text[i : i + 2] in ("&&", "||") else c
             if cur:
                 commands.append(cur)
+                ops.append(op)
             cur = []
-            i += 2 if text[i : i + 2] in ("&&", "||") else 1
+            i += len(op)
             continue
         w0 = i
         val: list[str] = []
@@ -383,7 +393,8 @@ def split_cmd(text: str, offsets: Sequence[int], start: int, end: int) -> list[l
         cur.append(ShWord(text[w0:i], "".join(val), off(w0), off(i - 1) + 1))
     if cur:
         commands.append(cur)
-    return commands
+        ops.append("")
+    return commands, ops
 
 
 def cmd_shell_body(words: list[ShWord]) -> int | None:
@@ -426,6 +437,7 @@ class Body:
     start: int
     end: int
     from_cmd: bool = False
+    gates: bool = True  # a failure of this body stops the build (not `… & next`, `… || x`)
 
 
 def _exe(word: str) -> str:
@@ -449,7 +461,9 @@ def run_bodies(shell: tuple[str, ...], ins: Instruction) -> tuple[list[Body], li
     bodies: list[Body] = []
     rest: list[list[ShWord]] = []
     # cmd: each command; `powershell … -Command <rest>` hands the rest of its command to PowerShell
-    for words in split_cmd(text, offs, a0, len(text)):
+    commands, ops = split_cmd_ops(text, offs, a0, len(text))
+    for words, op in zip(commands, ops, strict=True):
+        gates = op in ("&&", "")
         if _exe(words[0].value) in POWERSHELLS:
             b = cmd_shell_body(words)
             if b is None:
@@ -460,9 +474,9 @@ def run_bodies(shell: tuple[str, ...], ins: Instruction) -> tuple[list[Body], li
             last = _index_of(offs, words[-1].end - 1, a0) + 1
             raw = text[i:last]
             if b == len(words) - 1 and len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
-                bodies.append(Body("powershell", text, offs, i + 1, last - 1, True))
+                bodies.append(Body("powershell", text, offs, i + 1, last - 1, True, gates))
             else:
-                bodies.append(Body("powershell", text, offs, i, last, True))
+                bodies.append(Body("powershell", text, offs, i, last, True, gates))
             continue
         rest.append(words)
     return bodies, rest
@@ -1094,13 +1108,15 @@ class _Run:
     def verify(self, key: str) -> None:
         """A gating check of `key`: that download is verified. A check whose file cannot be
         told (a variable with no known value) counts for every download so far, as for POSIX
-        shells."""
+        shells; a check of another file counts for none."""
+        if self.body is not None and not self.body.gates:
+            return  # `powershell -Command "check" & next`: cmd goes on after a failure
         files = self.state.files
         hit = [k for k in files if k == key]
         if not hit:
             base = key.rsplit("\\", 1)[-1]
             hit = [k for k in files if k.rsplit("\\", 1)[-1] == base]
-        if not hit:
+        if not hit and ("$" in key or "%" in key):
             hit = list(files)
         for k in hit:
             files[k].checked = True
