@@ -151,6 +151,7 @@ def test_gating_checks(check: str, gates: bool) -> None:
     assert (got == []) is gates, got
     if not gates:
         assert got[0][0] == 4 and "`t.exe` downloaded by Invoke-WebRequest is run" in got[0][2]
+        assert ("MD5" in check) == ("an MD5 or SHA-1 check does not count" in got[0][2])
 
 
 def test_a_check_in_an_earlier_run_covers_later_runs_and_stages() -> None:

@@ -634,6 +634,7 @@ class _Taint:
     url: str
     line: int
     checked: bool = False
+    weak: str = ""  # the MD5/SHA-1 check it had, which does not count
 
 
 @record
@@ -838,7 +839,7 @@ def _entrypoint(
         Finding(
             start,
             end,
-            f"`{t.path}` downloaded by {t.tool}{where} {what}, without a checksum",
+            f"`{t.path}` downloaded by {t.tool}{where} {what}, without a checksum{t.weak}",
             f"{t.url} -> {t.path} -> {ins.keyword.lower()}",
         )
     )
@@ -876,7 +877,8 @@ def _report_extractions(ctx: RuleContext, state: _State, out: list[Finding]) -> 
                 ex.word.start,
                 ex.word.end,
                 f"`{t.path}` downloaded by {t.tool}{where} is extracted by {ex.tool} "
-                f"{_landed(ex)}, and {hit[0]} is on PATH (line {hit[1]}), without a checksum",
+                f"{_landed(ex)}, and {hit[0]} is on PATH (line {hit[1]}), without a checksum"
+                f"{t.weak}",
                 f"{t.url} -> {t.path} -> {ex.tool} {ex.into}",
             )
         )
@@ -1101,9 +1103,10 @@ class _Run:
             return
         files = self.hashed_files(cond.items)
         for key, strong in files:
-            if not strong:
-                continue
-            self.verify(key)
+            if strong:
+                self.verify(key)
+            elif key in self.state.files:
+                self.state.files[key].weak = " (an MD5 or SHA-1 check does not count)"
 
     def verify(self, key: str) -> None:
         """A gating check of `key`: that download is verified. A check whose file cannot be
@@ -1818,7 +1821,7 @@ class _Run:
             Finding(
                 at.start,
                 at.end,
-                f"`{t.path}` downloaded by {t.tool}{where} {what} without a checksum",
+                f"`{t.path}` downloaded by {t.tool}{where} {what} without a checksum{t.weak}",
                 f"{t.url} -> {t.path} -> {what}",
             )
         )
