@@ -151,6 +151,7 @@ def test_gating_checks(check: str, gates: bool) -> None:
     assert (got == []) is gates, got
     if not gates:
         assert got[0][0] == 4 and "`t.exe` downloaded by Invoke-WebRequest is run" in got[0][2]
+        assert ("MD5" in check) == ("an MD5 or SHA-1 check does not count" in got[0][2])
 
 
 def test_a_check_in_an_earlier_run_covers_later_runs_and_stages() -> None:
@@ -271,3 +272,41 @@ def test_windows_dockerfiles_of_the_corpus() -> None:
                     )
                     assert lines[run_line].lstrip().upper().startswith(_LANDINGS), (path, f)
     assert n_files > 200 and n_206 > 40
+
+
+def test_installed_without_running_written_to_path_or_shipped_as_entrypoint() -> None:
+    text = HEAD + (
+        "RUN $newPath = ('{0}\\docker;{1}' -f $env:ProgramFiles, $env:PATH); "
+        "[Environment]::SetEnvironmentVariable('PATH', $newPath, 'Machine')\n"
+        "RUN iwr https://e.com/d.zip -OutFile d.zip; "
+        "Expand-Archive d.zip -DestinationPath $env:ProgramFiles\n"
+        "RUN iwr https://e.com/g.exe -OutFile C:\\Windows\\System32\\g.exe\n"
+        "RUN iwr https://e.com/s.zip -OutFile C:\\s.zip; Expand-Archive C:\\s.zip\n"
+        'ENTRYPOINT ["C:\\\\s\\\\s.exe"]\n'
+    )
+    got = findings(text)
+    assert [(ln, col) for ln, col, _ in got] == [(5, 45), (6, 5), (8, 14)]
+    assert "into c:\\program files, and c:\\program files\\docker is on PATH (line 4)" in got[0][2]
+    assert "is written into c:\\windows\\system32, a directory on PATH" in got[1][2]
+    assert "into c:\\s, and C:\\s\\s.exe from it is the ENTRYPOINT" in got[2][2]
+
+
+def test_cmd_checks_gate_only_when_cmd_stops_on_their_failure() -> None:
+    check = 'powershell -Command "if ((Get-FileHash C:\\x.exe).Hash -ne $env:S) { exit 1 }"'
+    run = "RUN curl.exe -o C:\\x.exe https://e.com/x.exe && {} {} C:\\x.exe /S\n"
+    head = "FROM mcr.microsoft.com/windows/servercore:ltsc2022\n"
+    assert findings(head + run.format(check, "&&")) == []
+    for op in ("&", "||"):
+        got = findings(head + run.format(check, op))
+        assert len(got) == 1 and "`C:\\x.exe` downloaded by curl.exe is run" in got[0][2], op
+
+
+def test_a_check_of_another_file_verifies_nothing() -> None:
+    text = HEAD + (
+        "RUN iwr https://e.com/t.exe -OutFile t.exe; "
+        "if ((Get-FileHash C:\\other.zip).Hash -ne $env:S) { throw 'x' }; .\\t.exe\n"
+        "RUN iwr https://e.com/u.exe -OutFile u.exe; "
+        "if ((Get-FileHash $f).Hash -ne $env:S) { throw 'x' }; .\\u.exe\n"
+    )
+    got = findings(text)
+    assert [ln for ln, _c, _m in got] == [4]  # `$f` could be u.exe: given the benefit

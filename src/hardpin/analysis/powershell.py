@@ -343,7 +343,15 @@ def _walk_tokens(items: list[Tok | Group]) -> list[Tok]:
 def split_cmd(text: str, offsets: Sequence[int], start: int, end: int) -> list[list[ShWord]]:
     """cmd text[start:end] as commands of words: `&`, `&&`, `||`, `|` outside `"…"` end a
     command, `^` escapes the next character."""
+    return split_cmd_ops(text, offsets, start, end)[0]
+
+
+def split_cmd_ops(
+    text: str, offsets: Sequence[int], start: int, end: int
+) -> tuple[list[list[ShWord]], list[str]]:
+    """`split_cmd`, and the operator after each command ("" after the last)."""
     commands: list[list[ShWord]] = []
+    ops: list[str] = []
     cur: list[ShWord] = []
 
     def off(i: int) -> int:
@@ -358,10 +366,12 @@ def split_cmd(text: str, offsets: Sequence[int], start: int, end: int) -> list[l
             i += 1
             continue
         if c in "&|":
+            op = text[i : i + 2] if text[i : i + 2] in ("&&", "||") else c
             if cur:
                 commands.append(cur)
+                ops.append(op)
             cur = []
-            i += 2 if text[i : i + 2] in ("&&", "||") else 1
+            i += len(op)
             continue
         w0 = i
         val: list[str] = []
@@ -383,7 +393,8 @@ def split_cmd(text: str, offsets: Sequence[int], start: int, end: int) -> list[l
         cur.append(ShWord(text[w0:i], "".join(val), off(w0), off(i - 1) + 1))
     if cur:
         commands.append(cur)
-    return commands
+        ops.append("")
+    return commands, ops
 
 
 def cmd_shell_body(words: list[ShWord]) -> int | None:
@@ -426,6 +437,7 @@ class Body:
     start: int
     end: int
     from_cmd: bool = False
+    gates: bool = True  # a failure of this body stops the build (not `… & next`, `… || x`)
 
 
 def _exe(word: str) -> str:
@@ -449,7 +461,9 @@ def run_bodies(shell: tuple[str, ...], ins: Instruction) -> tuple[list[Body], li
     bodies: list[Body] = []
     rest: list[list[ShWord]] = []
     # cmd: each command; `powershell … -Command <rest>` hands the rest of its command to PowerShell
-    for words in split_cmd(text, offs, a0, len(text)):
+    commands, ops = split_cmd_ops(text, offs, a0, len(text))
+    for words, op in zip(commands, ops, strict=True):
+        gates = op in ("&&", "")
         if _exe(words[0].value) in POWERSHELLS:
             b = cmd_shell_body(words)
             if b is None:
@@ -460,9 +474,9 @@ def run_bodies(shell: tuple[str, ...], ins: Instruction) -> tuple[list[Body], li
             last = _index_of(offs, words[-1].end - 1, a0) + 1
             raw = text[i:last]
             if b == len(words) - 1 and len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
-                bodies.append(Body("powershell", text, offs, i + 1, last - 1, True))
+                bodies.append(Body("powershell", text, offs, i + 1, last - 1, True, gates))
             else:
-                bodies.append(Body("powershell", text, offs, i, last, True))
+                bodies.append(Body("powershell", text, offs, i, last, True, gates))
             continue
         rest.append(words)
     return bodies, rest
@@ -501,6 +515,7 @@ class Scope:
     local: dict[str, str | None] = field(default_factory=dict)  # lower-case PowerShell vars
     hashes: dict[str, tuple[str, bool]] = field(default_factory=dict)  # var -> (file key, strong)
     stop: bool = False  # $ErrorActionPreference = 'Stop'
+    symbolic: dict[str, str] = field(default_factory=dict)  # unknown parts kept as written
     cwd: str = "c:\\"
 
 
@@ -526,7 +541,7 @@ def expand(value: str, scope: Scope, sym: bool = False) -> str | None:
         val = scope.local.get(name)
         if val is None:
             unknown = True
-            return m.group(0)
+            return scope.symbolic.get(name, m.group(0)) if sym else m.group(0)
         return val
 
     out = _LOCAL_REF.sub(local_sub, out)
@@ -538,6 +553,11 @@ def expand(value: str, scope: Scope, sym: bool = False) -> str | None:
     return result
 
 
+# the directories on PATH in every Windows container
+WINDOWS_PATH = frozenset(
+    {"c:\\windows\\system32", "c:\\windows", "c:\\windows\\system32\\wbem",
+     "c:\\windows\\system32\\windowspowershell\\v1.0"}
+)  # fmt: skip
 # variables every Windows container has (Windows Server Core and Nano Server images)
 WINDOWS_ENV = {
     "programfiles": "C:\\Program Files",
@@ -614,6 +634,7 @@ class _Taint:
     url: str
     line: int
     checked: bool = False
+    weak: str = ""  # the MD5/SHA-1 check it had, which does not count
 
 
 @record
@@ -623,6 +644,7 @@ class _Extracted:
     tool: str
     word: Tok | ShWord
     reported: bool = False
+    via: str = ""  # how the tree reached `into` from where it was extracted
 
 
 @record
@@ -760,11 +782,14 @@ def _copy_from(
         for ex in other.extracted:
             if ex.taint.checked:
                 continue
+            via = f"COPY --from={src_stage} (line {ins.line})"
             if under(skey, ex.into):  # a part of the extracted tree
-                state.extracted.append(_Extracted(ex.taint, dest, ex.tool, ex.word))
+                state.extracted.append(_Extracted(ex.taint, dest, ex.tool, ex.word, via=via))
             elif under(ex.into, skey):
                 into = dest.rstrip("\\") + ex.into[len(skey.rstrip("\\")) :]
-                state.extracted.append(_Extracted(ex.taint, into or dest, ex.tool, ex.word))
+                state.extracted.append(
+                    _Extracted(ex.taint, into or dest, ex.tool, ex.word, via=via)
+                )
 
 
 def _entrypoint(
@@ -799,7 +824,7 @@ def _entrypoint(
         ex = next(
             (
                 e
-                for e in state.extracted
+                for e in reversed(state.extracted)
                 if not e.taint.checked and under(key, e.into) and key != e.into
             ),
             None,
@@ -808,16 +833,28 @@ def _entrypoint(
             return
         ex.reported = True
         t = ex.taint
-        what = f"is extracted by {ex.tool} into {ex.into}, and {exe} from it is the {ins.keyword}"
+        what = f"is extracted by {ex.tool} {_landed(ex)}, and {exe} from it is the {ins.keyword}"
     where = f" (line {t.line})" if t.line != here else ""
     out.append(
         Finding(
             start,
             end,
-            f"`{t.path}` downloaded by {t.tool}{where} {what}, without a checksum",
+            f"`{t.path}` downloaded by {t.tool}{where} {what}, without a checksum{t.weak}",
             f"{t.url} -> {t.path} -> {ins.keyword.lower()}",
         )
     )
+
+
+def _default_dest(archive: str) -> str:
+    """Expand-Archive without -DestinationPath: a folder named after the archive, beside it."""
+    return archive[:-4] if archive.endswith(".zip") else archive
+
+
+def _landed(ex: _Extracted) -> str:
+    """Where an extracted tree is: `into DIR`, or `and copied to DIR by COPY --from=…`."""
+    if ex.via:
+        return f"and copied to {ex.into} by {ex.via}"
+    return f"into {ex.into}"
 
 
 def _report_extractions(ctx: RuleContext, state: _State, out: list[Finding]) -> None:
@@ -839,8 +876,9 @@ def _report_extractions(ctx: RuleContext, state: _State, out: list[Finding]) -> 
             Finding(
                 ex.word.start,
                 ex.word.end,
-                f"`{t.path}` downloaded by {t.tool}{where} is extracted by {ex.tool} into "
-                f"{ex.into}, and {hit[0]} is on PATH (line {hit[1]}), without a checksum",
+                f"`{t.path}` downloaded by {t.tool}{where} is extracted by {ex.tool} "
+                f"{_landed(ex)}, and {hit[0]} is on PATH (line {hit[1]}), without a checksum"
+                f"{t.weak}",
                 f"{t.url} -> {t.path} -> {ex.tool} {ex.into}",
             )
         )
@@ -1065,20 +1103,23 @@ class _Run:
             return
         files = self.hashed_files(cond.items)
         for key, strong in files:
-            if not strong:
-                continue
-            self.verify(key)
+            if strong:
+                self.verify(key)
+            elif key in self.state.files:
+                self.state.files[key].weak = " (an MD5 or SHA-1 check does not count)"
 
     def verify(self, key: str) -> None:
         """A gating check of `key`: that download is verified. A check whose file cannot be
         told (a variable with no known value) counts for every download so far, as for POSIX
-        shells."""
+        shells; a check of another file counts for none."""
+        if self.body is not None and not self.body.gates:
+            return  # `powershell -Command "check" & next`: cmd goes on after a failure
         files = self.state.files
         hit = [k for k in files if k == key]
         if not hit:
             base = key.rsplit("\\", 1)[-1]
             hit = [k for k in files if k.rsplit("\\", 1)[-1] == base]
-        if not hit:
+        if not hit and ("$" in key or "%" in key):
             hit = list(files)
         for k in hit:
             files[k].checked = True
@@ -1179,7 +1220,7 @@ class _Run:
                 elif it.kind in ("str", "word"):
                     v = expand(it.value, self.scope)
                     if v is None and sym and "$(" not in it.value:
-                        v = it.value
+                        v = expand(it.value, self.scope, sym=True)
                 else:
                     v = None
                 if v is None:
@@ -1330,6 +1371,10 @@ class _Run:
                 self.scope.env[env_name] = val
             return
         self.scope.local[name] = val
+        if val is None:
+            sym = self.value(rhs, sym=True)
+            if sym is not None:
+                self.scope.symbolic[name] = sym
 
     def add_path(self, val: str | None, at: Tok | ShWord, rhs: list[Tok | Group] | None) -> None:
         """Directories added to PATH: by value when known, else the literal pieces of the
@@ -1396,7 +1441,14 @@ class _Run:
                 self.state.files.pop(key, None)
                 continue
             written = self.written(o)
-            self.state.files[key] = _Taint(written, tool, shown, line)
+            t = self.state.files[key] = _Taint(written, tool, shown, line)
+            self.into_path_dir(at, key, t)
+
+    def into_path_dir(self, at: Tok | ShWord, key: str, t: _Taint) -> None:
+        """A download written straight into a directory on PATH is installed."""
+        d = key.rsplit("\\", 1)[0]
+        if d in WINDOWS_PATH or any(d == pd for pd, _ln in self.state.path_dirs):
+            self.report(at, t, f"is written into {d}, a directory on PATH,")
 
     def written(self, it: Tok | Group) -> str:
         if isinstance(it, Group):
@@ -1475,7 +1527,7 @@ class _Run:
                     w0,
                     "Expand-Archive",
                     self.key_of(archive),
-                    self.key_of(dest) if dest is not None else self.scope.cwd,
+                    self.key_of(dest) if dest is not None else _default_dest(self.key_of(archive)),
                 )
             return None
         if name in ("tar", "bsdtar"):
@@ -1605,13 +1657,13 @@ class _Run:
                 return
             if key in self.state.downloaded:
                 return  # a download of its own (verified): not something an archive brought
-            for ex in self.state.extracted:
+            for ex in reversed(self.state.extracted):
                 if under(key, ex.into) and not ex.taint.checked and key != ex.into:
                     ex.reported = True
                     self.report(
                         at,
                         ex.taint,
-                        f"is extracted by {ex.tool} into {ex.into}, and {self.written(target)} from it is run",
+                        f"is extracted by {ex.tool} {_landed(ex)}, and {self.written(target)} from it is run",
                     )
                     return
             return
@@ -1708,7 +1760,8 @@ class _Run:
             if dl.pinned:
                 self.state.files.pop(key, None)
             else:
-                self.state.files[key] = _Taint(o, tool, shown, line)
+                t = self.state.files[key] = _Taint(o, tool, shown, line)
+                self.into_path_dir(words[0], key, t)
 
     # -- cmd ----------------------------------------------------------------
 
@@ -1768,7 +1821,7 @@ class _Run:
             Finding(
                 at.start,
                 at.end,
-                f"`{t.path}` downloaded by {t.tool}{where} {what} without a checksum",
+                f"`{t.path}` downloaded by {t.tool}{where} {what} without a checksum{t.weak}",
                 f"{t.url} -> {t.path} -> {what}",
             )
         )
