@@ -132,7 +132,7 @@ def test_unknown_codes_are_errors_not_all_checks_passed(tmp_path: Path, args: li
     [
         (".hardpin.toml", "select = ['HP1', 'HP999']\n"),
         ("hardpin.toml", "[severity]\nHP9 = 'info'\n"),
-        ("pyproject.toml", "[tool.hardpin]\nignore = ['HP70']\n"),
+        ("pyproject.toml", "[tool.hardpin]\nignore = ['HP90']\n"),
     ],
 )
 def test_unknown_codes_in_config_files_are_errors(tmp_path: Path, name: str, text: str) -> None:

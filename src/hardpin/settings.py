@@ -235,7 +235,6 @@ def _decide(code: str, selects: tuple[str, ...], ignores: tuple[str, ...]) -> bo
     return s > i
 
 
-@lru_cache(maxsize=4096)
 def _selected(
     code: str,
     layers: tuple[tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]], ...],
@@ -360,11 +359,18 @@ class Settings:
 
     def is_enabled(self, code: str, path: str | os.PathLike[str] | None = None) -> bool:
         """Whether rule `code` runs (for the file `path`, when given: per-file-ignores)."""
-        layers = (
-            (self.select, self.extend_select, self.ignore),
-            (self.cli_select, self.cli_extend_select, self.cli_ignore),
-        )
-        if not _selected(code, layers):
+        # verdicts per code, kept on the instance (a new Settings is a new instance)
+        cache: dict[str, bool] | None = self.__dict__.get("_verdicts")
+        if cache is None:
+            cache = self.__dict__["_verdicts"] = {}
+        on = cache.get(code)
+        if on is None:
+            layers = (
+                (self.select, self.extend_select, self.ignore),
+                (self.cli_select, self.cli_extend_select, self.cli_ignore),
+            )
+            on = cache[code] = _selected(code, layers)
+        if not on:
             return False
         ignores = self.per_file_ignores + self.extend_per_file_ignores
         if path is not None and ignores:
