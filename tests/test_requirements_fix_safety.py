@@ -270,3 +270,24 @@ def test_what_other_lines_allow(
         assert r.returncode == 0 and _hashed(local_index, "alpha", "1.1") in req.read_text()
     else:
         assert "not hashed: adding hashes would make pip refuse" in r.stdout, r.stdout
+
+
+def test_a_pip_tools_input_constrained_by_the_file_does_not_stop_its_hashes(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    """`dev.in` with `-c requirements.txt` (pip-tools' layering) is compiled, not
+    installed: hashing requirements.txt is fine, while a `-c` from an installed file
+    with unpinned requirements is not (pip would turn hash checking on for it)."""
+    req = tmp_path / "requirements.txt"
+    req.write_text("alpha==1.1\n")
+    (tmp_path / "requirements-dev.in").write_text("-c requirements.txt\nbeta\n")
+    r = _fix(local_index, tmp_path, [req], "--select", "HP302,HP303", ".")
+    assert r.returncode == 0 and req.read_text() == _hashed(local_index, "alpha", "1.1")
+    req.write_text("alpha==1.1\n")
+    dev = tmp_path / "requirements-dev.txt"
+    dev.write_text("-c requirements.txt\nbeta\n")
+    r = _fix(local_index, tmp_path, [req, dev], "--select", "HP302,HP303", ".")
+    assert req.read_text() == "alpha==1.1\n", r.stdout
+    assert "requirements-dev.txt includes it, and adding hashes would make pip refuse the 1 " in (
+        r.stdout
+    )

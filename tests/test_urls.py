@@ -348,8 +348,11 @@ def test_a_fix_against_an_unreachable_index_shows_no_secret(
         "PIP_INDEX_URL": env_index,
         "PIP_EXTRA_INDEX_URL": "",
     }
+    original = (tmp_path / "requirements.txt").read_text()
     for fmt in ("text", "json"):
         r = run_cli("check", "--fix", "--format", fmt, "requirements.txt", cwd=tmp_path, env=env)
+        # the index cannot be reached (by pip either): the file is left as it was
+        assert (tmp_path / "requirements.txt").read_text() == original
         blob = r.stdout + r.stderr
         assert r.returncode == 1 and "cannot fix" in r.stderr, blob
         assert "127.0.0.1" in r.stderr  # the index is named, without its user info
@@ -363,6 +366,7 @@ def test_a_token_query_on_an_unreachable_index_is_not_shown(tmp_path: Path) -> N
     r = run_cli("check", "--fix", "requirements.txt", cwd=tmp_path, env=env)
     assert r.returncode == 1 and "cannot fix" in r.stderr
     assert leaks(r.stdout + r.stderr, [TOKEN]) == []
+    assert (tmp_path / "requirements.txt").read_text() == f"--index-url {url}\nbeta==1.0\n"
 
 
 def test_a_registry_error_message_is_redacted() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import ROOT
-from index_support import LocalIndex, index_server, local_index
+from index_support import LocalIndex, index_server, local_index, stays_installable
 from registry_support import FaultProxy, Registry, fault_proxy, push_image, registry_anon
 
 # runs the command line in-process, then writes what it imported and which threads
@@ -86,7 +86,8 @@ def test_a_warm_fix_imports_no_http_client_and_starts_no_thread(
     # cold: asked over the network, from worker threads
     (root / "Dockerfile").write_text(dockerfile)
     (root / "requirements.txt").write_text(requirements)
-    cold, _err = probe(tmp_path, root, *args)
+    with stays_installable(local_index.url, root / "requirements.txt"):
+        cold, _err = probe(tmp_path, root, *args)
     assert cold["rc"] == 0
     assert (root / "Dockerfile").read_text() == fixed_dockerfile
     assert (root / "requirements.txt").read_text() == fixed_requirements

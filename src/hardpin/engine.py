@@ -951,16 +951,29 @@ def _keep_installable(
     file was installable before (or is itself hashed by the fix), the hashes of those
     files are withheld and they are fixed again without them. Withholding only ever
     removes hashes, so this ends."""
+    if not any(r.file.kind == "requirements" for r in results):
+        return
     import os
 
-    from hardpin.analysis.requirements import closure, hash_refusals, lock_input, refusal_summary
+    from hardpin.analysis.requirements import (
+        closure,
+        file_role,
+        hash_refusals,
+        lock_input,
+        refusal_summary,
+    )
 
     by_key = {_file_key(r.file.path): r for r in results if not r.crashed}
     withheld: dict[str, str] = {}
     for _ in range(len(results) + 1):
         blocked: dict[str, str] = {}
         for r in results:
-            if r.file.kind != "requirements" or r.crashed:
+            # pip-tools inputs and constraints files are not what pip installs
+            if (
+                r.file.kind != "requirements"
+                or r.crashed
+                or file_role(r.file.path) != "requirements"
+            ):
                 continue
             me = _file_key(r.file.path)
             ctx = _requirements_context(
