@@ -159,6 +159,9 @@ KNOWN_KEYS: dict[str, Validator] = {
     "insecure-registries": str_list,
     # concurrent network lookups (registry, package index)
     "concurrency": positive_int,
+    # CA certificates (PEM) that registries' and indexes' TLS certificates are checked
+    # against instead of the system's; relative to the configuration file's directory
+    "ca-file": str_value,
     # seconds one network request may take in all (retries, redirects, the body)
     "request-timeout": positive_seconds,
     # larger files are skipped with a note (bytes, or "4 MiB"; see hardpin.files)
