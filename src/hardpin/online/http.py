@@ -152,6 +152,9 @@ class _Conn:
             lines.append(f"Proxy-Authorization: {proxy.authorization}")
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         resp = self._response("CONNECT")
+        if resp.status == 407 or (resp.status == 401 and proxy.authorization):
+            # (tinyproxy answers wrong credentials with a 401)
+            raise ProxyError(_proxy_refusal(proxy))
         if not 200 <= resp.status < 300:
             raise ProxyError(
                 f"the proxy {proxy.shown} refused to connect to {authority} (HTTP {resp.status})"
@@ -460,6 +463,17 @@ class Http:
             self._proxies[key] = proxy_for(scheme, host, port, self.environ)
         return self._proxies[key]
 
+    def _via(self, url: str) -> str:
+        """` (through the proxy HOST:PORT)` when a request to `url` uses one."""
+        try:
+            p = urlsplit(url)
+            scheme = p.scheme.lower()
+            port = p.port or (443 if scheme == "https" else 80)
+            proxy = self._proxies.get((scheme, p.hostname or "", port))
+        except ValueError:
+            return ""
+        return f" (through the proxy {proxy.shown})" if proxy is not None else ""
+
     def _connection(self, scheme: str, host: str, port: int) -> _Conn:
         key = (scheme, host, port)
         pool = self._pool()
@@ -574,7 +588,10 @@ class Http:
                 except BaseException:
                     self._drop(scheme, host, port)
                     raise
-                return self._read(resp, method, url, max_body, (scheme, host, port))
+                answer = self._read(resp, method, url, max_body, (scheme, host, port))
+                if answer.status == 407 and proxy is not None and conn.tls is None:
+                    raise ProxyError(_proxy_refusal(proxy))
+                return answer
             except HttpError:
                 raise
             except BaseException:
@@ -688,7 +705,9 @@ class Http:
                 raise
             except (OSError, ProtocolError) as exc:
                 if attempt >= self.retries or not _transient(exc):
-                    raise HttpError(f"{display_url(url)}: {_describe(exc)}") from None
+                    raise HttpError(
+                        f"{display_url(url)}: {_describe(exc)}{self._via(url)}"
+                    ) from None
                 if not self._sleep(attempt, None, deadline):
                     raise self._deadline_error(url, deadline) from None
                 attempt += 1
@@ -760,6 +779,15 @@ class _Proxy:
     port: int
     authorization: str | None  # "Basic ..." from the proxy URL's user info
     shown: str  # host:port, for messages
+
+
+def _proxy_refusal(proxy: _Proxy) -> str:
+    if proxy.authorization:
+        return f"the proxy {proxy.shown} refused the credentials in its URL (HTTP 407)"
+    return (
+        f"the proxy {proxy.shown} asks for credentials (HTTP 407): put them in the proxy "
+        "URL (http://user:password@host:port)"
+    )
 
 
 def _authority(host: str, port: int, default_port: int) -> str:
