@@ -28,13 +28,16 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from hardpin._record import record
 from hardpin.model import HardpinError
 from hardpin.online import Log
 from hardpin.urls import display_url
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 log = Log("hardpin.online.auth")
 

@@ -38,9 +38,12 @@ import os
 import stat
 import threading
 import time
-from typing import Any
 
 from hardpin.online import Log
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 log = Log("hardpin.online.cache")
 

@@ -25,7 +25,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from hardpin._record import record
 from hardpin.model import (
@@ -39,13 +38,16 @@ from hardpin.model import (
 )
 from hardpin.urls import scrub
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from hardpin.online.http import Http
     from hardpin.online.registry import RegistryClient
     from hardpin.refs import ImageRef
 
-T = TypeVar("T")
-U = TypeVar("U")
+    T = TypeVar("T")
+    U = TypeVar("U")
 
 Answer = tuple[str, ...]
 
