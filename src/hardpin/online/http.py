@@ -76,6 +76,7 @@ class ProxyError(HttpError):
 # cold run on loopback), `ssl` imported only for https. Limits as http.client's.
 
 MAX_LINE = 65536  # a status or header line
+_UNSENDABLE = frozenset("\r\n\0")
 MAX_HEADERS = 100
 
 
@@ -170,7 +171,13 @@ class _Conn:
         lines += [f"{k}: {v}" for k, v in headers.items()]
         if body is not None or method in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body or b'')}")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if any(_UNSENDABLE.intersection(line) for line in lines) or " " in target:
+            # a token or URL from a server must never add a header line (or a request)
+            raise HttpError("refusing to send a request line or header with a line break")
+        try:
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        except UnicodeEncodeError:
+            raise HttpError("refusing to send a header that is not Latin-1 text") from None
         self.sock.sendall(head + body if body else head)
 
     def getresponse(self, method: str) -> _Response:
