@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# docker-registry (CNCF distribution), skopeo and umoci: the real registry the online tests run
-APT_PACKAGES=(git python3-venv python3-pip docker-registry skopeo umoci)
+# docker-registry (CNCF distribution), skopeo and umoci: the real registry the online tests run;
+# tinyproxy: the real forward proxy of tests/test_proxy.py
+APT_PACKAGES=(git python3-venv python3-pip docker-registry skopeo umoci tinyproxy-bin)
 
 if command -v apt-get >/dev/null 2>&1; then
   missing=()

@@ -44,6 +44,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"{path} is absent")
 
 
+# The proxy variables hardpin reads: unset for every test, so that a developer's or CI's
+# proxy never carries a test's loopback requests (tests/test_proxy.py sets them itself).
+PROXY_VARIABLES = tuple(
+    v
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+    for v in (name, name.lower())
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 _EMPTY_CACHE = os.path.join(tempfile.mkdtemp(prefix="hardpin-test-cache-"), "cache")
 
 

@@ -202,3 +202,19 @@ def test_parse_errors_have_positions(text: str, line: int, col: int, fragment: s
         P(text)
     assert fragment in exc.value.message
     assert Source("x", text).position(exc.value.offset) == (line, col)
+
+
+def test_the_plain_word_path_splits_as_the_general_one() -> None:
+    import random
+
+    from hardpin.parsers.dockerfile import _split_quoted, split_words
+
+    rng = random.Random(7)
+    alphabet = "ab-=:/@.$ \t\r\n"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30)))
+        offsets = list(range(len(text) + 1))
+        for flags_only in (False, True):
+            assert split_words(text, offsets, flags_only) == _split_quoted(
+                text, offsets, flags_only
+            ), text

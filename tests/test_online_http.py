@@ -580,3 +580,17 @@ def test_run_all_keeps_order_uses_threads_and_raises_the_first_error() -> None:
 
     with pytest.raises(ValueError, match="five"):
         _run_all(boom, list(range(40)), 4)
+
+
+def test_a_header_with_a_line_break_is_never_sent(server: str) -> None:
+    # a token a hostile token server returned must not smuggle a header or a request
+    h = Http(timeout=2, retries=0, insecure_hosts={server})
+    _Handler.seen.clear()
+    with pytest.raises(HttpError, match="line break"):
+        h.request("GET", f"http://{server}/x", {"Authorization": "Bearer t\r\nX-Evil: 1"})
+    with pytest.raises(HttpError, match="line break"):
+        h.request("GET", f"http://{server}/x", {"Authorization": "Bearer t\nGET /y HTTP/1.1"})
+    with pytest.raises(HttpError, match="not Latin-1"):
+        h.request("GET", f"http://{server}/x", {"Authorization": "Bearer \u2603"})
+    assert _Handler.seen == []
+    assert h.request("GET", f"http://{server}/x", {"Authorization": "Bearer t"}).status == 200

@@ -660,6 +660,51 @@ def test_registry_auth_file(registry_basic: Registry, tmp_path: Path) -> None:
     )
 
 
+def test_podman_auth_files_after_docker_config(registry_basic: Registry, tmp_path: Path) -> None:
+    pushed = images(registry_basic)["oci"]
+    ref = registry_basic.ref(REPO, "oci")
+    good = {"auths": {registry_basic.host: {"auth": b64(f"alice:{ALICE}")}}}
+    wrong = {"auths": {registry_basic.host: {"auth": b64("alice:not-the-password")}}}
+    runtime = tmp_path / "run"
+    write_config(runtime / "containers", good).rename(runtime / "containers" / "auth.json")
+    # podman login's file ($XDG_RUNTIME_DIR/containers/auth.json)
+    env = {"HOME": str(tmp_path / "nohome"), "XDG_RUNTIME_DIR": str(runtime)}
+    kc = Keychain(env=env)
+    assert kc.containers_auth_files()[:2] == [
+        str(runtime / "containers" / "auth.json"),
+        str(tmp_path / "nohome" / ".config" / "containers" / "auth.json"),
+    ]
+    assert _basic_client(registry_basic, tmp_path, env).resolve(ref).digest == pushed["digest"]
+    creds = Keychain(env=env).get(registry_basic.host)
+    assert creds is not None
+    assert creds.source == f"{runtime / 'containers' / 'auth.json'} (auths)"
+    # Docker's config is read first: its entry wins
+    docker = write_config(tmp_path / "docker", wrong).parent
+    first = Keychain(env={**env, "DOCKER_CONFIG": str(docker)}).get(registry_basic.host)
+    assert first is not None and first.source == f"{docker / 'config.json'} (auths)"
+    # $XDG_CONFIG_HOME/containers/auth.json, the persistent one
+    config_home = tmp_path / "config"
+    write_config(config_home / "containers", good).rename(config_home / "containers" / "auth.json")
+    env2 = {"HOME": str(tmp_path / "nohome"), "XDG_CONFIG_HOME": str(config_home)}
+    assert _basic_client(registry_basic, tmp_path, env2).resolve(ref).digest == pushed["digest"]
+
+
+def test_identity_token_from_podman_auth_file(
+    registry_token: Registry, token_server: Any, tmp_path: Path
+) -> None:
+    pushed = images(registry_token)["docker"]
+    token_server.anonymous_pull = False
+    refresh = next(iter(REFRESH_TOKENS))
+    auth = tmp_path / "auth.json"
+    auth.write_text(json.dumps({"auths": {registry_token.host: {"identitytoken": refresh}}}))
+    keychain = Keychain(env={"HOME": str(tmp_path / "nohome"), "REGISTRY_AUTH_FILE": str(auth)})
+    client = _token_client(registry_token, tmp_path, auth=keychain)
+    assert client.resolve(registry_token.ref(REPO, "docker")).digest == pushed["digest"]
+    # the refresh-token grant: a POST, answered for the token's user
+    assert token_server.requests[-1][:2] == ("POST", "alice")
+    assert refresh not in repr(keychain.get(registry_token.host))
+
+
 def test_default_keychain_reads_the_environment(
     registry_basic: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

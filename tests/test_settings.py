@@ -851,3 +851,41 @@ def test_build_context_key_is_accepted_and_validated(tmp_path) -> None:
 
     with pytest.raises(HardpinError, match="build-context"):
         load_settings(bad)
+
+
+def test_the_plain_toml_reader_agrees_with_tomllib() -> None:
+    """Whatever `simple_toml` reads, tomllib reads the same; what it does not read is
+    left to tomllib (which also decides the errors)."""
+    import random
+    import tomllib
+
+    from hardpin.settings import simple_toml
+
+    pieces = [
+        "select", "ignore", "a", "b-c", "tool", "hardpin", "1", "x_y", " ", "\t", "=",
+        '"HP101"', "'lit'", '"a#b"', '"q\\"x"', "true", "false", "0", "-12", "01", "1.5",
+        "[", "]", ",", ".", "#", "# c", '"', "'", "[tool.hardpin]", "[a]", "[a.b]",
+        "[ a . b ]", "[[a]]", "{}", "truex", "\x01", "é", '"é"', '"""', "\r",
+    ]  # fmt: skip
+    rng = random.Random(12)
+    agreed = 0
+    for _ in range(20000):
+        lines = [
+            "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 7)))
+            for _ in range(rng.randrange(1, 5))
+        ]
+        text = "\n".join(lines)
+        fast = simple_toml(text)
+        if fast is None:
+            continue
+        assert tomllib.loads(text) == fast, repr(text)
+        agreed += 1
+    assert agreed > 1000  # the fast path is really exercised
+    typical = (
+        '# hardpin\nselect = ["HP1", "HP2"]\nignore = []\nfail-on = "error"\n'
+        "insecure-registries = [\"127.0.0.1:5000\", 'reg.local']\nconcurrency = 8\n\n"
+        '[severity]\nHP101 = "info"  # a comment\n[per-file-ignores]\n"x" = []\n'
+    )
+    assert simple_toml(typical) is None  # a quoted key: tomllib's business
+    typical = typical.replace('"x" = []', "tests = []")
+    assert simple_toml(typical) == tomllib.loads(typical)

@@ -95,8 +95,13 @@ def encode(text: str) -> bytes:
 def rules_for(
     kind: str, settings: Settings, path: str | None, online: bool = False
 ) -> list[type[Rule]]:
-    """The enabled rules for a kind of file; online rules (HP6xx) only with `online`."""
-    return [r for r in registry.rules_for_kind(kind, online) if settings.is_enabled(r.code, path)]
+    """The enabled rules for a kind of file; online rules (HP6xx) only with `online`.
+    Only their modules are imported (`--select HP101` imports one rule module)."""
+    return [
+        registry.rule_class(code)
+        for code in registry.codes_for_kind(kind, online)
+        if settings.is_enabled(code, path)
+    ]
 
 
 def _parse(kind: str, source: Source) -> tuple[object | None, tuple[str, int] | None]:
@@ -515,6 +520,8 @@ def _ask(
     progress: ProgressCallback,
 ) -> tuple[Answers, RunStats]:
     """Answer every distinct key once with one network run."""
+    import os
+
     from hardpin.online.resolve import Online, OnlineOptions
 
     net = request.network
@@ -522,6 +529,7 @@ def _ask(
     insecure: dict[str, None] = {}
     concurrency = net.concurrency
     request_timeout = 0.0
+    ca_file: str | None = None
     for st in settings_list:
         for host in st.get("insecure-registries", ()) or ():  # type: ignore[attr-defined]
             insecure[host] = None
@@ -531,6 +539,10 @@ def _ask(
         limit = st.get("request-timeout")  # the most generous of the files' settings
         if isinstance(limit, float) and limit > request_timeout:
             request_timeout = limit
+        ca = st.get("ca-file")
+        if ca_file is None and isinstance(ca, str) and ca:
+            # the first file's setting, relative to its configuration file
+            ca_file = os.path.join(st.root, os.path.expanduser(ca))
     online = Online(
         OnlineOptions(
             cache_dir=net.cache_dir,
@@ -541,6 +553,7 @@ def _ask(
             index_url=net.index_url,
             tag_ttl=net.tag_ttl,
             request_timeout=request_timeout or 30.0,
+            ca_file=ca_file,
         )
     )
 

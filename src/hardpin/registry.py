@@ -89,6 +89,16 @@ def get(code: str) -> type[Rule] | None:
     return rule_class(code) if code in _ROW else None
 
 
+def codes_for_kind(kind: str, online: bool = False) -> tuple[str, ...]:
+    """The codes of the rules that check files of `kind`, in table order (imports
+    nothing)."""
+    return tuple(
+        code
+        for code, _module, kinds, is_online in TABLE
+        if (kind in kinds or "*" in kinds) and (online or not is_online)
+    )
+
+
 def rules_for_kind(kind: str, online: bool = False) -> tuple[type[Rule], ...]:
     """The rules that check files of `kind`, in table order; online rules only with
     `online`. Imports only their modules."""

@@ -194,6 +194,9 @@ KNOWN_KEYS: dict[str, Validator] = {
     "insecure-registries": str_list,
     # concurrent network lookups (registry, package index)
     "concurrency": positive_int,
+    # CA certificates (PEM) that registries' and indexes' TLS certificates are checked
+    # against instead of the system's; relative to the configuration file's directory
+    "ca-file": str_value,
     # seconds one network request may take in all (retries, redirects, the body)
     "request-timeout": positive_seconds,
     # larger files are skipped with a note (bytes, or "4 MiB"; see hardpin.files)
@@ -452,14 +455,83 @@ def _read_bytes(path: str) -> bytes:
         raise HardpinError(f"{_display(path)}: cannot read: {exc.strerror or exc}") from exc
 
 
-def _parse_toml(path: str, raw: bytes) -> dict[str, object]:
-    import tomllib
+# The plain subset of TOML a `.hardpin.toml` is usually written in, read without
+# importing tomllib (a fifth of a one-file check's start-up): `key = value` lines with
+# bare keys, values that are basic strings without escapes, literal strings, decimal
+# integers, booleans, or one-line arrays of those; `[table]` headers of bare keys;
+# comments and blank lines. Any other line (escapes, floats, dates, inline tables,
+# multi-line values, dotted or quoted keys, arrays of tables, a repeated key or
+# table) sends the whole file to tomllib, which decides; tests compare the two.
+_TOML_FREE = r"[^\x00-\x08\x0a-\x1f\x7f"
+_TOML_SCALAR = rf'"{_TOML_FREE}"\\]*"|\'{_TOML_FREE}\']*\'|true(?![\w-])|false(?![\w-])|0(?![\w-])|-?[1-9][0-9]*(?![\w.-])'
+_TOML_TOKEN_RE = lazy_re(_TOML_SCALAR)
+_TOML_LINE_RE = lazy_re(
+    rf"[ \t]*(?:(?P<key>[A-Za-z0-9_-]+)[ \t]*=[ \t]*(?P<value>(?:{_TOML_SCALAR})"
+    rf"|\[[ \t]*(?:(?:{_TOML_SCALAR})[ \t]*(?:,[ \t]*(?:{_TOML_SCALAR})[ \t]*)*,?[ \t]*)?\])"
+    r"|\[[ \t]*(?P<table>[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*)[ \t]*\])?"
+    rf"[ \t]*(?:#{_TOML_FREE}]*)?"
+)
 
+
+def _toml_scalar(token: str) -> object:
+    if token[0] in "\"'":
+        return token[1:-1]
+    if token in ("true", "false"):
+        return token == "true"
+    return int(token)
+
+
+def simple_toml(text: str) -> dict[str, object] | None:
+    """`text` read as TOML when every line is in the plain subset (see above), else
+    None (then tomllib must read it)."""
+    root: dict[str, object] = {}
+    table = root
+    defined: set[tuple[str, ...]] = set()
+    lines = text.split("\n")
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        if line.endswith("\r") and i < last:  # CRLF (a CR anywhere else is an error)
+            line = line[:-1]
+        m = _TOML_LINE_RE.fullmatch(line)
+        if m is None:
+            return None
+        key, value, header = m.group("key"), m.group("value"), m.group("table")
+        if header is not None:
+            path = tuple(part.strip() for part in header.split("."))
+            if path in defined:
+                return None
+            defined.add(path)
+            table = root
+            for part in path:
+                nxt = table.setdefault(part, {})
+                if not isinstance(nxt, dict):
+                    return None
+                table = nxt
+            continue
+        if key is None:
+            continue
+        if key in table:
+            return None
+        if value.startswith("["):
+            table[key] = [_toml_scalar(t.group()) for t in _TOML_TOKEN_RE.finditer(value)]
+        else:
+            table[key] = _toml_scalar(value)
+    return root
+
+
+def _parse_toml(path: str, raw: bytes) -> dict[str, object]:
     shown = _display(path)
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise HardpinError(f"{shown}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    simple = simple_toml(text)
+    if simple is not None:
+        return simple
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise HardpinError(f"{shown}: invalid TOML: {exc}") from exc
 

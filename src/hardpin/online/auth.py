@@ -6,7 +6,9 @@ Where credentials come from, in order (as the Docker CLI, then podman):
    `credHelpers[host]`, then `credsStore` (both through the
    `docker-credential-<name> get` protocol), then `auths[host]` (`auth` =
    base64 "user:password", or `username`/`password`, or `identitytoken`);
-2. `$REGISTRY_AUTH_FILE` (`auths`, the same entry format).
+2. the containers-auth.json files of podman, buildah and skopeo (`auths`, the same
+   entry format): `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
+   `$XDG_CONFIG_HOME/containers/auth.json` (`~/.config/containers/auth.json`).
 
 Docker Hub's key is `https://index.docker.io/v1/`. Secrets never appear in
 messages, logs or reprs.
@@ -26,13 +28,16 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from hardpin._record import record
 from hardpin.model import HardpinError
 from hardpin.online import Log
 from hardpin.urls import display_url
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 log = Log("hardpin.online.auth")
 
@@ -183,9 +188,11 @@ def _server_url(registry: str) -> str:
 
 
 class Keychain:
-    """Credentials for a registry from Docker's config and `REGISTRY_AUTH_FILE`.
+    """Credentials for a registry from Docker's config, then the containers-auth.json
+    files of podman (see the module docstring).
 
-    `env` defaults to os.environ (DOCKER_CONFIG, HOME, PATH, REGISTRY_AUTH_FILE);
+    `env` defaults to os.environ (DOCKER_CONFIG, HOME, PATH, REGISTRY_AUTH_FILE,
+    XDG_RUNTIME_DIR, XDG_CONFIG_HOME);
     answers are cached per registry (credential helpers run once)."""
 
     def __init__(
@@ -273,14 +280,30 @@ class Keychain:
             creds = _from_auths(config.get("auths"), keys, registry, path)
             if creds is not None:
                 return creds
-        auth_file = self._env.get("REGISTRY_AUTH_FILE")
-        if auth_file:
+        for auth_file in self.containers_auth_files():
             data = self._load(auth_file)
             if data:
                 creds = _from_auths(data.get("auths"), keys, registry, auth_file)
                 if creds is not None:
                     return creds
         return None
+
+    def containers_auth_files(self) -> list[str]:
+        """Podman's, Buildah's and Skopeo's credential files (containers-auth.json),
+        read after Docker's config, in this order: `$REGISTRY_AUTH_FILE`,
+        `$XDG_RUNTIME_DIR/containers/auth.json` (where `podman login` writes),
+        `$XDG_CONFIG_HOME/containers/auth.json` (default `~/.config`)."""
+        env = self._env
+        out = []
+        if env.get("REGISTRY_AUTH_FILE"):
+            out.append(env["REGISTRY_AUTH_FILE"])
+        if env.get("XDG_RUNTIME_DIR"):
+            out.append(os.path.join(env["XDG_RUNTIME_DIR"], "containers", "auth.json"))
+        config_home = env.get("XDG_CONFIG_HOME") or os.path.join(
+            env.get("HOME") or os.path.expanduser("~"), ".config"
+        )
+        out.append(os.path.join(config_home, "containers", "auth.json"))
+        return list(dict.fromkeys(out))
 
     def _from_helper(self, name: str, server_url: str) -> Credentials | None:
         import shutil

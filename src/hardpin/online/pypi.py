@@ -42,12 +42,15 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from hardpin.model import HardpinError
 from hardpin.refs import Hash, InvalidDigest
 from hardpin.urls import canonical_name, display_url, redact_text, split_userinfo
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple/"
 PAGE_TTL = 600.0  # seconds an index page is reused

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from typing import Any
 
 from hardpin._record import record
 from hardpin.model import HardpinError
@@ -51,6 +50,10 @@ from hardpin.refs import (
     registry_problem,
 )
 from hardpin.urls import redact_text
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 log = Log("hardpin.online.registry")
 

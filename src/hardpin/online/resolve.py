@@ -25,7 +25,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from hardpin._record import record
 from hardpin.model import (
@@ -39,13 +38,16 @@ from hardpin.model import (
 )
 from hardpin.urls import scrub
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from hardpin.online.http import Http
     from hardpin.online.registry import RegistryClient
     from hardpin.refs import ImageRef
 
-T = TypeVar("T")
-U = TypeVar("U")
+    T = TypeVar("T")
+    U = TypeVar("U")
 
 Answer = tuple[str, ...]
 
@@ -95,6 +97,7 @@ class OnlineOptions:
     run_timeout: float = 600.0  # every request of the run
     retries: int = 3
     tag_ttl: float = 3600.0
+    ca_file: str | None = None  # setting `ca-file` (an absolute path)
 
 
 class Online:
@@ -127,6 +130,8 @@ class Online:
                 insecure_hosts=insecure_hosts,
                 request_timeout=self.opts.request_timeout,
                 run_deadline=self.run_deadline,
+                cafile=ca_file(self.opts.ca_file, self.environ),
+                environ=self.environ,
             )
 
         lazy = _LazyHttp(self, make)
@@ -261,6 +266,19 @@ class Online:
         if isinstance(key, LockKey):
             return _lookup_lock(self, key)
         raise LookupFailed(f"no online handler for {key!r}")
+
+
+CA_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT")
+
+
+def ca_file(setting: str | None, environ: Mapping[str, str]) -> str | None:
+    """The CA certificates to trust instead of the system's: the `ca-file` setting,
+    else the first of SSL_CERT_FILE (OpenSSL's own), REQUESTS_CA_BUNDLE (requests,
+    and so twine and many CI images) and PIP_CERT (pip's `--cert`) that is set; None
+    for the system's trust store."""
+    if setting:
+        return setting
+    return next((environ[v] for v in CA_VARIABLES if environ.get(v)), None)
 
 
 def _run_all(fn: Callable[[T], tuple[T, U]], items: list[T], concurrency: int) -> list[tuple[T, U]]:

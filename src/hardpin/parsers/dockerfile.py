@@ -44,6 +44,7 @@ _KEYWORD_RE = re.compile(r"[ \t]*([A-Za-z]+)(?=[ \t]|$)")
 _HEREDOC_RE = lazy_re(r"<<(-?)([\"']?)([A-Za-z0-9_.][A-Za-z0-9_.\-]*)\2")  # rarely needed
 # Go's unicode.IsSpace: BuildKit trims these from the left of every line, so a line
 # holding only them (a form feed, a non-breaking space) is a blank line
+_PLAIN_WORD_RE = re.compile(r"[^ \t\r\n]+")  # a word of text without quotes or backslashes
 _BLANK_RE = re.compile("[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*")
 
 
@@ -199,6 +200,21 @@ def split_words(text: str, offsets: Sequence[int], flags_only: bool = False) -> 
 
     With `flags_only`, stop after the first word that does not start with `--`.
     """
+    words: list[Word] = []
+    if "'" not in text and '"' not in text and "\\" not in text:
+        # nothing to unquote (most FROM, COPY and ARG lines): each word is its raw text
+        for m in _PLAIN_WORD_RE.finditer(text):
+            start, end = m.span()
+            raw = m.group()
+            words.append(Word(raw, raw, offsets[start], offsets[end - 1] + 1, start))
+            if flags_only and not raw.startswith("--"):
+                break
+        return words
+    return _split_quoted(text, offsets, flags_only)
+
+
+def _split_quoted(text: str, offsets: Sequence[int], flags_only: bool) -> list[Word]:
+    """split_words for any text (character by character)."""
     words: list[Word] = []
     n = len(text)
     i = 0
