@@ -121,6 +121,13 @@ def _parse(kind: str, source: Source) -> tuple[object | None, tuple[str, int] | 
         # never raises with strict=False: the lines pip would reject are kept in
         # `errors` (HP001, see _report_parse_errors) and the rest is still linted
         return parse_requirements(source.text, strict=False), None
+    from hardpin.analysis import yamldoc
+
+    if kind in yamldoc.YAML_KINDS:
+        try:
+            return yamldoc.parse(source.text), None
+        except yamldoc.YamlError as exc:
+            return None, (exc.message, exc.offset)
     raise HardpinError(f"{source.path}: no linter for files of kind {kind!r}")
 
 
@@ -138,6 +145,15 @@ def _report_parse_errors(ctx: RuleContext) -> None:
             end = max(start, src.line_end(src.position(start)[0]))
             message = redact_text(e.message)  # it may quote a URL with its password
             ctx.report(HP001, start, end, message, subject=message)
+    elif getattr(ctx.doc, "templated", False):
+        ctx.report(
+            HP001,
+            0,
+            0,
+            "a template (`{{ … }}`), not YAML: skipped",
+            subject="template",
+            severity=Severity.INFO,
+        )
     elif ctx.kind == "dockerfile":
         from hardpin.analysis.dockerfile import Script, iter_runs, posix_scripts, scripts_key
         from hardpin.parsers.shell import ShellSyntaxError

@@ -19,6 +19,7 @@ _ALL = frozenset({"*"})
 _DOCKERFILE = frozenset({"dockerfile"})
 _SHELL = frozenset({"dockerfile", "shell"})
 _REQUIREMENTS = frozenset({"requirements"})
+_GITHUB = frozenset({"workflow", "action"})
 
 TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
     # (code, module under hardpin.rules, kinds ("*": every kind), online)
@@ -56,6 +57,11 @@ TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
     ("HP403", "hp403", _DOCKERFILE, False),
     ("HP404", "hp404", _DOCKERFILE, False),
     ("HP405", "hp405", _DOCKERFILE, False),
+    # HP5xx: CI workflows, compose, Kubernetes, pre-commit
+    ("HP501", "hp501", _GITHUB, False),
+    ("HP502", "hp502", frozenset({"workflow", "action", "gitlab-ci"}), False),
+    ("HP503", "hp503", frozenset({"compose", "kubernetes"}), False),
+    ("HP509", "hp509", frozenset({"pre-commit"}), False),
     # HP6xx: online checks of what is published
     ("HP601", "hp601", _DOCKERFILE, True),
     ("HP602", "hp602", _DOCKERFILE, True),

@@ -1,0 +1,336 @@
+"""Where the YAML kinds name actions, images and hook repositories.
+
+One walk per kind of file, shared by the HP5xx rules: the `uses:` of GitHub
+workflow steps, reusable-workflow jobs and composite-action steps; container
+images of workflows, actions, GitLab CI, compose files and Kubernetes objects;
+the hook repositories of a pre-commit configuration. Every site keeps its node,
+so a rule reports at the exact position and a fix edits the exact span.
+"""
+
+from __future__ import annotations
+
+from hardpin._lazy import lazy_re
+from hardpin._record import record
+from hardpin.analysis import yamldoc as y
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from yaml.nodes import Node
+
+    from hardpin.context import RuleContext
+
+SHA_RE = lazy_re(r"[0-9a-fA-F]{40}")
+DIGEST_RE = lazy_re(r"@sha256:[0-9a-f]{64}$")
+# a version comment after a pinned `uses:` (`# v4.1.1`, `# tag=v4`, `# ratchet:o/r@v4`)
+VERSION_COMMENT_RE = lazy_re(
+    r"^(?:ratchet:[^@\s]+@(?P<ratchet>\S+)|(?:tag=|pin @|frozen:\s*)?(?P<tag>v?\d[\w.+-]*|[\w.+-]*\d[\w.+-]*))\s*$"
+)
+
+
+@record
+class Uses:
+    """A `uses:` value: step (`step`), reusable workflow (`job`)."""
+
+    node: Node
+    value: str
+    where: str  # "step" or "job"
+
+
+def _docs(ctx: RuleContext) -> list[Node]:
+    return [d for d in ctx.doc.docs if d is not None]  # type: ignore[attr-defined]
+
+
+def _steps(root: Node) -> list[Node]:
+    """The steps of every job of a workflow, or of a composite action (`runs.steps`)."""
+    out: list[Node] = []
+    for _name, _k, job in y.items(y.get(root, "jobs")):
+        out += y.seq(y.get(job, "steps"))
+    out += y.seq(y.get(y.get(root, "runs"), "steps"))
+    return y.unique(out)
+
+
+def jobs(root: Node) -> list[tuple[str, Node]]:
+    return [(name, job) for name, _k, job in y.items(y.get(root, "jobs")) if y.is_map(job)]
+
+
+def uses_sites(ctx: RuleContext) -> list[Uses]:
+    """Every scalar `uses:` of steps and jobs, in document order."""
+    seen: set[int] = set()
+    out: list[Uses] = []
+    for root in _docs(ctx):
+        for _name, job in jobs(root):
+            n = y.get(job, "uses")
+            if n is not None and y.scalar(n) is not None and id(n) not in seen:
+                seen.add(id(n))
+                out.append(Uses(n, n.value, "job"))
+        for step in _steps(root):
+            n = y.get(step, "uses")
+            if n is not None and y.scalar(n) is not None and id(n) not in seen:
+                seen.add(id(n))
+                out.append(Uses(n, n.value, "step"))
+    out.sort(key=lambda u: y.start(u.node))
+    return out
+
+
+@record
+class Action:
+    """`owner/repo[/path]@ref` split up."""
+
+    owner: str
+    repo: str
+    path: str
+    ref: str
+    ref_start: int  # offset of `ref` inside the value
+
+
+def parse_action(value: str) -> Action | None:
+    """`owner/repo[/path]@ref`, or None when `value` is not of that form."""
+    name, at, ref = value.rpartition("@")
+    if not at or not name or not ref:
+        return None
+    parts = name.split("/")
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        return None
+    return Action(parts[0], parts[1], "/".join(parts[2:]), ref, len(name) + 1)
+
+
+def is_sha(ref: str) -> bool:
+    return len(ref) == 40 and SHA_RE.fullmatch(ref) is not None
+
+
+def version_comment(comment: str) -> str | None:
+    """The tag a comment after a `uses:` or `rev:` names: `v4.1.1`, `tag=v4`,
+    `frozen: v1.2.3`, `ratchet:owner/repo@v4`; None for any other comment."""
+    m = VERSION_COMMENT_RE.match(comment.strip())
+    if m is None:
+        return None
+    tag: str | None = m.group("ratchet") or m.group("tag")
+    return tag
+
+
+# -- images -------------------------------------------------------------------
+
+
+@record
+class ImageSite:
+    """A container image named in a YAML file."""
+
+    node: Node
+    value: str  # as written (without `docker://`)
+    offset: int  # where `value` starts inside the scalar's value (after `docker://`)
+    where: str  # for messages: "job container", "service", "container", ...
+
+
+def _image_node(n: Node | None, where: str, key: str = "image") -> ImageSite | None:
+    """A scalar image, or the `key` of a mapping (`container: {image: …}`)."""
+    if n is not None and y.is_map(n):
+        n = y.get(n, key)
+    v = y.scalar(n)
+    if n is None or v is None or not v.strip():
+        return None
+    return ImageSite(n, v, 0, where)
+
+
+def workflow_images(ctx: RuleContext, docker_uses: bool = True) -> list[ImageSite]:
+    """jobs.*.container (string or map), jobs.*.services.*.image, `uses: docker://`
+    of steps, and an action's `runs.image`."""
+    out: list[ImageSite] = []
+    for root in _docs(ctx):
+        for _name, job in jobs(root):
+            s = _image_node(y.get(job, "container"), "job container")
+            if s is not None:
+                out.append(s)
+            for _sname, _k, svc in y.items(y.get(job, "services")):
+                s = _image_node(svc, "service container")
+                if s is not None:
+                    out.append(s)
+        runs = y.get(root, "runs")
+        img = y.get(runs, "image")
+        v = y.scalar(img)
+        if v is not None and v.startswith("docker://"):
+            out.append(ImageSite(img, v[9:], 9, "action"))  # type: ignore[arg-type]
+    if docker_uses:
+        for u in uses_sites(ctx):
+            if u.value.startswith("docker://"):
+                out.append(ImageSite(u.node, u.value[9:], 9, "docker:// action"))
+    return _sorted_unique(out)
+
+
+_GITLAB_NOT_JOBS = frozenset(
+    {"stages", "variables", "include", "workflow", "cache", "before_script", "after_script"}
+)
+
+
+def gitlab_images(ctx: RuleContext) -> list[ImageSite]:
+    """`.gitlab-ci.yml`: `image:` (a string or `{name: …}`) and `services:` (strings
+    or `{name: …}`), at the top level, under `default:` and in every job."""
+    out: list[ImageSite] = []
+    for root in _docs(ctx):
+        holders = [root] + [
+            v for k, _kn, v in y.items(root) if k not in _GITLAB_NOT_JOBS and y.is_map(v)
+        ]
+        for h in y.unique(holders):
+            s = _image_node(y.get(h, "image"), "job", "name")
+            if s is not None:
+                out.append(s)
+            for svc in y.seq(y.get(h, "services")):
+                s = _image_node(svc, "service", "name")
+                if s is not None:
+                    out.append(s)
+    return _sorted_unique(out)
+
+
+def compose_images(ctx: RuleContext) -> list[ImageSite]:
+    """`services.*.image` of services that do not `build:` their image."""
+    out: list[ImageSite] = []
+    for root in _docs(ctx):
+        for _name, _k, svc in y.items(y.get(root, "services")):
+            if y.get(svc, "build") is not None:
+                continue
+            s = _image_node(y.get(svc, "image"), "service")
+            if s is not None:
+                out.append(s)
+    return _sorted_unique(out)
+
+
+_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+
+def kubernetes_images(ctx: RuleContext) -> list[ImageSite]:
+    """The images of containers, initContainers and ephemeralContainers anywhere in a
+    document with `apiVersion` and `kind` (Pod, workloads, pod templates, CronJob's
+    job template, and custom resources that embed pod specs)."""
+    out: list[ImageSite] = []
+    seen: set[int] = set()
+    for root in _docs(ctx):
+        if y.get(root, "apiVersion") is None or y.get(root, "kind") is None:
+            continue
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            if y.is_map(n):
+                for key, _k, v in y.items(n):
+                    if key in _CONTAINER_LISTS and y.is_seq(v):
+                        for c in y.seq(v):
+                            s = _image_node(y.get(c, "image"), key[:-1])
+                            if s is not None:
+                                out.append(s)
+                    if not y.is_scalar(v):
+                        stack.append(v)
+            elif y.is_seq(n):
+                stack.extend(x for x in n.value if not y.is_scalar(x))
+    return _sorted_unique(out)
+
+
+def _sorted_unique(sites: list[ImageSite]) -> list[ImageSite]:
+    seen: set[int] = set()
+    out = []
+    for s in sites:
+        if id(s.node) not in seen:
+            seen.add(id(s.node))
+            out.append(s)
+    out.sort(key=lambda s: y.start(s.node))
+    return out
+
+
+def is_expression(value: str) -> bool:
+    """Whether an image is assembled from variables (`${{ … }}`, `${VAR}`, `$(VAR)`)."""
+    return "${" in value or "$(" in value or "{{" in value
+
+
+def report_images(ctx: RuleContext, rule: object, sites: list[ImageSite]) -> None:
+    """Report every image of `sites` not pinned by digest, with the registry lookup
+    that pins it (`name:tag@sha256:…`, the digest of the tag's index) where the value
+    can be edited in place."""
+    from hardpin.model import FixAvailability, ImageKey, Pending
+    from hardpin.refs import InvalidReference, digest_problem, parse_image
+
+    text = ctx.source.text
+    for site in sites:
+        v = site.value.strip()
+        start, end = y.span(text, site.node)
+        if is_expression(v):
+            if DIGEST_RE.search(v) or v.startswith(("${", "$(", "{{")) and _one_expression(v):
+                continue  # the whole reference is a variable: pinned where it is set
+            ctx.report(
+                rule,  # type: ignore[arg-type]
+                start,
+                end,
+                f"{site.where} image {v} is assembled from variables and not pinned by "
+                "digest; pin it by hand (`name:tag@sha256:<digest>`)",
+                subject=v,
+                availability=FixAvailability.NONE,
+            )
+            continue
+        try:
+            ref = parse_image(v)
+        except InvalidReference as exc:
+            ctx.report(
+                rule,  # type: ignore[arg-type]
+                start,
+                end,
+                f"{site.where} image {v!r} is not a valid image reference ({exc}), "
+                "so it cannot be pinned",
+                subject=v,
+                availability=FixAvailability.NONE,
+            )
+            continue
+        if ref.digest is not None and ref.digest_ok:
+            continue
+        span = y.value_span(text, site.node)
+        pending = None
+        name = f"{ref.registry}/{ref.repository}:{ref.tag or 'latest'}"
+        if span is not None and site.value == v:
+            if ref.digest is None:
+                at = span[0] + site.offset + len(v)
+                pending = Pending(ImageKey(name), at, at, prefix="@" if ref.tag else ":latest@")
+            elif ref.tag:
+                i = span[0] + site.offset + v.rindex("@") + 1
+                pending = Pending(ImageKey(name), i, span[0] + site.offset + len(v))
+        if ref.digest is None:
+            msg = (
+                f"{site.where} image {ref.familiar} is not pinned by digest; pin it as "
+                f"{ref.familiar}@sha256:<digest> "
+                f"({'fixable with network' if pending else 'pin it by hand'})"
+            )
+        else:
+            msg = (
+                f"{site.where} image {v} has a malformed digest, which is not a pin: "
+                f"{digest_problem(ref.digest)}"
+            )
+        ctx.report(
+            rule,  # type: ignore[arg-type]
+            start,
+            end,
+            msg,
+            subject=v,
+            pending=pending,
+            availability=None if pending else FixAvailability.NONE,
+        )
+
+
+def _one_expression(v: str) -> bool:
+    """`${VAR}`, `${{ matrix.image }}` or `$(VAR)` and nothing else."""
+    closing = {"${{": "}}", "${": "}", "$(": ")", "{{": "}}"}
+    for opener in ("${{", "${", "$(", "{{"):
+        if v.startswith(opener):
+            close = closing[opener]
+            return v.endswith(close) and v.find(close, len(opener)) == len(v) - len(close)
+    return False
+
+
+def precommit_repos(ctx: RuleContext) -> list[tuple[str, Node, Node | None]]:
+    """(repo URL, its `repo:` node, its `rev:` node or None) of every hook repository
+    of a pre-commit configuration other than `local` and `meta`."""
+    out: list[tuple[str, Node, Node | None]] = []
+    for root in _docs(ctx):
+        for r in y.unique(y.seq(y.get(root, "repos"))):
+            repo = y.get(r, "repo")
+            url = y.scalar(repo)
+            if repo is None or url is None or url in ("local", "meta"):
+                continue
+            out.append((url, repo, y.get(r, "rev")))
+    return out
