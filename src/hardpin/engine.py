@@ -392,7 +392,7 @@ def complete(
       asked: that is not a verdict) candidates are dropped. The edit that moves a
       digest is attached only with `updates` (`hardpin update`).
     """
-    from hardpin.model import ImageUpdateKey
+    from hardpin.model import GitUpdateKey, ImageUpdateKey
 
     out: list[Finding] = []
     for f in findings:
@@ -408,6 +408,10 @@ def complete(
                 if ans == ("no",):
                     out.append(f)
             elif isinstance(p.key, ImageUpdateKey) and ans[0] != p.key.digest:
+                msg = f"{f.message}: now {ans[0]}"
+                fix = Fix((p.edit(ans),), Applicability.SAFE) if updates else None
+                out.append(replace(f, message=msg, fix=fix))
+            elif isinstance(p.key, GitUpdateKey) and ans[0] != p.key.sha:
                 msg = f"{f.message}: now {ans[0]}"
                 fix = Fix((p.edit(ans),), Applicability.SAFE) if updates else None
                 out.append(replace(f, message=msg, fix=fix))
@@ -559,10 +563,10 @@ class RunRequest:
     def wanted(self) -> frozenset[PendingKind]:
         """The pending kinds this run asks the network about."""
         if self.update:
-            return frozenset({PendingKind.IMAGE_UPDATE})
+            return frozenset({PendingKind.IMAGE_UPDATE, PendingKind.GIT_UPDATE})
         kinds: set[PendingKind] = set()
         if self.fix or self.unsafe or self.diff:
-            kinds |= {PendingKind.IMAGE, PendingKind.PIP_HASHES}
+            kinds |= {PendingKind.IMAGE, PendingKind.PIP_HASHES, PendingKind.GIT_REF}
             if self.unsafe or self.diff:
                 kinds.add(PendingKind.LOCK)
         if self.online:
@@ -782,7 +786,7 @@ def _settle(
     """Complete one file's findings with the answers, fix it, write it (`written`: the
     files this run wrote, by real path: a file reached twice, through a symlink and by
     its own name, is written once)."""
-    from hardpin.model import ImageUpdateKey
+    from hardpin.model import GitUpdateKey, ImageUpdateKey
 
     sf = r.file
     online_rules = request.online or request.update
@@ -794,6 +798,13 @@ def _settle(
                 new = answers[p.key]
                 assert not isinstance(new, str)
                 moves.append(DigestMove(f.path, f.line, p.key.name, p.key.digest, new[0]))
+            elif f.fix is not None and p is not None and isinstance(p.key, GitUpdateKey):
+                from hardpin.urls import display_url
+
+                new = answers[p.key]
+                assert not isinstance(new, str)
+                name = f"{display_url(p.key.url)}@{p.key.ref}"
+                moves.append(DigestMove(f.path, f.line, name, p.key.sha, new[0]))
     if not request.fixing or r.crashed:
         r.findings = done
         return

@@ -20,6 +20,7 @@ _DOCKERFILE = frozenset({"dockerfile"})
 _SHELL = frozenset({"dockerfile", "shell"})
 _REQUIREMENTS = frozenset({"requirements"})
 _GITHUB = frozenset({"workflow", "action"})
+_YAML = frozenset({"workflow", "action", "compose", "kubernetes", "gitlab-ci", "pre-commit"})
 
 TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
     # (code, module under hardpin.rules, kinds ("*": every kind), online)
@@ -64,7 +65,7 @@ TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
     ("HP509", "hp509", frozenset({"pre-commit"}), False),
     # HP6xx: online checks of what is published
     ("HP601", "hp601", _DOCKERFILE, True),
-    ("HP602", "hp602", _DOCKERFILE, True),
+    ("HP602", "hp602", _DOCKERFILE | _YAML, True),
 )
 
 CODES: tuple[str, ...] = tuple(row[0] for row in TABLE)

@@ -334,3 +334,49 @@ def precommit_repos(ctx: RuleContext) -> list[tuple[str, Node, Node | None]]:
                 continue
             out.append((url, repo, y.get(r, "rev")))
     return out
+
+
+def image_sites(ctx: RuleContext) -> list[ImageSite]:
+    """Every image site of a YAML file of any kind (for the online checks)."""
+    if ctx.kind == "gitlab-ci":
+        return gitlab_images(ctx)
+    if ctx.kind == "compose":
+        return compose_images(ctx)
+    if ctx.kind == "kubernetes":
+        return kubernetes_images(ctx)
+    if ctx.kind in ("workflow", "action"):
+        return workflow_images(ctx)
+    return []
+
+
+def pinned_commits(ctx: RuleContext) -> list[tuple[str, str, str, int, int]]:
+    """(repository URL, tag, pinned SHA, start and end of the SHA) of every action
+    `uses:` pinned to a commit with a version comment after it (`# v4.1.1`,
+    `# ratchet:owner/repo@v4`), and of every pre-commit `rev:` pinned to a commit with
+    a `# frozen: <tag>` (or version) comment: what `hardpin update` follows."""
+    text = ctx.source.text
+    out: list[tuple[str, str, str, int, int]] = []
+    if ctx.kind == "pre-commit":
+        for url, _repo, rev in precommit_repos(ctx):
+            v = y.scalar(rev)
+            span = None if rev is None else y.value_span(text, rev)
+            if rev is None or v is None or span is None or not is_sha(v):
+                continue
+            com = y.trailing_comment(text, y.end(rev))
+            tag = None if com is None else version_comment(com[2])
+            if tag:
+                out.append((url, tag, v, span[0], span[1]))
+        return out
+    base = ctx.settings.get("github-url")
+    base_url = (base if isinstance(base, str) and base else "https://github.com").rstrip("/")
+    for u in uses_sites(ctx):
+        act = parse_action(u.value)
+        span = y.value_span(text, u.node)
+        if act is None or span is None or not is_sha(act.ref):
+            continue
+        com = y.trailing_comment(text, y.end(u.node))
+        tag = None if com is None else version_comment(com[2])
+        if tag:
+            url = f"{base_url}/{act.owner}/{act.repo}"
+            out.append((url, tag, act.ref, span[1] - len(act.ref), span[1]))
+    return out

@@ -134,17 +134,11 @@ class HP501(Rule):
             return Pending(
                 GitRefKey(url, ref, comment=True), ref_start, node_end, sep=f"{quote} # "
             )
-        c_start, c_end, body = com
-        if version_comment(body) is not None or body.startswith("ratchet:"):
+        _c_start, c_end, body = com
+        if version_comment(body) is not None or body.startswith("ratchet:") or body == ref:
             return Pending(GitRefKey(url, ref, comment=True), ref_start, c_end, sep=f"{quote} # ")
-        # another comment stays after the version
-        return Pending(
-            GitRefKey(url, ref, comment=True),
-            ref_start,
-            node_end,
-            sep=f"{quote} # ",
-            suffix="",
-        )
+        # another comment stays, after the version
+        return Pending(GitRefKey(url, ref, comment=True), ref_start, node_end, sep=f"{quote} # ")
 
     def _docker(
         self, ctx: RuleContext, v: str, span: tuple[int, int] | None, start: int, end: int

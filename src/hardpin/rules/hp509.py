@@ -78,7 +78,9 @@ class HP509(Rule):
                 com = y.trailing_comment(text, node_end)
                 stop = node_end
                 if com is not None and (
-                    version_comment(com[2]) is not None or com[2].startswith("frozen:")
+                    version_comment(com[2]) is not None
+                    or com[2].startswith("frozen:")
+                    or com[2] == rev
                 ):
                     stop = com[1]
                 pending = Pending(
