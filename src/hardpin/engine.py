@@ -145,7 +145,14 @@ def _report_parse_errors(ctx: RuleContext) -> None:
             end = max(start, src.line_end(src.position(start)[0]))
             message = redact_text(e.message)  # it may quote a URL with its password
             ctx.report(HP001, start, end, message, subject=message)
-    elif getattr(ctx.doc, "templated", False):
+    elif ctx.kind in ("workflow", "action") and ctx.doc is not None:
+        from hardpin.analysis.workflow import run_units
+
+        found, errors = run_units(ctx)
+        for message, offset in errors:
+            ctx.report(HP001, offset, offset, redact_text(message))
+        ctx.cached("shell_units", lambda: found)
+    if getattr(ctx.doc, "templated", False):
         ctx.report(
             HP001,
             0,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 _ALL = frozenset({"*"})
 _DOCKERFILE = frozenset({"dockerfile"})
-_SHELL = frozenset({"dockerfile", "shell"})
+_SHELL = frozenset({"dockerfile", "shell", "workflow", "action"})
 _REQUIREMENTS = frozenset({"requirements"})
 _GITHUB = frozenset({"workflow", "action"})
 _YAML = frozenset({"workflow", "action", "compose", "kubernetes", "gitlab-ci", "pre-commit"})

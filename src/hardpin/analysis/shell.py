@@ -392,6 +392,10 @@ def _units(ctx: RuleContext) -> list[Unit]:
                 cmds.extend(script.commands)
             out.append(Unit(expand_sh_c(cmds), ins, st))
         return out
+    if ctx.kind in ("workflow", "action"):
+        from hardpin.analysis.workflow import run_units
+
+        return run_units(ctx)[0]  # type: ignore[return-value]
     return []
 
 

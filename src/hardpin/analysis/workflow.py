@@ -380,3 +380,135 @@ def pinned_commits(ctx: RuleContext) -> list[tuple[str, str, str, int, int]]:
             url = f"{base_url}/{act.owner}/{act.repo}"
             out.append((url, tag, act.ref, span[1] - len(act.ref), span[1]))
     return out
+
+
+# -- `run:` steps ------------------------------------------------------------------
+
+POSIX_SHELLS = frozenset({"bash", "sh"})
+_EXPR_RE = lazy_re(r"\$\{\{.*?\}\}", 16)  # re.DOTALL
+
+
+def _shell_of(step: Node, job: Node | None, root: Node) -> str | None:
+    """The shell a `run:` step runs in (`shell:` of the step, else the job's and then
+    the workflow's `defaults.run.shell`, else bash — pwsh on a Windows runner), as its
+    first word; None when it cannot be known (an expression)."""
+    for holder in (
+        step,
+        y.get(y.get(job, "defaults"), "run"),
+        y.get(y.get(root, "defaults"), "run"),
+    ):
+        v = y.scalar(y.get(holder, "shell"))
+        if v is not None:
+            if "${{" in v:
+                return None
+            words = v.split()
+            return words[0].rsplit("/", 1)[-1] if words else None
+    runs_on = y.get(job, "runs-on")
+    labels = [y.scalar(runs_on)] + [y.scalar(n) for n in y.seq(runs_on)]
+    if any(lbl is not None and "windows" in lbl.lower() for lbl in labels):
+        return "pwsh"
+    return "bash"
+
+
+def block_offsets(text: str, node: Node) -> list[int] | None:
+    """The source offset of every character of a scalar's value (and one past its
+    end): exact for plain and quoted one-line scalars without escapes and for literal
+    block scalars (`|`, `|-`, `|+`); None for anything else (folded, escapes)."""
+    value: str = node.value
+    one = y.value_span(text, node)
+    if one is not None:
+        return list(range(one[0], one[1] + 1))
+    if getattr(node, "style", None) != "|":
+        return None
+    s, e = y.span(text, node)
+    nl = text.find("\n", s)
+    if nl == -1 or nl >= e:
+        return None
+    pos = nl + 1
+    lines: list[tuple[int, int]] = []  # (start, end) of each content line, before its break
+    while pos < e:
+        nxt = text.find("\n", pos)
+        stop = e if nxt == -1 or nxt >= e else nxt
+        line_end = stop - 1 if stop > pos and text[stop - 1] == "\r" else stop
+        lines.append((pos, line_end))
+        pos = stop + 1
+    # the first content line's indentation (with an explicit indentation indicator,
+    # spaces beyond it are content: the comparison with the value below refuses that)
+    widths = [
+        (ln_e - ln_s) - len(text[ln_s:ln_e].lstrip(" "))
+        for ln_s, ln_e in lines
+        if text[ln_s:ln_e].strip(" ")
+    ]
+    if not widths:
+        return None
+    indent = widths[0]
+    out: list[int] = []
+    chars: list[str] = []
+    for ln_s, ln_e in lines:
+        body_start = min(ln_s + indent, ln_e)
+        for i in range(body_start, ln_e):
+            out.append(i)
+            chars.append(text[i])
+        out.append(ln_e)
+        chars.append("\n")
+    rebuilt = "".join(chars)
+    if not rebuilt.startswith(value.rstrip("\n")) or len(value) > len(rebuilt) + 1:
+        return None
+    out = out[: len(value)]
+    end_off = out[-1] + 1 if out else s
+    while len(out) < len(value) + 1:
+        out.append(end_off)
+    return out
+
+
+def opaque_expressions(script: str) -> str:
+    """`script` with each `${{ … }}` replaced by a variable reference of the same length
+    (`$____…`): an opaque word whose value is unknown, at the same offsets."""
+    if "${{" not in script:
+        return script
+    out: str = _EXPR_RE.sub(lambda m: "$" + "_" * (len(m.group(0)) - 1), script)
+    return out
+
+
+def run_steps(ctx: RuleContext) -> list[tuple[Node, str | None]]:
+    """(the `run:` scalar, its shell's name or None) of every step of the document."""
+    out: list[tuple[Node, str | None]] = []
+    seen: set[int] = set()
+    for root in _docs(ctx):
+        groups: list[tuple[Node | None, list[Node]]] = [
+            (job, y.seq(y.get(job, "steps"))) for _n, job in jobs(root)
+        ]
+        groups.append((None, y.seq(y.get(y.get(root, "runs"), "steps"))))
+        for job, steps in groups:
+            for step in steps:
+                run = y.get(step, "run")
+                if run is None or y.scalar(run) is None or id(run) in seen:
+                    continue
+                seen.add(id(run))
+                out.append((run, _shell_of(step, job, root)))
+    out.sort(key=lambda r: y.start(r[0]))
+    return out
+
+
+def run_units(ctx: RuleContext) -> tuple[list[object], list[tuple[str, int]]]:
+    """The shell units of the `run:` steps whose shell is bash or sh, and the syntax
+    errors of those that do not lex ((message, offset)). A step whose text cannot be
+    mapped to the file character by character (a folded scalar, escapes) is skipped."""
+    from hardpin.analysis.shell import Unit, expand_sh_c
+    from hardpin.parsers.shell import ShellSyntaxError, parse_commands
+
+    text = ctx.source.text
+    units: list[object] = []
+    errors: list[tuple[str, int]] = []
+    for node, shell in run_steps(ctx):
+        if shell not in POSIX_SHELLS:
+            continue
+        offsets = block_offsets(text, node)
+        if offsets is None:
+            continue
+        script = opaque_expressions(node.value)
+        try:
+            units.append(Unit(expand_sh_c(parse_commands(script, offsets))))
+        except ShellSyntaxError as exc:
+            errors.append((f"cannot parse the shell of this run step: {exc.message}", exc.offset))
+    return units, errors
