@@ -62,6 +62,11 @@ TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
     ("HP501", "hp501", _GITHUB, False),
     ("HP502", "hp502", frozenset({"workflow", "action", "gitlab-ci"}), False),
     ("HP503", "hp503", frozenset({"compose", "kubernetes"}), False),
+    ("HP504", "hp504", _GITHUB, False),
+    ("HP505", "hp505", _GITHUB, False),
+    ("HP506", "hp506", frozenset({"workflow"}), False),
+    ("HP507", "hp507", frozenset({"workflow", "action", "kubernetes"}), False),
+    ("HP508", "hp508", frozenset({"kubernetes"}), False),
     ("HP509", "hp509", frozenset({"pre-commit"}), False),
     # HP6xx: online checks of what is published
     ("HP601", "hp601", _DOCKERFILE, True),

@@ -36,7 +36,8 @@ class Uses:
     where: str  # "step" or "job"
 
 
-def _docs(ctx: RuleContext) -> list[Node]:
+def documents(ctx: RuleContext) -> list[Node]:
+    """The non-empty documents of a YAML file."""
     return [d for d in ctx.doc.docs if d is not None]  # type: ignore[attr-defined]
 
 
@@ -57,7 +58,7 @@ def uses_sites(ctx: RuleContext) -> list[Uses]:
     """Every scalar `uses:` of steps and jobs, in document order."""
     seen: set[int] = set()
     out: list[Uses] = []
-    for root in _docs(ctx):
+    for root in documents(ctx):
         for _name, job in jobs(root):
             n = y.get(job, "uses")
             if n is not None and y.scalar(n) is not None and id(n) not in seen:
@@ -135,7 +136,7 @@ def workflow_images(ctx: RuleContext, docker_uses: bool = True) -> list[ImageSit
     """jobs.*.container (string or map), jobs.*.services.*.image, `uses: docker://`
     of steps, and an action's `runs.image`."""
     out: list[ImageSite] = []
-    for root in _docs(ctx):
+    for root in documents(ctx):
         for _name, job in jobs(root):
             s = _image_node(y.get(job, "container"), "job container")
             if s is not None:
@@ -165,7 +166,7 @@ def gitlab_images(ctx: RuleContext) -> list[ImageSite]:
     """`.gitlab-ci.yml`: `image:` (a string or `{name: …}`) and `services:` (strings
     or `{name: …}`), at the top level, under `default:` and in every job."""
     out: list[ImageSite] = []
-    for root in _docs(ctx):
+    for root in documents(ctx):
         holders = [root] + [
             v for k, _kn, v in y.items(root) if k not in _GITLAB_NOT_JOBS and y.is_map(v)
         ]
@@ -183,7 +184,7 @@ def gitlab_images(ctx: RuleContext) -> list[ImageSite]:
 def compose_images(ctx: RuleContext) -> list[ImageSite]:
     """`services.*.image` of services that do not `build:` their image."""
     out: list[ImageSite] = []
-    for root in _docs(ctx):
+    for root in documents(ctx):
         for _name, _k, svc in y.items(y.get(root, "services")):
             if y.get(svc, "build") is not None:
                 continue
@@ -202,7 +203,7 @@ def kubernetes_images(ctx: RuleContext) -> list[ImageSite]:
     job template, and custom resources that embed pod specs)."""
     out: list[ImageSite] = []
     seen: set[int] = set()
-    for root in _docs(ctx):
+    for root in documents(ctx):
         if y.get(root, "apiVersion") is None or y.get(root, "kind") is None:
             continue
         stack = [root]
@@ -326,7 +327,7 @@ def precommit_repos(ctx: RuleContext) -> list[tuple[str, Node, Node | None]]:
     """(repo URL, its `repo:` node, its `rev:` node or None) of every hook repository
     of a pre-commit configuration other than `local` and `meta`."""
     out: list[tuple[str, Node, Node | None]] = []
-    for root in _docs(ctx):
+    for root in documents(ctx):
         for r in y.unique(y.seq(y.get(root, "repos"))):
             repo = y.get(r, "repo")
             url = y.scalar(repo)
@@ -388,7 +389,7 @@ POSIX_SHELLS = frozenset({"bash", "sh"})
 _EXPR_RE = lazy_re(r"\$\{\{.*?\}\}", 16)  # re.DOTALL
 
 
-def _shell_of(step: Node, job: Node | None, root: Node) -> str | None:
+def shell_of(step: Node, job: Node | None, root: Node) -> str | None:
     """The shell a `run:` step runs in (`shell:` of the step, else the job's and then
     the workflow's `defaults.run.shell`, else bash — pwsh on a Windows runner), as its
     first word; None when it cannot be known (an expression)."""
@@ -474,7 +475,7 @@ def run_steps(ctx: RuleContext) -> list[tuple[Node, str | None]]:
     """(the `run:` scalar, its shell's name or None) of every step of the document."""
     out: list[tuple[Node, str | None]] = []
     seen: set[int] = set()
-    for root in _docs(ctx):
+    for root in documents(ctx):
         groups: list[tuple[Node | None, list[Node]]] = [
             (job, y.seq(y.get(job, "steps"))) for _n, job in jobs(root)
         ]
@@ -485,7 +486,7 @@ def run_steps(ctx: RuleContext) -> list[tuple[Node, str | None]]:
                 if run is None or y.scalar(run) is None or id(run) in seen:
                     continue
                 seen.add(id(run))
-                out.append((run, _shell_of(step, job, root)))
+                out.append((run, shell_of(step, job, root)))
     out.sort(key=lambda r: y.start(r[0]))
     return out
 
