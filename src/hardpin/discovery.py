@@ -134,7 +134,7 @@ _TOP_KEY_RE = lazy_re(r"""^["']?([A-Za-z_][\w-]*)["']?[ \t]*:(?=[ \t\r\n]|$)""",
 
 def sniff_yaml_kind(path: str) -> str | None:
     """The kind of a `.yml`/`.yaml` file its name does not give: a workflow (top-level
-    `jobs` and `on`), an action (`runs`), Kubernetes (`apiVersion` and `kind`, in any
+    `jobs`, without CircleCI's `version` and `workflows`), an action (`runs`), Kubernetes (`apiVersion` and `kind`, in any
     document), pre-commit (`repos`) or compose (`services`); None otherwise."""
     from hardpin.files import read_head
 
@@ -144,6 +144,8 @@ def sniff_yaml_kind(path: str) -> str | None:
     keys = set(_TOP_KEY_RE.findall(head.decode("utf-8", "replace")))
     if "true" in keys:  # `on:` spelled as YAML 1.1 reads it
         keys.add("on")
+    if "jobs" in keys and "workflows" not in keys and "version" not in keys:
+        keys.add("on")  # a workflow with its trigger commented out (CircleCI has the others)
     for kind, need in _YAML_SNIFF:
         if all(k in keys for k in need):
             return kind

@@ -442,7 +442,10 @@ def block_offsets(text: str, node: Node) -> list[int] | None:
     ]
     if not widths:
         return None
-    indent = widths[0]
+    # with an indentation indicator (`|2`) spaces beyond the indentation are content:
+    # the value's own first non-empty line says how many
+    first = next((ln for ln in value.split("\n") if ln.strip(" ")), "")
+    indent = widths[0] - (len(first) - len(first.lstrip(" ")))
     out: list[int] = []
     chars: list[str] = []
     for ln_s, ln_e in lines:

@@ -79,6 +79,23 @@ def parse_commands(text: str, offsets: Sequence[int] | None = None) -> list[Comm
     return lexer.commands
 
 
+def _skip_heredoc_bodies(t: str, i: int, end: int, bodies: list[tuple[str, bool]]) -> int:
+    """The offset after the bodies of the heredocs of the line that ended at `i`: each
+    runs to a line that is its delimiter (leading tabs stripped for `<<-`), or to the end
+    of the text. A body is data for its command, not commands."""
+    for delim, strip_tabs in bodies:
+        while i < end:
+            nl = t.find("\n", i, end)
+            stop = end if nl == -1 else nl
+            line = t[i:stop]
+            if line.endswith("\r"):
+                line = line[:-1]
+            i = stop + 1 if nl != -1 else end
+            if (line.lstrip("\t") if strip_tabs else line) == delim:
+                break
+    return min(i, end)
+
+
 class _Lexer:
     def __init__(self, text: str, offsets: Sequence[int]) -> None:
         self.text = text
@@ -99,6 +116,7 @@ class _Lexer:
         heredocs: list[ShWord] = []
         joined, op_off = "", -1
         pending_redirect = False
+        bodies: list[tuple[str, bool]] = []  # heredocs whose bodies follow the next newline
 
         def flush(next_op: str, next_off: int) -> None:
             nonlocal words, heredocs, joined, op_off
@@ -130,6 +148,9 @@ class _Lexer:
             if op is not None and op not in "()":
                 flush(op, self._o(i))
                 i += len(op)
+                if op == "\n" and bodies:
+                    i = _skip_heredoc_bodies(t, i, end, bodies)
+                    bodies = []
                 continue
             if (c in _REDIR_START and not t.startswith("(", i + 1)) or (
                 c.isdigit() and i + 1 < end and t[i + 1] in _REDIR_START
@@ -148,6 +169,7 @@ class _Lexer:
                     w, k = self.word(k, end, depth)
                     if w is not None:
                         heredocs.append(w)
+                        bodies.append((w.value, redir.startswith("<<-")))
                     i = k
                     continue
                 if redir.endswith("&") and k < end and (t[k].isdigit() or t[k] == "-"):
