@@ -76,6 +76,12 @@ def parse(text: str) -> YamlFile:
     templated file (Helm) that does not parse gives a YamlFile with `templated` set."""
     import yaml
 
+    if not text.isascii():
+        import re
+
+        bad = re.search("[\udc80-\udcff]", text)  # bytes that were not UTF-8
+        if bad is not None:
+            raise YamlError("not valid YAML: the file is not UTF-8", bad.start())
     try:
         docs: list[Node | None] = list(yaml.compose_all(prepared(text), Loader=_loader()))
     except yaml.MarkedYAMLError as exc:
