@@ -250,7 +250,7 @@ def report_images(ctx: RuleContext, rule: object, sites: list[ImageSite]) -> Non
     from hardpin.refs import InvalidReference, digest_problem, parse_image
 
     text = ctx.source.text
-    for site in sites:
+    for site in _with_expression_literals(sites):
         v = site.value.strip()
         start, end = y.span(text, site.node)
         if is_expression(v):
@@ -284,7 +284,7 @@ def report_images(ctx: RuleContext, rule: object, sites: list[ImageSite]) -> Non
         span = y.value_span(text, site.node)
         pending = None
         name = f"{ref.registry}/{ref.repository}:{ref.tag or 'latest'}"
-        if span is not None and site.value == v:
+        if span is not None and site.value == v and not is_expression(text[span[0] : span[1]]):
             if ref.digest is None:
                 at = span[0] + site.offset + len(v)
                 pending = Pending(ImageKey(name), at, at, prefix="@" if ref.tag else ":latest@")
@@ -311,6 +311,26 @@ def report_images(ctx: RuleContext, rule: object, sites: list[ImageSite]) -> Non
             pending=pending,
             availability=None if pending else FixAvailability.NONE,
         )
+
+
+_LITERAL_RE = lazy_re(r"'((?:[^']|'')*)'")
+
+
+def _with_expression_literals(sites: list[ImageSite]) -> list[ImageSite]:
+    """`sites`, where an image that is one `${{ … }}` expression is replaced by the
+    image names its string literals give (`${{ cond && 'postgres:17' || '' }}`:
+    postgres:17), each at its own offset, so they are checked (and pinned) too."""
+    out: list[ImageSite] = []
+    for site in sites:
+        v = site.value
+        if not (v.startswith("${{") and _one_expression(v.strip())):
+            out.append(site)
+            continue
+        for m in _LITERAL_RE.finditer(v):
+            lit = m.group(1)
+            if lit.strip() and "''" not in lit and " " not in lit and ("/" in lit or ":" in lit):
+                out.append(ImageSite(site.node, lit, site.offset + m.start(1), site.where))
+    return out
 
 
 def _one_expression(v: str) -> bool:

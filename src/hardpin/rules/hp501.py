@@ -29,7 +29,9 @@ class HP501(Rule):
     calls a reusable workflow and of a composite action's step whose ref is
     not a full 40-hex commit SHA (a tag, a branch, a short SHA). Local
     actions (`./path`) are exempt. A `docker://` action is pinned only with
-    `@sha256:` and 64 hex digits.
+    `@sha256:` and 64 hex digits. The reusable workflows of
+    `slsa-framework/slsa-github-generator` are reported without a fix: they
+    must be called by their release tag.
 
     ## Why it matters
     A tag or branch of an action is moved by whoever controls the
@@ -94,6 +96,22 @@ class HP501(Rule):
                 )
                 continue
             if is_sha(act.ref):
+                continue
+            if (
+                act.owner.lower() == "slsa-framework"
+                and act.repo.lower() == "slsa-github-generator"
+            ):
+                # its reusable workflows check that they are called by a tag: a SHA breaks them
+                ctx.report(
+                    self,
+                    start,
+                    end,
+                    f"{what} {v} is not pinned to a commit SHA; the SLSA generator must be "
+                    "called by its release tag (it verifies its own ref), so keep the tag and "
+                    "suppress this line (`# hardpin: ignore=HP501`)",
+                    subject=v,
+                    availability=FixAvailability.NONE,
+                )
                 continue
             pending = None
             if span is not None and "${{" not in v:
