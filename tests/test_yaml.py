@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,23 @@ def positions(text: str, loader: type) -> list[tuple[str, int, int, object]]:
     return out
 
 
-def test_the_c_loader_is_used_when_there() -> None:
-    assert yamldoc._loader() is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def test_the_c_parser_is_used_when_there_and_the_python_one_agrees(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "a: &x {b: 1}\nc:\n  <<: *x\n  '<<': quoted\non: [push]\n---\n- |\n  block\n"
+    cyaml = pytest.importorskip("yaml.cyaml")
+    assert issubclass(yamldoc._loader(), cyaml.CParser)
+    fast = [yamldoc.items(d) for d in yamldoc.parse(text).docs if yamldoc.is_map(d)]
+    monkeypatch.setattr(yamldoc, "_LOADER", None)
+    monkeypatch.setitem(sys.modules, "yaml.cyaml", None)  # as if built without libyaml
+    assert not issubclass(yamldoc._loader(), cyaml.CParser)
+    slow = [yamldoc.items(d) for d in yamldoc.parse(text).docs if yamldoc.is_map(d)]
+    as_data = [[(k, yamldoc.start(v), yamldoc.end(v)) for k, _kn, v in m] for m in fast]
+    assert as_data == [[(k, yamldoc.start(v), yamldoc.end(v)) for k, _kn, v in m] for m in slow]
+    c = yamldoc.get(fast[0] and yamldoc.parse(text).docs[0], "c")
+    assert yamldoc.scalar(yamldoc.get(c, "b")) == "1"  # merged
+    assert yamldoc.scalar(yamldoc.get(c, "<<")) == "quoted"  # a quoted `<<` is a plain key
+    monkeypatch.setattr(yamldoc, "_LOADER", None)
 
 
 @requires_corpus("workflows")

@@ -10,21 +10,14 @@ from __future__ import annotations
 
 from hardpin._record import record
 from hardpin.analysis import yamldoc as y
-from hardpin.analysis.workflow import (
-    POSIX_SHELLS,
-    block_offsets,
-    documents,
-    jobs,
-    opaque_expressions,
-    shell_of,
-)
+from hardpin.analysis.workflow import documents, jobs, run_steps
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from yaml.nodes import Node
 
     from hardpin.context import RuleContext
-    from hardpin.parsers.shell import ShWord
+    from hardpin.parsers.shell import Command, ShWord
 
 
 @record
@@ -167,22 +160,11 @@ def _command_events(argv: list[ShWord]) -> list[Event]:
     return out
 
 
-def _run_events(ctx: RuleContext, step: Node, job: Node | None, root: Node) -> list[Event]:
-    from hardpin.analysis.shell import argv, expand_sh_c
-    from hardpin.parsers.shell import ShellSyntaxError, parse_commands
+def _run_events(commands: list[Command]) -> list[Event]:
+    from hardpin.analysis.shell import argv
 
-    run = y.get(step, "run")
-    if run is None or y.scalar(run) is None or shell_of(step, job, root) not in POSIX_SHELLS:
-        return []
-    offsets = block_offsets(ctx.source.text, run)
-    if offsets is None:
-        return []
-    try:
-        cmds = expand_sh_c(parse_commands(opaque_expressions(run.value), offsets))
-    except ShellSyntaxError:
-        return []  # HP001 (engine)
     out: list[Event] = []
-    for cmd in cmds:
+    for cmd in commands:
         words = argv(cmd)
         if words:
             out += _command_events(words)
@@ -194,6 +176,7 @@ def workflow_jobs(ctx: RuleContext) -> list[Job]:
 
     def compute() -> list[Job]:
         text = ctx.source.text
+        by_node = {id(r.node): r.commands for r in run_steps(ctx) if r.commands}
         out: list[Job] = []
         for root in documents(ctx):
             groups: list[tuple[str, Node | None, list[Node]]] = [
@@ -208,7 +191,10 @@ def workflow_jobs(ctx: RuleContext) -> list[Job]:
                     events += _uses_events(text, job)  # a reusable workflow (SLSA generator)
                 for step in st:
                     events += _uses_events(text, step)
-                    events += _run_events(ctx, step, job, root)
+                    run = y.get(step, "run")
+                    commands = None if run is None else by_node.get(id(run))
+                    if commands:
+                        events += _run_events(commands)
                 out.append(Job(name, job, root, events))
         return out
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from yaml.nodes import Node
 
     from hardpin.context import RuleContext
+    from hardpin.parsers.shell import Command
 
 SHA_RE = lazy_re(r"[0-9a-fA-F]{40}")
 DIGEST_RE = lazy_re(r"@sha256:[0-9a-f]{64}$")
@@ -467,18 +468,15 @@ def block_offsets(text: str, node: Node) -> list[int] | None:
     first = next((ln for ln in value.split("\n") if ln.strip(" ")), "")
     indent = widths[0] - (len(first) - len(first.lstrip(" ")))
     out: list[int] = []
-    chars: list[str] = []
+    parts: list[str] = []
     for ln_s, ln_e in lines:
         body_start = min(ln_s + indent, ln_e)
-        for i in range(body_start, ln_e):
-            out.append(i)
-            chars.append(text[i])
-        out.append(ln_e)
-        chars.append("\n")
-    rebuilt = "".join(chars)
+        out.extend(range(body_start, ln_e + 1))  # the characters, then the line break
+        parts.append(text[body_start:ln_e])
+    rebuilt = "\n".join(parts) + "\n"
     if not rebuilt.startswith(value.rstrip("\n")) or len(value) > len(rebuilt) + 1:
         return None
-    out = out[: len(value)]
+    del out[len(value) :]
     end_off = out[-1] + 1 if out else s
     while len(out) < len(value) + 1:
         out.append(end_off)
@@ -494,9 +492,31 @@ def opaque_expressions(script: str) -> str:
     return out
 
 
-def run_steps(ctx: RuleContext) -> list[tuple[Node, str | None]]:
-    """(the `run:` scalar, its shell's name or None) of every step of the document."""
-    out: list[tuple[Node, str | None]] = []
+@record
+class RunStep:
+    """A `run:` step: its scalar, shell, job (None in a composite action) and document;
+    `commands` when its shell is bash or sh and it lexes (else `error`, or neither when
+    its text cannot be mapped to the file character by character)."""
+
+    node: Node
+    shell: str | None
+    job: Node | None
+    root: Node
+    commands: list[Command] | None = None
+    error: tuple[str, int] | None = None
+
+
+def run_steps(ctx: RuleContext) -> list[RunStep]:
+    """Every `run:` step of the document, its POSIX shell parsed once (cached)."""
+    return ctx.cached("workflow_run_steps", lambda: _run_steps(ctx))
+
+
+def _run_steps(ctx: RuleContext) -> list[RunStep]:
+    from hardpin.analysis.shell import expand_sh_c
+    from hardpin.parsers.shell import ShellSyntaxError, parse_commands
+
+    text = ctx.source.text
+    out: list[RunStep] = []
     seen: set[int] = set()
     for root in documents(ctx):
         groups: list[tuple[Node | None, list[Node]]] = [
@@ -509,8 +529,22 @@ def run_steps(ctx: RuleContext) -> list[tuple[Node, str | None]]:
                 if run is None or y.scalar(run) is None or id(run) in seen:
                     continue
                 seen.add(id(run))
-                out.append((run, shell_of(step, job, root)))
-    out.sort(key=lambda r: y.start(r[0]))
+                rs = RunStep(run, shell_of(step, job, root), job, root)
+                out.append(rs)
+                if rs.shell not in POSIX_SHELLS:
+                    continue
+                offsets = block_offsets(text, run)
+                if offsets is None:
+                    continue
+                try:
+                    cmds = parse_commands(opaque_expressions(run.value), offsets)
+                    rs.commands = expand_sh_c(cmds)
+                except ShellSyntaxError as exc:
+                    rs.error = (
+                        f"cannot parse the shell of this run step: {exc.message}",
+                        exc.offset,
+                    )
+    out.sort(key=lambda r: y.start(r.node))
     return out
 
 
@@ -518,21 +552,8 @@ def run_units(ctx: RuleContext) -> tuple[list[object], list[tuple[str, int]]]:
     """The shell units of the `run:` steps whose shell is bash or sh, and the syntax
     errors of those that do not lex ((message, offset)). A step whose text cannot be
     mapped to the file character by character (a folded scalar, escapes) is skipped."""
-    from hardpin.analysis.shell import Unit, expand_sh_c
-    from hardpin.parsers.shell import ShellSyntaxError, parse_commands
+    from hardpin.analysis.shell import Unit
 
-    text = ctx.source.text
-    units: list[object] = []
-    errors: list[tuple[str, int]] = []
-    for node, shell in run_steps(ctx):
-        if shell not in POSIX_SHELLS:
-            continue
-        offsets = block_offsets(text, node)
-        if offsets is None:
-            continue
-        script = opaque_expressions(node.value)
-        try:
-            units.append(Unit(expand_sh_c(parse_commands(script, offsets))))
-        except ShellSyntaxError as exc:
-            errors.append((f"cannot parse the shell of this run step: {exc.message}", exc.offset))
-    return units, errors
+    steps = run_steps(ctx)
+    units: list[object] = [Unit(r.commands) for r in steps if r.commands is not None]
+    return units, [r.error for r in steps if r.error is not None]
