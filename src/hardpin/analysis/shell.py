@@ -139,7 +139,7 @@ def prologue(words: list[ShWord]) -> Prologue:
         if v in RESERVED and w.raw == v:
             i += 1  # `if cmd`, `then cmd`, `do cmd`, `! cmd`, `{ cmd`: the command follows
             continue
-        m = _ASSIGNMENT.match(v)
+        m = _ASSIGNMENT.match(v) if "=" in v else None  # most words: no regex
         if m:
             assigns.append((m.group(1), m.group(2), w))
             i += 1
