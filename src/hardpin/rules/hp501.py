@@ -137,7 +137,7 @@ class HP501(Rule):
         ref: str,
         span: tuple[int, int],
         node: object,
-    ) -> Pending:
+    ) -> Pending | None:
         """Replace the ref (and a version comment after the value) with
         `<sha> # <tag>`; where no comment can follow (flow style), the SHA alone."""
         text = ctx.source.text
@@ -153,6 +153,8 @@ class HP501(Rule):
                 GitRefKey(url, ref, comment=True), ref_start, node_end, sep=f"{quote} # "
             )
         _c_start, c_end, body = com
+        if body.startswith("ratchet:exclude"):
+            return None  # ratchet's "leave this one as it is"
         if version_comment(body) is not None or body.startswith("ratchet:") or body == ref:
             return Pending(GitRefKey(url, ref, comment=True), ref_start, c_end, sep=f"{quote} # ")
         # another comment stays, after the version
