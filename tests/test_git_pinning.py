@@ -222,3 +222,14 @@ def test_refs_peel_annotated_tags_and_pick_the_most_specific() -> None:
     assert resolve(refs, "v9") is None
     assert best_tag(refs, a, "v1") == "v1.2.0"
     assert best_tag(refs, b, "v2") == "v2" and best_tag(refs, "d" * 40, "x") is None
+
+
+def test_a_token_in_a_pre_commit_repo_url_is_never_shown(tmp_path: Path) -> None:
+    cfg = tmp_path / ".pre-commit-config.yaml"
+    cfg.write_text(
+        "repos:\n  - repo: https://user:s3cret@127.0.0.1:9/r\n    rev: v1\n    hooks: []\n"
+    )
+    p = run_cli("check", "--fix", str(cfg), env=env(tmp_path))
+    assert p.returncode == 1 and "HP509" in p.stdout
+    assert "s3cret" not in p.stdout + p.stderr
+    assert "cannot fix" in p.stderr

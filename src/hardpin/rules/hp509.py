@@ -55,8 +55,11 @@ class HP509(Rule):
     kinds = frozenset({"pre-commit"})
 
     def check(self, ctx: RuleContext) -> None:
+        from hardpin.urls import redact
+
         text = ctx.source.text
-        for url, repo_node, rev_node in precommit_repos(ctx):
+        for repo_url, repo_node, rev_node in precommit_repos(ctx):
+            url = redact(repo_url)  # for messages: a token in the URL is never shown
             rev = y.scalar(rev_node)
             if rev_node is None or rev is None:
                 ctx.report(
@@ -84,7 +87,10 @@ class HP509(Rule):
                 ):
                     stop = com[1]
                 pending = Pending(
-                    GitRefKey(url, rev, comment=True), span[0], stop, sep=f"{quote}  # frozen: "
+                    GitRefKey(repo_url, rev, comment=True),
+                    span[0],
+                    stop,
+                    sep=f"{quote}  # frozen: ",
                 )
             ctx.report(
                 self,
