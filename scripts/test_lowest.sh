@@ -24,13 +24,13 @@ for req in test:
   -e ".[lock]" "${TOOLS[@]}"
 echo "lowest allowed versions:" >&2
 .venv/bin/uv pip freeze -q --python "$LOWEST/bin/python" \
-  | grep -E -i '^(dockerfile-parse|packaging|rich|pip-tools|pytest|jsonschema)==' >&2
+  | grep -E -i '^(dockerfile-parse|packaging|rich|pyyaml|pip-tools|pytest|jsonschema)==' >&2
 
 TESTS=(
   tests/test_cli.py tests/test_output.py tests/test_settings.py tests/test_discovery.py
   tests/test_rule_fixtures.py tests/test_dockerfile_parser.py tests/test_pip_rules.py
   tests/test_download_rules.py tests/test_package_manager_rules.py tests/test_record.py
   tests/test_requirements_parser.py tests/test_requirements_rules.py
-  tests/test_requirements_fix_e2e.py tests/test_index.py tests/test_lock.py
+  tests/test_requirements_fix_e2e.py tests/test_index.py tests/test_lock.py tests/test_yaml.py
 )
 exec "$LOWEST/bin/python" -m pytest "$@" "${TESTS[@]}"

@@ -93,7 +93,20 @@ def found(root: Path, *paths: str | Path, settings=sf) -> list[str]:
         ("Dockerfile.dockerignore", None),  # BuildKit's per-Dockerfile ignore file
         ("api.Dockerfile.dockerignore", None),
         (".dockerignore", None),
-        ("docker-compose.yml", None),
+        ("docker-compose.yml", "compose"),
+        ("docker-compose.override.yaml", "compose"),
+        ("compose.yaml", "compose"),
+        ("compose.dev.yml", "compose"),
+        ("composer.json", None),
+        (".github/workflows/ci.yml", "workflow"),
+        ("repo/.github/workflows/release.yaml", "workflow"),
+        (".github/workflows/sub/ci.yml", None),  # GitHub reads only the directory itself
+        (".github/dependabot.yml", None),
+        ("action.yml", "action"),
+        ("sub/dir/action.yaml", "action"),
+        (".pre-commit-config.yaml", "pre-commit"),
+        (".gitlab-ci.yml", "gitlab-ci"),
+        ("values.yaml", None),  # sniffed from its content when walking
         ("Dockerfile/README.md", None),
         ("README.md", None),
     ],

@@ -64,7 +64,18 @@ TABLE: list[tuple[str, str, bool, str | None]] = [
     ("templates/Dockerfile_base.J2", TEXT, False, None),
     ("DOCKERFILE-x", TEXT, False, None),
     ("mydockerfile", TEXT, False, None),
-    ("docker-compose.yml", TEXT, False, None),
+    # YAML kinds by name
+    ("docker-compose.yml", "services: {}\n", False, "compose"),
+    ("ops/compose.prod.yaml", "services: {}\n", False, "compose"),
+    (".github/workflows/ci.yml", "on: push\njobs: {}\n", False, "workflow"),
+    (".github/workflows/release.yaml", "on: push\njobs: {}\n", False, "workflow"),
+    ("action.yml", "runs:\n  using: node20\n", False, "action"),
+    ("tools/act/action.yaml", "runs:\n  using: node20\n", False, "action"),
+    (".pre-commit-config.yaml", "repos: []\n", False, "pre-commit"),
+    (".gitlab-ci.yml", "image: x\n", False, "gitlab-ci"),
+    # YAML that is none of them
+    (".github/dependabot.yml", "version: 2\n", False, None),
+    ("docs/mkdocs.yml", "site_name: x\n", False, None),
     ("Dockerfiles/notes.md", TEXT, False, None),
     # requirements files: the default requirements-globs, and includes they name
     ("requirements.txt", REQS, False, "requirements"),
@@ -132,6 +143,8 @@ TABLE: list[tuple[str, str, bool, str | None]] = [
 GAPS: list[tuple[str, str, bool, str | None]] = [
     ("bin/not-executable", SH, False, "shell"),
     ("bin/mksh-script", "#!/bin/mksh\necho\n", True, "shell"),
+    # found by content, which `files` cannot express
+    ("k8s/app.yaml", "apiVersion: v1\nkind: Pod\n", False, "kubernetes"),
 ]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from hardpin.discovery import kind_of
+from hardpin.discovery import kind_of, sniff_kind
 from hardpin.engine import lint_text
 from hardpin.fixer import converge
 from hardpin.registry import BY_CODE, RULES
@@ -22,6 +22,8 @@ def fixture_kind(path: Path) -> str | None:
     kind = kind_of(path)
     if kind is None and path.suffix in (".txt", ".in") and path.is_file():
         return "requirements"
+    if kind is None and path.suffix in (".yml", ".yaml") and path.is_file():
+        return sniff_kind(str(path))  # workflows, manifests: by their content
     return kind
 
 

@@ -19,6 +19,7 @@ def test_a_dockerfile_check_imports_only_what_it_needs(tmp_path: Path) -> None:
         assert name not in mods, name
     assert not [m for m in mods if m.startswith("hardpin.rules.hp3")]
     assert "hardpin.analysis.powershell" not in mods  # a Linux Dockerfile: no Windows RUN
+    assert not [m for m in mods if m == "yaml" or m.startswith(("yaml.", "hardpin.rules.hp5"))]
 
 
 def test_a_requirements_check_imports_only_what_it_needs(tmp_path: Path) -> None:
@@ -27,6 +28,16 @@ def test_a_requirements_check_imports_only_what_it_needs(tmp_path: Path) -> None
     for name in NEVER:
         assert name not in mods, name
     assert not [m for m in mods if m.startswith(("hardpin.rules.hp1", "hardpin.rules.hp4"))]
+
+
+def test_yaml_is_imported_only_for_a_yaml_file(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: postgres:16\n")
+    mods = modules_of_check(tmp_path, "compose.yaml")
+    assert "yaml" in mods and "hardpin.rules.hp503" in mods
+    for name in NEVER:
+        assert name not in mods, name
+    assert not [m for m in mods if m.startswith(("hardpin.rules.hp1", "hardpin.rules.hp3"))]
+    assert not [m for m in mods if m.startswith("hardpin.online")]
 
 
 def test_the_command_line_spares_the_collector_pass_at_exit(tmp_path: Path) -> None:

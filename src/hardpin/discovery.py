@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 
+from hardpin._lazy import lazy_re
 from hardpin.model import HardpinError
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing
@@ -130,6 +131,67 @@ KINDS: list[tuple[str, Callable[[str, str], bool]]] = [
     ("requirements", _is_requirements),
 ]
 
+# ---- YAML kinds (analysis/yamldoc.py reads them) ------------------------------------
+# By name, in this order; any other .yml/.yaml file is sniffed (`sniff_yaml_kind`).
+_YAML_EXT = (".yml", ".yaml")
+
+
+def _is_workflow(name: str, path: str) -> bool:
+    if not name.endswith(_YAML_EXT):
+        return False
+    d = path[: -len(name)].rstrip("/")
+    return d == ".github/workflows" or d.endswith("/.github/workflows")
+
+
+YAML_NAME_KINDS: list[tuple[str, Callable[[str, str], bool]]] = [
+    ("workflow", _is_workflow),
+    ("action", lambda name, path: name in ("action.yml", "action.yaml")),
+    (
+        "pre-commit",
+        lambda name, path: name in (".pre-commit-config.yaml", ".pre-commit-config.yml"),
+    ),
+    ("gitlab-ci", lambda name, path: name == ".gitlab-ci.yml"),
+    (
+        "compose",
+        lambda name, path: (
+            name.startswith(("docker-compose", "compose")) and name.endswith(_YAML_EXT)
+        ),
+    ),
+]
+KINDS += YAML_NAME_KINDS
+
+# (kind, top-level keys that must all be there): what an unnamed YAML file is, from
+# its first 64 KiB; the first row that matches decides
+_YAML_SNIFF: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("workflow", ("jobs", "on")),
+    ("action", ("runs",)),
+    ("kubernetes", ("apiVersion", "kind")),
+    ("pre-commit", ("repos",)),
+    ("compose", ("services",)),
+)
+_TOP_KEY_RE = lazy_re(r"""^["']?([A-Za-z_][\w-]*)["']?[ \t]*:(?=[ \t\r\n]|$)""", re.M)
+
+
+def sniff_yaml_kind(path: str) -> str | None:
+    """The kind of a `.yml`/`.yaml` file its name does not give: a workflow (top-level
+    `jobs`, without CircleCI's `version` and `workflows`), an action (`runs`), Kubernetes (`apiVersion` and `kind`, in any
+    document), pre-commit (`repos`) or compose (`services`); None otherwise."""
+    from hardpin.files import read_head
+
+    head = read_head(path, 1 << 16)
+    if not head:
+        return None
+    keys = set(_TOP_KEY_RE.findall(head.decode("utf-8", "replace")))
+    if "true" in keys:  # `on:` spelled as YAML 1.1 reads it
+        keys.add("on")
+    if "jobs" in keys and "workflows" not in keys and "version" not in keys:
+        keys.add("on")  # a workflow with its trigger commented out (CircleCI has the others)
+    for kind, need in _YAML_SNIFF:
+        if all(k in keys for k in need):
+            return kind
+    return None
+
+
 _SHEBANG_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "mksh"})
 
 
@@ -149,6 +211,8 @@ def _shebang_kind(head: bytes) -> str | None:
 
 def sniff_kind(path: str) -> str | None:
     """Kind from content, for files without an extension: a shell shebang makes a script."""
+    if path.endswith(_YAML_EXT):
+        return sniff_yaml_kind(path)
     from hardpin.files import read_head
 
     head = read_head(path, 128)  # regular files only: a FIFO would block the run
@@ -618,7 +682,12 @@ def discover_files(
         if os.path.isdir(s):
             _walk(s, abs_s, settings_for, add)
             continue
-        kind = kind_of(s, settings_for(path_form(s)[0])) or sniff_file(s)
+        kind = kind_of(s, settings_for(path_form(s)[0]))
+        if kind is None and s.endswith(_YAML_EXT):
+            # YAML named on the command line: its Kubernetes objects, if any, are checked
+            kind = sniff_yaml_kind(s) or "kubernetes"
+        if kind is None:
+            kind = sniff_file(s)
         if kind is None and not os.path.isfile(s):
             kind = "dockerfile"  # not a regular file: reading it skips it with its reason
         if kind is None:
@@ -723,7 +792,7 @@ def _walk(
             child_shown = os.path.join(shown, name)
             if not is_dir:
                 kind = kind_of(child_shown, settings)
-                if kind is None and "." not in name:
+                if kind is None and ("." not in name or name.endswith(_YAML_EXT)):
                     kind = sniff_kind(os.path.join(abs_dir, name))
                 if kind is None:
                     continue

@@ -128,6 +128,13 @@ def _parse(kind: str, source: Source) -> tuple[object | None, tuple[str, int] | 
         # never raises with strict=False: the lines pip would reject are kept in
         # `errors` (HP001, see _report_parse_errors) and the rest is still linted
         return parse_requirements(source.text, strict=False), None
+    from hardpin.analysis import yamldoc
+
+    if kind in yamldoc.YAML_KINDS:
+        try:
+            return yamldoc.parse(source.text), None
+        except yamldoc.YamlError as exc:
+            return None, (exc.message, exc.offset)
     raise HardpinError(f"{source.path}: no linter for files of kind {kind!r}")
 
 
@@ -145,6 +152,22 @@ def _report_parse_errors(ctx: RuleContext) -> None:
             end = max(start, src.line_end(src.position(start)[0]))
             message = redact_text(e.message)  # it may quote a URL with its password
             ctx.report(HP001, start, end, message, subject=message)
+    elif ctx.kind in ("workflow", "action") and ctx.doc is not None:
+        from hardpin.analysis.workflow import run_units
+
+        found, errors = run_units(ctx)
+        for message, offset in errors:
+            ctx.report(HP001, offset, offset, redact_text(message))
+        ctx.cached("shell_units", lambda: found)
+    if getattr(ctx.doc, "templated", False):
+        ctx.report(
+            HP001,
+            0,
+            0,
+            "a template (`{{ … }}`), not YAML: skipped",
+            subject="template",
+            severity=Severity.INFO,
+        )
     elif ctx.kind == "dockerfile":
         from hardpin.analysis.dockerfile import Script, iter_runs, posix_scripts, scripts_key
         from hardpin.parsers.shell import ShellSyntaxError
@@ -425,7 +448,7 @@ def complete(
       asked: that is not a verdict) candidates are dropped. The edit that moves a
       digest is attached only with `updates` (`hardpin update`).
     """
-    from hardpin.model import ImageUpdateKey
+    from hardpin.model import GitUpdateKey, ImageUpdateKey
 
     out: list[Finding] = []
     for f in findings:
@@ -441,6 +464,10 @@ def complete(
                 if ans == ("no",):
                     out.append(f)
             elif isinstance(p.key, ImageUpdateKey) and ans[0] != p.key.digest:
+                msg = f"{f.message}: now {ans[0]}"
+                fix = Fix((p.edit(ans),), Applicability.SAFE) if updates else None
+                out.append(replace(f, message=msg, fix=fix))
+            elif isinstance(p.key, GitUpdateKey) and ans[0] != p.key.sha:
                 msg = f"{f.message}: now {ans[0]}"
                 fix = Fix((p.edit(ans),), Applicability.SAFE) if updates else None
                 out.append(replace(f, message=msg, fix=fix))
@@ -601,10 +628,10 @@ class RunRequest:
     def wanted(self) -> frozenset[PendingKind]:
         """The pending kinds this run asks the network about."""
         if self.update:
-            return frozenset({PendingKind.IMAGE_UPDATE})
+            return frozenset({PendingKind.IMAGE_UPDATE, PendingKind.GIT_UPDATE})
         kinds: set[PendingKind] = set()
         if self.fix or self.unsafe or self.diff:
-            kinds |= {PendingKind.IMAGE, PendingKind.PIP_HASHES}
+            kinds |= {PendingKind.IMAGE, PendingKind.PIP_HASHES, PendingKind.GIT_REF}
             if self.unsafe or self.diff:
                 kinds.add(PendingKind.LOCK)
         if self.online:
@@ -837,7 +864,7 @@ def run(request: RunRequest) -> RunResult:
 def _settle(request: RunRequest, r: FileResult, answers: Answers, moves: list[DigestMove]) -> None:
     """Complete one file's findings with the answers and, when fixing, fix it (the
     fixed text is written later, once every file of the run is fixed)."""
-    from hardpin.model import ImageUpdateKey
+    from hardpin.model import GitUpdateKey, ImageUpdateKey
 
     done = _completed(r.first, answers, diff=request.diff, updates=request.update)
     if request.update:
@@ -847,6 +874,13 @@ def _settle(request: RunRequest, r: FileResult, answers: Answers, moves: list[Di
                 new = answers[p.key]
                 assert not isinstance(new, str)
                 moves.append(DigestMove(f.path, f.line, p.key.name, p.key.digest, new[0]))
+            elif f.fix is not None and p is not None and isinstance(p.key, GitUpdateKey):
+                from hardpin.urls import display_url
+
+                new = answers[p.key]
+                assert not isinstance(new, str)
+                name = f"{display_url(p.key.url)}@{p.key.ref}"
+                moves.append(DigestMove(f.path, f.line, name, p.key.sha, new[0]))
     r.findings = r.unfixed = done
     if request.fixing and not r.crashed:
         _fix(request, r, answers, None, None)

@@ -108,6 +108,8 @@ class PendingKind(StrEnum):
     IMAGE_EXISTS = "image-exists"  # does a pinned digest exist (online check)
     PIP_HASHES = "pip-hashes"  # the files' hashes of a released version
     LOCK = "lock"  # a pip-tools input re-locked into its .txt
+    GIT_REF = "git-ref"  # a tag or branch of a git repository -> the commit to pin
+    GIT_UPDATE = "git-update"  # pinned commit -> the commit its tag names now (`update`)
 
 
 @record(frozen=True)
@@ -159,9 +161,36 @@ class LockKey:
     kind: ClassVar[PendingKind] = PendingKind.LOCK
 
 
-PendingKey = ImageKey | ImageUpdateKey | ImageExistsKey | PipHashesKey | LockKey
+@record(frozen=True)
+class GitRefKey:
+    """The commit `ref` (a tag, peeled, or a branch) of the git repository at `url` names.
+
+    The answer is (40-hex commit,) or, with `comment`, (commit, the most specific tag
+    naming that commit — `v4.1.1` for `v4` — or `ref` itself when no tag does)."""
+
+    url: str
+    ref: str
+    comment: bool = False
+    kind: ClassVar[PendingKind] = PendingKind.GIT_REF
+
+
+@record(frozen=True)
+class GitUpdateKey:
+    """The commit tag `ref` of the repository at `url` names now (pinned to `sha`)."""
+
+    url: str
+    ref: str
+    sha: str
+    kind: ClassVar[PendingKind] = PendingKind.GIT_UPDATE
+
+
+PendingKey = (
+    ImageKey | ImageUpdateKey | ImageExistsKey | PipHashesKey | LockKey | GitRefKey | GitUpdateKey
+)
 # questions whose answer is a verdict on a candidate finding, not a fix
-ONLINE_CHECKS = frozenset({PendingKind.IMAGE_EXISTS, PendingKind.IMAGE_UPDATE})
+ONLINE_CHECKS = frozenset(
+    {PendingKind.IMAGE_EXISTS, PendingKind.IMAGE_UPDATE, PendingKind.GIT_UPDATE}
+)
 
 
 @record(frozen=True)

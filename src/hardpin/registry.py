@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 
 _ALL = frozenset({"*"})
 _DOCKERFILE = frozenset({"dockerfile"})
-_SHELL = frozenset({"dockerfile", "shell"})
+_SHELL = frozenset({"dockerfile", "shell", "workflow", "action"})
 _REQUIREMENTS = frozenset({"requirements"})
+_GITHUB = frozenset({"workflow", "action"})
+_YAML = frozenset({"workflow", "action", "compose", "kubernetes", "gitlab-ci", "pre-commit"})
 
 TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
     # (code, module under hardpin.rules, kinds ("*": every kind), online)
@@ -57,9 +59,19 @@ TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
     ("HP403", "hp403", _DOCKERFILE, False),
     ("HP404", "hp404", _DOCKERFILE, False),
     ("HP405", "hp405", _DOCKERFILE, False),
+    # HP5xx: CI workflows, compose, Kubernetes, pre-commit
+    ("HP501", "hp501", _GITHUB, False),
+    ("HP502", "hp502", frozenset({"workflow", "action", "gitlab-ci"}), False),
+    ("HP503", "hp503", frozenset({"compose", "kubernetes"}), False),
+    ("HP504", "hp504", _GITHUB, False),
+    ("HP505", "hp505", _GITHUB, False),
+    ("HP506", "hp506", frozenset({"workflow"}), False),
+    ("HP507", "hp507", frozenset({"workflow", "action", "kubernetes"}), False),
+    ("HP508", "hp508", frozenset({"kubernetes"}), False),
+    ("HP509", "hp509", frozenset({"pre-commit"}), False),
     # HP6xx: online checks of what is published
     ("HP601", "hp601", _DOCKERFILE, True),
-    ("HP602", "hp602", _DOCKERFILE, True),
+    ("HP602", "hp602", _DOCKERFILE | _YAML, True),
 )
 
 CODES: tuple[str, ...] = tuple(row[0] for row in TABLE)

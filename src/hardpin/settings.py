@@ -199,6 +199,9 @@ KNOWN_KEYS: dict[str, Validator] = {
     "ca-file": str_value,
     # seconds one network request may take in all (retries, redirects, the body)
     "request-timeout": positive_seconds,
+    # where actions' repositories live (GitHub Enterprise: https://github.example.com);
+    # HP501 resolves `owner/repo@tag` with `git ls-remote <github-url>/owner/repo`
+    "github-url": str_value,
     # larger files are skipped with a note (bytes, or "4 MiB"; see hardpin.files)
     "max-file-size": parse_size,
 }

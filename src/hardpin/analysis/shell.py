@@ -139,7 +139,7 @@ def prologue(words: list[ShWord]) -> Prologue:
         if v in RESERVED and w.raw == v:
             i += 1  # `if cmd`, `then cmd`, `do cmd`, `! cmd`, `{ cmd`: the command follows
             continue
-        m = _ASSIGNMENT.match(v)
+        m = _ASSIGNMENT.match(v) if "=" in v else None  # most words: no regex
         if m:
             assigns.append((m.group(1), m.group(2), w))
             i += 1
@@ -392,6 +392,10 @@ def _units(ctx: RuleContext) -> list[Unit]:
                 cmds.extend(script.commands)
             out.append(Unit(expand_sh_c(cmds), ins, st))
         return out
+    if ctx.kind in ("workflow", "action"):
+        from hardpin.analysis.workflow import run_units
+
+        return run_units(ctx)[0]  # type: ignore[return-value]
     return []
 
 

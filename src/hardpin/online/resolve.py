@@ -12,6 +12,8 @@ through the on-disk cache — and turns the answers into edits or verdicts:
 | `image-exists` | ImageExistsKey(`registry/repo`, digest)         | ("yes",) or ("no",)         |
 | `pip-hashes`   | PipHashesKey(file's index URLs, project, version) | ("sha256:…", …) sorted    |
 | `lock`         | LockKey(input path, output path, index URLs)    | (new file text,)            |
+| `git-ref`      | GitRefKey(repository URL, tag or branch, comment) | (commit,) or (commit, tag) |
+| `git-update`   | GitUpdateKey(repository URL, tag, pinned commit)  | (commit the tag names now,) |
 
 A failed lookup answers with an error message instead; the finding keeps its
 place, gains the reason, and every other item of the run is still fixed
@@ -28,6 +30,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from hardpin._record import record
 from hardpin.model import (
+    GitRefKey,
+    GitUpdateKey,
     HardpinError,
     ImageExistsKey,
     ImageKey,
@@ -117,6 +121,9 @@ class Online:
         self._https: list[_LazyHttp] = []  # every service's client, created or not
         self._cache_only = False  # answering from the cache alone (see `answer`)
         self._lock = threading.Lock()
+        # `git ls-remote` answers of this run, one lock per repository (one run each)
+        self._git_refs: dict[str, dict[str, str]] = {}
+        self._git_locks: dict[str, threading.Lock] = {}
 
     def _http(self, insecure_hosts: frozenset[str] | None) -> Http:
         """A client for one service, created on first use (see _LazyHttp)."""
@@ -265,6 +272,10 @@ class Online:
             return _lookup_pip_hashes(self, key)
         if isinstance(key, LockKey):
             return _lookup_lock(self, key)
+        if isinstance(key, GitRefKey):
+            return _lookup_git_ref(self, key)
+        if isinstance(key, GitUpdateKey):
+            return _lookup_git_update(self, key)
         raise LookupFailed(f"no online handler for {key!r}")
 
 
@@ -463,3 +474,66 @@ def _lookup_lock(online: Online, key: LockKey) -> Answer:
         return (lock(key.input_path, key.output_path, index_urls=urls),)
     except LockError as exc:
         raise LookupFailed(str(exc)) from None
+
+
+def git_refs(online: Online, url: str) -> dict[str, str]:
+    """{ref: commit} of the repository at `url` (cached for the tag TTL, by the URL
+    without credentials): one `git ls-remote` per repository and run."""
+    from hardpin.urls import redact
+
+    cache_key = redact(url)
+    with online._lock:
+        lock = online._git_locks.setdefault(cache_key, threading.Lock())
+    with lock:
+        got = online._git_refs.get(cache_key)
+        if got is not None:
+            return got
+        cached = online.cache.get("git-refs", cache_key, ttl=online.opts.tag_ttl)
+        if isinstance(cached, dict):
+            online._git_refs[cache_key] = cached
+            return cached
+        if online._cache_only:
+            raise _NeedsNetwork
+        if online.opts.offline:
+            raise LookupFailed(f"{cache_key}: its tags are not cached and --offline is set")
+        import time
+
+        from hardpin.online.git import GitError, ls_remote, parse_refs
+
+        left = online.run_deadline - time.monotonic()
+        if left <= 0:
+            raise LookupFailed(f"{cache_key}: the run's time for network lookups is over")
+        try:
+            out = ls_remote(
+                url, timeout=min(online.opts.request_timeout, left), environ=online.environ
+            )
+        except GitError as exc:
+            raise LookupFailed(str(exc)) from None
+        refs = parse_refs(out)
+        online.cache.put("git-refs", cache_key, refs)
+        online._git_refs[cache_key] = refs
+        return refs
+
+
+def _commit_of(online: Online, url: str, ref: str) -> tuple[dict[str, str], str]:
+    from hardpin.online.git import resolve
+    from hardpin.urls import display_url
+
+    refs = git_refs(online, url)
+    sha = resolve(refs, ref)
+    if sha is None:
+        raise LookupFailed(f"{display_url(url)} has no tag or branch {ref!r}")
+    return refs, sha
+
+
+def _lookup_git_ref(online: Online, key: GitRefKey) -> Answer:
+    from hardpin.online.git import best_tag
+
+    refs, sha = _commit_of(online, key.url, key.ref)
+    if not key.comment:
+        return (sha,)
+    return (sha, best_tag(refs, sha, key.ref) or key.ref)
+
+
+def _lookup_git_update(online: Online, key: GitUpdateKey) -> Answer:
+    return (_commit_of(online, key.url, key.ref)[1],)

@@ -105,7 +105,7 @@ class HP201(Rule):
     code = "HP201"
     name = "unpinned-pip-install"
     severity = Severity.WARNING
-    kinds = frozenset({"dockerfile", "shell"})
+    kinds = frozenset({"dockerfile", "shell", "workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
         for call in pip_calls(ctx):

@@ -109,7 +109,7 @@ class HP202(Rule):
     code = "HP202"
     name = "pip-install-without-hashes"
     severity = Severity.WARNING
-    kinds = frozenset({"dockerfile", "shell"})
+    kinds = frozenset({"dockerfile", "shell", "workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
         for call in pip_calls(ctx):

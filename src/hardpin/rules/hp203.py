@@ -163,7 +163,7 @@ class HP203(Rule):
     code = "HP203"
     name = "mutable-vcs-or-url-install"
     severity = Severity.ERROR
-    kinds = frozenset({"dockerfile", "shell"})
+    kinds = frozenset({"dockerfile", "shell", "workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
         for call in pip_calls(ctx):

@@ -152,7 +152,7 @@ class HP204(Rule):
     name = "unpinned-npm-install"
     severity = Severity.WARNING
     fix = FixAvailability.UNSAFE
-    kinds = frozenset({"dockerfile", "shell"})
+    kinds = frozenset({"dockerfile", "shell", "workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
         for pc in pkg_commands(ctx):

@@ -108,7 +108,7 @@ class HP205(Rule):
     code = "HP205"
     name = "unpinned-go-install"
     severity = Severity.WARNING
-    kinds = frozenset({"dockerfile", "shell"})
+    kinds = frozenset({"dockerfile", "shell", "workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
         for pc in pkg_commands(ctx):

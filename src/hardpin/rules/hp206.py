@@ -329,7 +329,7 @@ class HP206(Rule):
     code = "HP206"
     name = "download-then-execute"
     severity = Severity.ERROR
-    kinds = frozenset({"dockerfile", "shell"})
+    kinds = frozenset({"dockerfile", "shell", "workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
         if ctx.kind == "dockerfile":

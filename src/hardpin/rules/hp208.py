@@ -164,7 +164,7 @@ class HP208(Rule):
     code = "HP208"
     name = "verification-disabled"
     severity = Severity.ERROR
-    kinds = frozenset({"dockerfile", "shell"})
+    kinds = frozenset({"dockerfile", "shell", "workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
         if ctx.kind == "dockerfile":

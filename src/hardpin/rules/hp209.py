@@ -108,7 +108,7 @@ class HP209(Rule):
     code = "HP209"
     name = "unpinned-os-package"
     severity = Severity.INFO
-    kinds = frozenset({"dockerfile", "shell"})
+    kinds = frozenset({"dockerfile", "shell", "workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
         for pc in pkg_commands(ctx):

@@ -107,7 +107,7 @@ class HP210(Rule):
     code = "HP210"
     name = "insecure-pip-index"
     severity = Severity.ERROR
-    kinds = frozenset({"dockerfile", "shell"})
+    kinds = frozenset({"dockerfile", "shell", "workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
         for call in pip_calls(ctx):

@@ -105,7 +105,7 @@ class HP211(Rule):
     code = "HP211"
     name = "unpinned-dotnet-or-windows-package"
     severity = Severity.WARNING
-    kinds = frozenset({"dockerfile", "shell"})
+    kinds = frozenset({"dockerfile", "shell", "workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
         for pc in pkg_commands(ctx):
