@@ -38,6 +38,7 @@ CHECK_DEFAULTS: dict[str, object] = {
     "color": "auto",
     "exit_zero": False,
     "jobs": None,
+    "verify": False,
     "online": False,
     "offline": False,
     "refresh": False,

@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run the online checks (HP6xx) against registries",
     )
+    c.add_argument(
+        "--verify",
+        action="store_true",
+        help="verify signatures and SBOM attestations of pinned images ([tool.hardpin.verify])",
+    )
     _network_flags(c)
 
     u = sub.add_parser("update", help="move pinned image digests to where their tags point now")
@@ -124,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="package index when neither the file nor PIP_INDEX_URL names one",
     )
+
+    from hardpin.verify.command import add_parsers
+
+    add_parsers(sub, _network_flags)
 
     r = sub.add_parser("rule", help="show one rule's documentation")
     r.add_argument("code")
@@ -175,6 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _update(args)
         if args.command == "lock":
             return _lock(args)
+        if args.command in ("verify", "sbom", "policy"):
+            from hardpin.verify.command import run
+
+            return run(args)  # type: ignore[arg-type]
         if args.command == "rule":
             return _rule(args.code)
         if args.command == "rules":
@@ -327,6 +340,12 @@ def _check(args: Args) -> int:
     if network is not None:
         request = replace(request, network=network)
     result = _run(request)
+    if getattr(args, "verify", False):
+        from hardpin.verify.command import verify_pinned
+
+        verified = verify_pinned(args, result)
+        if verified:
+            result = replace(result, findings=sorted(result.findings + verified, key=_sort_key))
 
     if stdin is not None and fixing and not args.diff and result.files:
         from hardpin.engine import encode
@@ -376,6 +395,10 @@ def _check(args: Args) -> int:
     if result.lookup_failures:
         return EXIT_FINDINGS
     return EXIT_FINDINGS if result.failing() else EXIT_OK
+
+
+def _sort_key(f: object) -> tuple[str, int, int, str]:
+    return f.sort_key  # type: ignore[attr-defined, no-any-return]
 
 
 def _update(args: Args) -> int:
