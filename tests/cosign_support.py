@@ -233,7 +233,12 @@ EMPTY = b"{}"
 
 
 def push_bundle_referrer(
-    reg: Registry, repo: str, digest: str, bundle_bytes: bytes, predicate_type: str | None
+    reg: Registry,
+    repo: str,
+    digest: str,
+    bundle_bytes: bytes,
+    predicate_type: str | None,
+    fallback_tag: bool = True,
 ) -> str:
     """Push a bundle as an OCI 1.1 artifact referring to `digest`, and add it to the
     `sha256-<hex>` referrers tag index (what a client does on a registry without the
@@ -272,6 +277,8 @@ def push_bundle_referrer(
     }
     body = json.dumps(manifest).encode()
     mdigest = push_manifest(reg, repo, sha256_digest(body), body, OCI_MANIFEST)
+    if not fallback_tag:
+        return mdigest
     tag = f"sha256-{digest.split(':', 1)[1]}"
     r = call(
         "GET",

@@ -31,7 +31,7 @@ from cosign_support import (
     simple_signing_payload,
     statement,
 )
-from registry_support import Registry, push_image, registry_anon
+from registry_support import FaultProxy, Registry, fault_proxy, push_image, registry_anon
 from sbom_support import FIXTURE_PACKAGES, fixture_sboms, load
 
 
@@ -109,6 +109,58 @@ def test_bundle_signature_in_referrers_verifies(
     assert "1 image checked, all passed" in r.stdout
     # the table: a header, one row per check
     assert r.stdout.splitlines()[0].split() == ["IMAGE", "DIGEST", "CHECK", "RESULT", "DETAIL"]
+
+
+def test_referrers_api_is_asked_first(
+    registry_anon: Registry, fault_proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """A registry with the OCI 1.1 referrers API (the proxy answers it in front of the
+    real registry, which lacks it): the referrer is found without the fallback tag."""
+    repo, digest, _ = _image(registry_anon, "api")
+    key = Key()
+    body = statement(digest, SIGN_TYPE, {})
+    b = bundle(envelope(body, key), key)
+    mdigest = push_bundle_referrer(registry_anon, repo, digest, b, SIGN_TYPE, fallback_tag=False)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": mdigest,
+                    "size": 1,
+                    "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+                }
+            ],
+        }
+    ).encode()
+    fault_proxy.add(
+        "answer",
+        path=f"/v2/{repo}/referrers/{digest}",
+        status=200,
+        value="application/vnd.oci.image.index.v1+json",
+        data=manifest,
+    )
+    root = _project(tmp_path, fault_proxy.host)
+    pub = key.write_public(root / "cosign.pub")
+    ref = f"{fault_proxy.host}/{repo}@{digest}"
+    rc, data = _verify_json(tmp_path, root, ref, "--key", str(pub))
+    assert rc == 0, data
+    assert f"referrer {mdigest}" in _checks(data)[0]["message"]
+    paths = [p for _, p, _ in fault_proxy.log]
+    assert f"/v2/{repo}/referrers/{digest}" in paths
+    assert not any(p.endswith(f"/manifests/sha256-{digest[7:]}") for p in paths)
+    # a registry that answers the API with something else than an index: the fallback
+    # tag is read (here absent), then the legacy tags; nothing verifies
+    fault_proxy.clear()
+    fault_proxy.add("answer", path="/referrers/", status=200, value="text/html", data=b"<html>")
+    rc, data = _verify_json(tmp_path, root, ref, "--key", str(pub))
+    assert rc == 1
+    assert _checks(data)[0]["code"] == "HP603"
+    paths = [p for _, p, _ in fault_proxy.log]
+    assert any(p.endswith(f"/manifests/sha256-{digest[7:]}") for p in paths)
+    assert any(p.endswith(f"/manifests/sha256-{digest[7:]}.sig") for p in paths)
 
 
 def test_tag_is_resolved_to_the_digest_that_is_verified(

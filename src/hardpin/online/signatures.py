@@ -81,22 +81,28 @@ class Signatures:
         self.client = client
 
     # -- requests -----------------------------------------------------------------
-    def _get_index_or_manifest(
-        self, ref: ImageRef, label: str, path: str, accept: str
-    ) -> tuple[str, Any] | None:
-        """(media type, JSON) of a manifest or referrers answer; None on 404."""
+    def _referrers_api(self, ref: ImageRef, digest: Digest) -> list[Any] | None:
+        """The `manifests` of the referrers API's answer; None when the registry has no
+        such API (404, or an answer that is not an OCI index: distribution-spec says to
+        fall back to the referrers tag then)."""
         c = self.client
-        resp = c._request(ref, label, "GET", path, {"Accept": accept}, max_body=MAX_MANIFEST)
-        if resp.status == 404:
+        label = _label(ref, digest=digest)
+        resp = c._request(
+            ref, label, "GET", f"referrers/{digest}", {"Accept": OCI_INDEX}, max_body=MAX_MANIFEST
+        )
+        if resp.status in (404, 400, 405, 501):
             return None
         c._check(resp, label, (200,))
+        if _media_type(resp.headers) != OCI_INDEX:
+            return None
         try:
             data = _loads(resp.body)
         except ValueError as exc:
-            raise RegistryError(f"{label}: the answer is not JSON ({exc})") from None
-        if not isinstance(data, dict):
-            raise RegistryError(f"{label}: the answer is not a JSON object")
-        return _media_type(resp.headers), data
+            raise RegistryError(f"{label}: the referrers answer is not JSON ({exc})") from None
+        entries = data.get("manifests") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise RegistryError(f"{label}: the referrers answer is not an image index")
+        return entries
 
     def _tag_manifest(self, ref: ImageRef, tag: str) -> tuple[str, Any] | None:
         """The manifest a tag points at now (fetched, hashed, never from the cache)."""
@@ -122,18 +128,13 @@ class Signatures:
     # -- discovery ----------------------------------------------------------------
     def referrers(self, ref: ImageRef, digest: Digest) -> tuple[list[dict[str, Any]], str]:
         """The descriptors referring to `digest`, and where they came from."""
-        label = _label(ref, digest=digest)
-        got = self._get_index_or_manifest(ref, label, f"referrers/{digest}", OCI_INDEX)
-        source = "referrers API"
-        if got is None or got[0] != OCI_INDEX or not isinstance(got[1].get("manifests"), list):
-            got = self._tag_manifest(ref, f"sha256-{digest.split(':', 1)[1]}")
-            source = "referrers tag"
-            if got is None:
-                return [], "none"
-            if not isinstance(got[1].get("manifests"), list):
-                return [], "none"  # the tag names something else than a referrers index
-        entries = [e for e in got[1]["manifests"] if isinstance(e, dict)]
-        return entries, source
+        api = self._referrers_api(ref, digest)
+        if api is not None:
+            return [e for e in api if isinstance(e, dict)], "referrers API"
+        got = self._tag_manifest(ref, f"sha256-{digest.split(':', 1)[1]}")
+        if got is None or not isinstance(got[1].get("manifests"), list):
+            return [], "none"  # no tag, or it names something else than a referrers index
+        return [e for e in got[1]["manifests"] if isinstance(e, dict)], "referrers tag"
 
     def find(self, ref: ImageRef, digest: Digest) -> Found:
         """Every signature and attestation candidate of `digest` in `ref`'s repository."""
