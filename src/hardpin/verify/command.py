@@ -190,19 +190,20 @@ def _verify(args: argparse.Namespace) -> int:
             policies = [cli_policy]
         else:
             policies = matching(configured, ref)
-            if extra_types or args.minimum_packages is not None:
-                policies = [
-                    replace(
-                        p,
-                        attestations=tuple(dict.fromkeys(p.attestations + extra_types)),
-                        minimum_packages=(
-                            args.minimum_packages
-                            if args.minimum_packages is not None
-                            else p.minimum_packages
-                        ),
-                    )
-                    for p in policies
-                ]
+            policies = [
+                replace(
+                    p,
+                    attestations=tuple(dict.fromkeys(p.attestations + extra_types)),
+                    minimum_packages=(
+                        args.minimum_packages
+                        if args.minimum_packages is not None
+                        else p.minimum_packages
+                    ),
+                    trusted_root=args.trusted_root or p.trusted_root,
+                    ignore_tlog=p.ignore_tlog or args.insecure_ignore_tlog,
+                )
+                for p in policies
+            ]
         if not policies:
             where = "no [tool.hardpin.verify] policy" if configured else "no verify policy"
             raise HardpinError(
