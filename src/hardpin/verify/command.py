@@ -364,11 +364,12 @@ def table(results: list[ImageResult]) -> str:
 def verify_pinned(args: Any, result: RunResult) -> list[Finding]:
     """Verify findings for every pinned image reference of the run's Dockerfiles that
     a policy of its file's settings covers (one verification per image and policy set)."""
+    from hardpin._record import replace
     from hardpin.analysis.dockerfile import image_sites
     from hardpin.model import Source
     from hardpin.parsers.dockerfile import parse
 
-    todo: list[tuple[Any, Any, list[Policy], str, tuple[int, int, int, int], str]] = []
+    todo: list[tuple[Any, Any, list[Policy], str, tuple[int, int, int, int], str, Any]] = []
     settings_seen = None
     for fr in result.files:
         if fr.file.kind != "dockerfile":
@@ -394,8 +395,21 @@ def verify_pinned(args: Any, result: RunResult) -> list[Finding]:
             line, col = source.position(site.start)
             end_line, end_col = source.position(site.end)
             todo.append(
-                (site.expanded, ref, match, fr.file.shown, (line, col, end_line, end_col), site.raw)
+                (
+                    site.expanded,
+                    ref,
+                    match,
+                    fr.file.shown,
+                    (line, col, end_line, end_col),
+                    site.raw,
+                    fr.file.settings,
+                )
             )
+    if settings_seen is None:
+        print(
+            "hardpin: --verify: no [tool.hardpin.verify] policy applies to the files checked",
+            file=sys.stderr,
+        )
     if not todo:
         return []
     online, verifier = _verifier(settings_seen, args)
@@ -403,12 +417,16 @@ def verify_pinned(args: Any, result: RunResult) -> list[Finding]:
     done: dict[tuple[str, str, tuple[str, ...]], ImageResult] = {}
     try:
         _load_keys(verifier, [p for t in todo for p in t[2]])
-        for shown_ref, ref, wanted, path, (line, col, el, ec), raw in todo:
+        for shown_ref, ref, wanted, path, (line, col, el, ec), raw, settings in todo:
             k = (ref.name, str(ref.digest), tuple(p.origin for p in wanted))
             res = done.get(k)
             if res is None:
                 res = done[k] = verifier.verify(ref, wanted, shown_ref)
-            out += _findings_of(res, path, line, col, (el, ec), raw)
+            for f in _findings_of(res, path, line, col, (el, ec), raw):
+                # --select/--ignore, per-file-ignores and [severity] apply as to any rule
+                if settings.is_enabled(f.code, path):
+                    severity = settings.severity_for(f.code, f.severity)
+                    out.append(replace(f, severity=severity) if severity != f.severity else f)
     finally:
         online.close()
     return out
