@@ -142,11 +142,17 @@ def _cli_policy(args: argparse.Namespace) -> Policy | None:
 
 
 def _verifier(settings: Any, args: Any) -> Any:
-    from hardpin.cli import _network
+    from hardpin.engine import NetworkOptions
     from hardpin.online.resolve import Online, OnlineOptions
     from hardpin.verify.verifier import Verifier
 
-    net = _network(args, tag_ttl=0.0)
+    net = NetworkOptions(
+        offline=bool(args.offline) or os.environ.get("HARDPIN_OFFLINE", "") not in ("", "0"),
+        refresh=args.refresh,
+        concurrency=args.concurrency,
+        cache_dir=args.cache_dir,
+        tag_ttl=0.0,  # tags (the image's, .sig, .att, referrers) are always asked again
+    )
     net.check()
     if net.offline:
         raise HardpinError("verifying needs the registry, and --offline or HARDPIN_OFFLINE is set")
@@ -326,17 +332,20 @@ def _render_results(args: argparse.Namespace, results: list[ImageResult]) -> Non
 
 def table(results: list[ImageResult]) -> str:
     """The per-image table of the text format."""
+    import re
+
     from hardpin.output.text import one_line
 
     rows: list[tuple[str, str, str, str, str]] = []
     for r in results:
         short = r.digest[:19] + "…" if r.digest else "-"
+        image = re.sub(r"(@sha256:[0-9a-f]{12})[0-9a-f]{52}\b", r"\1…", r.image)
         if r.error is not None:
-            rows.append((r.image, short, "lookup", "ERROR", r.error))
+            rows.append((image, short, "lookup", "ERROR", r.error))
         for n, c in enumerate(r.checks):
             rows.append(
                 (
-                    r.image if n == 0 else "",
+                    image if n == 0 else "",
                     short if n == 0 else "",
                     c.what,
                     "ok" if c.ok else f"FAIL {c.code}",

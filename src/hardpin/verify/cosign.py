@@ -60,9 +60,6 @@ def check_simplesigning(
     blob: bytes, annotations: dict[str, str], key: PublicKey, digest: str
 ) -> Outcome:
     """A legacy `.sig` layer against `key` and the image `digest`."""
-    if CERT_ANNOTATION in annotations:
-        # keyless legacy signature: only a SET, no inclusion proof (see docs/verify.md)
-        pass
     raw = annotations.get(SIG_ANNOTATION)
     if raw is None:
         return _fail(

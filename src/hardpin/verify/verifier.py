@@ -23,7 +23,7 @@ from hardpin.online.registry import RegistryClient, RegistryError
 from hardpin.online.signatures import Layer, Signatures
 from hardpin.refs import Digest, ImageRef, InvalidDigest
 from hardpin.verify import cosign
-from hardpin.verify.crypto import PublicKey, VerifyError, load_public_key
+from hardpin.verify.crypto import PublicKey, load_public_key
 from hardpin.verify.policy import COSIGN_SIGN_TYPE, Policy, type_matches, type_name
 from hardpin.verify.sbom import check_document
 
@@ -117,8 +117,6 @@ class Verifier:
             return keyless_outcome(layer, blob, policy, str(digest))
         key = self.key(policy.key)  # type: ignore[arg-type]
         if layer.kind == "simplesigning":
-            if cosign.CERT_ANNOTATION in layer.annotations and key is None:  # pragma: no cover
-                pass
             return cosign.check_simplesigning(blob, layer.annotations, key, str(digest))
         if layer.kind == "dsse":
             env, why = cosign.parse_envelope(blob)
@@ -277,7 +275,3 @@ class Verifier:
     def _sbom_summary(self, predicate: Any) -> str:
         report = check_document(self._predicate_doc(predicate))
         return f"{report.describe()} SBOM with {report.packages} packages"
-
-
-def verify_error(exc: VerifyError) -> str:
-    return str(exc)
