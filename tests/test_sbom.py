@@ -247,3 +247,10 @@ def test_dsse_pae_and_base64() -> None:
     for bad in ("", "***", 5):
         with pytest.raises(ValueError):
             b64decode(bad)
+
+
+def test_spdx3_recognised_by_element_type() -> None:
+    doc = {"@context": "https://example.test/ctx.jsonld", "@graph": [{"type": "SpdxDocument"}]}
+    report = check_document(doc)
+    assert (report.format, report.version, report.supported) == ("SPDX", "3", False)
+    assert not report.valid

@@ -138,7 +138,12 @@ def check_document(doc: Any) -> SbomReport:
         return _cyclonedx(doc)
     context = doc.get("@context")
     contexts = context if isinstance(context, list) else [context]
-    if any(isinstance(c, str) and "spdx.org/rdf/3" in c for c in contexts):
+    graph = doc.get("@graph")
+    typed = isinstance(graph, list) and any(
+        isinstance(e, dict) and e.get("type") in ("SpdxDocument", "software_Sbom")
+        for e in graph[:10000]
+    )
+    if typed or any(isinstance(c, str) and "spdx.org/rdf/3" in c for c in contexts):
         version = ""
         for c in contexts:
             m = re.search(r"spdx\.org/rdf/(3[\d.]*)/", c) if isinstance(c, str) else None
