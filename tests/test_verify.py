@@ -31,7 +31,16 @@ from cosign_support import (
     simple_signing_payload,
     statement,
 )
-from registry_support import FaultProxy, Registry, fault_proxy, push_image, registry_anon
+from registry_support import (
+    OCI_INDEX,
+    FaultProxy,
+    Registry,
+    fault_proxy,
+    get_manifest,
+    push_image,
+    push_manifest,
+    registry_anon,
+)
 from sbom_support import FIXTURE_PACKAGES, fixture_sboms, load
 
 
@@ -161,6 +170,23 @@ def test_referrers_api_is_asked_first(
     paths = [p for _, p, _ in fault_proxy.log]
     assert any(p.endswith(f"/manifests/sha256-{digest[7:]}") for p in paths)
     assert any(p.endswith(f"/manifests/sha256-{digest[7:]}.sig") for p in paths)
+
+
+def test_referrer_whose_subject_is_another_image_is_skipped(
+    registry_anon: Registry, tmp_path: Path
+) -> None:
+    repo, digest, ref = _image(registry_anon, "subjectref")
+    other = push_image(registry_anon, repo, "2", "oci", seed=uuid.uuid4().hex)["digest"]
+    key = Key()
+    # a good signature statement about `digest`, in an artifact whose subject is `other`,
+    # listed under `digest`'s referrers tag
+    mdigest = sign_bundle(registry_anon, repo, other, key, subject_digest=digest)
+    index = get_manifest(registry_anon, repo, f"sha256-{other[7:]}").body
+    push_manifest(registry_anon, repo, f"sha256-{digest[7:]}", index, OCI_INDEX)
+    root = _project(tmp_path, registry_anon.host)
+    check = _one_failure(tmp_path, root, ref, key.write_public(root / "cosign.pub"))
+    assert check["code"] == "HP603"
+    assert f"referrer {mdigest}: its subject is not {digest}; skipped" in check["message"]
 
 
 def test_tag_is_resolved_to_the_digest_that_is_verified(

@@ -141,10 +141,12 @@ class Signatures:
         layers: list[Layer] = []
         notes: list[str] = []
         entries, source = self.referrers(ref, digest)
-        for entry in entries:
-            art = str(entry.get("artifactType") or "")
-            if art not in BUNDLE_TYPES:
-                continue
+        bundles = [e for e in entries if str(e.get("artifactType") or "") in BUNDLE_TYPES]
+        if len(bundles) > MAX_LAYERS:
+            notes.append(
+                f"{len(bundles)} bundles refer to {digest}; the first {MAX_LAYERS} are read"
+            )
+        for entry in bundles[:MAX_LAYERS]:
             try:
                 mdigest = Digest.parse(entry.get("digest"))
             except InvalidDigest:

@@ -389,7 +389,8 @@ def verify_pinned(args: Any, result: RunResult) -> list[Finding]:
         settings_seen = settings_seen or fr.file.settings
         from hardpin.verify.policy import matching
 
-        source = Source(fr.file.path, fr.text)
+        # what the file holds after the run (fixes included), so positions match it
+        source = Source(fr.file.path, fr.new_text if fr.new_text is not None else fr.text)
         try:
             df = parse(source)
         except HardpinError:

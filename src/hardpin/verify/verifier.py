@@ -87,7 +87,16 @@ class Verifier:
             return ImageResult(image=shown, name=ref.name, digest="", checks=[], error=str(exc))
         checks: list[Check] = []
         for policy in policies:
-            checks.append(self._signature(ref, digest, found.layers, policy))
+            check = self._signature(ref, digest, found.layers, policy)
+            if check.code == "HP603" and found.notes:
+                check = Check(
+                    what=check.what,
+                    ok=False,
+                    code="HP603",
+                    message=f"{check.message} (skipped: " + "; ".join(found.notes[:3]) + ")",
+                    policy=check.policy,
+                )
+            checks.append(check)
             for wanted in policy.attestations:
                 checks.extend(self._attestation(ref, digest, found.layers, policy, wanted))
         return ImageResult(image=shown, name=ref.name, digest=str(digest), checks=checks)
