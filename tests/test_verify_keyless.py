@@ -165,3 +165,16 @@ def test_another_instance_is_not_trusted(
     [check] = _checks(data)
     assert check["code"] == "HP604"
     assert "the certificate does not chain to the trusted root" in check["message"]
+
+
+def test_default_trusted_root_is_the_public_one_offline(
+    registry_anon: Registry, instance: SigstoreInstance, tmp_path: Path
+) -> None:
+    """Without --trusted-root, sigstore-python's embedded public-good root is used (no
+    request leaves the machine): the test instance's CA is not in it."""
+    _, _, ref = _signed(registry_anon, instance, "publicroot")
+    root = _project(tmp_path, registry_anon.host)
+    flags = ["--certificate-identity", IDENTITY, "--certificate-oidc-issuer", ISSUER]
+    rc, data = _run(tmp_path, root, ref, *flags)
+    assert rc == 1
+    assert "does not chain to the trusted root" in _checks(data)[0]["message"]
