@@ -68,7 +68,6 @@ def add_parsers(sub: Any, network_flags: Callable[[Any], None]) -> None:
     )
     v.add_argument("--config", default=None, metavar="FILE")
     v.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
-    v.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     network_flags(v)
 
     s = sub.add_parser("sbom", help="validate SPDX 2.3 and CycloneDX 1.4-1.6 JSON SBOM files")
@@ -79,7 +78,7 @@ def add_parsers(sub: Any, network_flags: Callable[[Any], None]) -> None:
     )
 
     p = sub.add_parser("policy", help="print the admission policy matching the verify policy")
-    psub = p.add_subparsers(dest="policy_command", required=True)
+    psub = p.add_subparsers(dest="policy_command", required=True, metavar="{kyverno}")
     k = psub.add_parser("kyverno", help="the Kyverno ClusterPolicy enforcing [tool.hardpin.verify]")
     k.add_argument("--config", default=None, metavar="FILE")
     k.add_argument("--name", default="hardpin-verify-images", help="metadata.name of the policy")
@@ -221,6 +220,8 @@ def _verify(args: argparse.Namespace) -> int:
     try:
         _load_keys(verifier, [p for _, _, ps in plans for p in ps])
         results = [verifier.verify(ref, policies, image) for image, ref, policies in plans]
+        if args.verbose:
+            print(f"hardpin: {online.requests} requests", file=sys.stderr)
     finally:
         online.close()
     _render_results(args, results)
