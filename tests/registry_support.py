@@ -843,7 +843,10 @@ _HOP = frozenset(
 
 class Fault:
     """One behaviour. kind: delay | status | drop | wrong_digest | no_digest | header |
-    tamper | body | redirect.
+    tamper | body | redirect | answer.
+
+    `answer` replies itself, without asking the registry: `status`, Content-Type
+    `value`, body `data` (an API the registry lacks, such as OCI 1.1 referrers).
 
     `tamper` flips one byte of a 200 answer's body and keeps every header (the
     registry's own Docker-Content-Digest included); `body` replaces the body with
@@ -991,6 +994,9 @@ def _proxy_handler(proxy: FaultProxy) -> type[http.server.BaseHTTPRequestHandler
                         {"errors": [{"code": code, "message": "injected fault"}]}
                     ).encode()
                     return self._send(f.status, hdrs, body)
+                if f.kind == "answer":
+                    hdrs = [("Content-Type", f.value or "application/json")]
+                    return self._send(f.status, hdrs, f.data)
                 if f.kind == "redirect":
                     where = f.value or "/"
                     if where.endswith("/"):

@@ -40,6 +40,7 @@ CHECK_DEFAULTS: dict[str, object] = {
     "color": "auto",
     "exit_zero": False,
     "jobs": None,
+    "verify": False,
     "online": False,
     "sarif_srcroot": False,
     "offline": False,

@@ -187,6 +187,11 @@ def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="write the current directory's absolute file: URI as %%SRCROOT%% in SARIF "
         "(by default the log names no local path)",
     )
+    c.add_argument(
+        "--verify",
+        action="store_true",
+        help="verify signatures and SBOM attestations of pinned images ([tool.hardpin.verify])",
+    )
     _network_flags(c)
 
 
@@ -237,6 +242,23 @@ def _add_lock(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="URL",
         help="package index when neither the file nor PIP_INDEX_URL names one",
     )
+
+
+def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`verify`, `sbom` and `policy` (hardpin.verify.command adds all three)."""
+    from hardpin.verify.command import add_parsers
+
+    add_parsers(sub, _network_flags)
+
+
+def _noop_add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Added with `verify` (see `_add_verify`)."""
+
+
+def _run_verify(args: Args) -> int:
+    from hardpin.verify.command import run
+
+    return run(args)  # type: ignore[arg-type]
 
 
 def _add_rule(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -447,6 +469,12 @@ def _check(args: Args) -> int:
     if network is not None:
         request = replace(request, network=network)
     result = _run(request)
+    if getattr(args, "verify", False):
+        from hardpin.verify.command import verify_pinned
+
+        verified = verify_pinned(args, result)
+        if verified:
+            result = replace(result, findings=sorted(result.findings + verified, key=_sort_key))
 
     if stdin is not None and fixing and not args.diff and result.files:
         from hardpin.engine import encode
@@ -518,6 +546,10 @@ def _sources(result: RunResult) -> dict[str, str]:
         r.file.shown: r.new_text if r.new_text is not None and r.error is None else r.text
         for r in result.files
     }
+
+
+def _sort_key(f: object) -> tuple[str, int, int, str]:
+    return f.sort_key  # type: ignore[attr-defined, no-any-return]
 
 
 def _update(args: Args) -> int:
@@ -612,4 +644,7 @@ SUBCOMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[Args], int]]] = {
     "lock": (_add_lock, _lock),
     "rule": (_add_rule, lambda args: _rule(args.code)),
     "rules": (_add_rules, lambda args: _rules(args.format)),
+    "verify": (_add_verify, _run_verify),
+    "sbom": (_noop_add, _run_verify),
+    "policy": (_noop_add, _run_verify),
 }

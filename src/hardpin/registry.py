@@ -21,6 +21,9 @@ _SHELL = frozenset({"dockerfile", "shell", "workflow", "action"})
 _REQUIREMENTS = frozenset({"requirements"})
 _GITHUB = frozenset({"workflow", "action"})
 _YAML = frozenset({"workflow", "action", "compose", "kubernetes", "gitlab-ci", "pre-commit"})
+# checked by `hardpin verify` / `hardpin sbom` (registry discovery, SBOM files), never by a lint run
+_IMAGE = frozenset({"image"})
+_IMAGE_SBOM = frozenset({"image", "sbom"})
 
 TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
     # (code, module under hardpin.rules, kinds ("*": every kind), online)
@@ -72,6 +75,10 @@ TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
     # HP6xx: online checks of what is published
     ("HP601", "hp601", _DOCKERFILE, True),
     ("HP602", "hp602", _DOCKERFILE | _YAML, True),
+    ("HP603", "hp603", _IMAGE, True),
+    ("HP604", "hp604", _IMAGE, True),
+    ("HP605", "hp605", _IMAGE, True),
+    ("HP606", "hp606", _IMAGE_SBOM, True),
 )
 
 CODES: tuple[str, ...] = tuple(row[0] for row in TABLE)

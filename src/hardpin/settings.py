@@ -167,6 +167,12 @@ def _severity_table(value: object) -> tuple[tuple[str, Severity], ...]:
     return tuple(out)
 
 
+def _table(value: object) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a table, got {_describe(value)}")
+    return value
+
+
 Validator = Callable[[object], object]
 
 # Configuration key -> validator. Keys that name a Settings field (see _FIELDS) set it;
@@ -204,6 +210,8 @@ KNOWN_KEYS: dict[str, Validator] = {
     "github-url": str_value,
     # larger files are skipped with a note (bytes, or "4 MiB"; see hardpin.files)
     "max-file-size": parse_size,
+    # `hardpin verify` / `check --verify` policies (read by hardpin.verify.policy)
+    "verify": _table,
 }
 
 _FIELDS: dict[str, str] = {
