@@ -35,10 +35,15 @@ NAMES = {
 
 def add_parsers(sub: Any, network_flags: Callable[[Any], None]) -> None:
     v = sub.add_parser("verify", help="verify cosign signatures and SBOM attestations of images")
-    v.add_argument("images", nargs="+", metavar="IMAGE", help="image references to verify (by digest)")
+    v.add_argument(
+        "images", nargs="+", metavar="IMAGE", help="image references to verify (by digest)"
+    )
     v.add_argument("--key", default=None, metavar="FILE", help="PEM public key of the signer")
     v.add_argument(
-        "--certificate-identity", default=None, metavar="ID", help="keyless: the exact signer identity"
+        "--certificate-identity",
+        default=None,
+        metavar="ID",
+        help="keyless: the exact signer identity",
     )
     v.add_argument(
         "--certificate-identity-regexp",
@@ -47,7 +52,10 @@ def add_parsers(sub: Any, network_flags: Callable[[Any], None]) -> None:
         help="keyless: a regular expression the signer identity must match",
     )
     v.add_argument(
-        "--certificate-oidc-issuer", default=None, metavar="URL", help="keyless: the exact OIDC issuer"
+        "--certificate-oidc-issuer",
+        default=None,
+        metavar="URL",
+        help="keyless: the exact OIDC issuer",
     )
     v.add_argument(
         "--certificate-oidc-issuer-regexp",
