@@ -113,7 +113,7 @@ def test_the_fast_path_knows_only_real_options_and_declines_the_rest() -> None:
         assert allowed is None or tuple(allowed) == tuple(options[opt].choices), opt
     unknown = set(options) - set(_fastcli._FLAGS) - set(_fastcli._VALUED)
     assert unknown == {
-        "-h", "--help", "--fail-on", "--jobs", "--concurrency", "--stdin-filename",
+        "-h", "--help", "--fail-on", "--jobs", "--concurrency", "--stdin-filename", "--verify",
     }  # fmt: skip
     for opt in unknown:  # argparse reads them (with their checks and errors)
         assert parse_check(["check", opt, "2", "Dockerfile"]) is None

@@ -24,8 +24,9 @@ def test_select_hp001_reports_an_unterminated_quote_in_run(tmp_path: Path) -> No
     (tmp_path / "Dockerfile").write_text(f"FROM {PINNED}\nUSER app\nRUN echo 'oops\n")
     r = run_cli("check", "--select", "HP001", "Dockerfile", cwd=tmp_path)
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "Dockerfile:3:10: HP001 cannot parse the shell in RUN: unterminated single quote" in (
-        r.stdout
+    assert (
+        "Dockerfile:3:10: HP001 error: cannot parse the shell in RUN: unterminated single quote"
+        in (r.stdout)
     )
     # and with two files, which are linted by the parallel path
     (tmp_path / "b.Dockerfile").write_text(f'FROM {PINNED}\nUSER app\nRUN echo "x\n')

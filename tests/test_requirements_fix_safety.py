@@ -98,7 +98,9 @@ def test_the_issue_example_end_to_end(issue_index: LocalIndex, tmp_path: Path) -
     )
     out = [ln for ln in r.stdout.splitlines() if ln.startswith("requirements.txt:")]
     assert len(out) == 4 and all(why in ln for ln in out[:2]), r.stdout
-    assert "HP202 none of the 4 requirement(s) in requirements.txt has a --hash" in r.stdout
+    assert (
+        "HP202 warning: none of the 4 requirement(s) in requirements.txt has a --hash" in r.stdout
+    )
     assert r.stderr == ""  # no lookup was needed, none failed
     # HP301 has nothing to re-lock from: not fixable, and not shown as fixable
     js = run_cli("check", "--format", "json", "requirements.txt", cwd=tmp_path, env=_env(tmp_path))
@@ -160,20 +162,20 @@ def test_the_issue_example_relocks_from_its_input_with_unsafe_fixes(
         assert f"{name}=={version} \\\n    --hash=sha256:" in text, text
 
 
-def test_an_include_outside_the_fixed_set_stays_unhashed_until_it_is_fixed_too(
+def test_an_include_is_fixed_with_the_file_that_names_it(
     local_index: LocalIndex, tmp_path: Path
 ) -> None:
     req = tmp_path / "requirements.txt"
     base = tmp_path / "requirements-base.txt"
     req.write_text("-r requirements-base.txt\nalpha==1.1\n")
     base.write_text("beta==1.0\n")
-    # only requirements.txt is fixed: beta in the included file would stay unhashed
+    # naming requirements.txt brings in the file it includes: both are hashed together
     r = _fix(local_index, tmp_path, [req, base], "--select", "HP302,HP303", "requirements.txt")
-    assert r.returncode == 1 and req.read_text() == "-r requirements-base.txt\nalpha==1.1\n"
-    assert (
-        "[not hashed: adding hashes would make pip refuse the 1 requirement(s) left without a "
-        "hash (beta==1.0 in requirements-base.txt)" in r.stdout
-    ), r.stdout
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert req.read_text() == "-r requirements-base.txt\n" + _hashed(local_index, "alpha", "1.1")
+    assert base.read_text() == _hashed(local_index, "beta", "1.0")
+    req.write_text("-r requirements-base.txt\nalpha==1.1\n")
+    base.write_text("beta==1.0\n")
     # both fixed in one run: both hashed, and a second run changes nothing
     r = _fix(local_index, tmp_path, [req, base], "--select", "HP302,HP303", ".")
     assert r.returncode == 0, r.stdout + r.stderr

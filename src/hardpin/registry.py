@@ -44,7 +44,7 @@ TABLE: tuple[tuple[str, str, frozenset[str], bool], ...] = (
     ("HP205", "hp205", _SHELL, False),
     ("HP209", "hp209", _SHELL, False),
     ("HP211", "hp211", _SHELL, False),
-    ("HP212", "hp212", _SHELL, False),
+    ("HP212", "hp212", frozenset({"dockerfile", "shell"}), False),
     # HP2xx: downloads and TLS
     ("HP206", "hp206", _SHELL, False),
     ("HP207", "hp207", _DOCKERFILE, False),
