@@ -171,6 +171,15 @@ def _run_events(commands: list[Command]) -> list[Event]:
     return out
 
 
+def unmatched_publishes(ctx: RuleContext, what: str) -> list[tuple[Job, Event]]:
+    """The image publishes of the workflow when no step anywhere in it does `what`
+    (sign, sbom): HP504's and HP505's one question, asked of different events."""
+    all_jobs = workflow_jobs(ctx)
+    if any(e.what == what for j in all_jobs for e in j.events):
+        return []
+    return [(job, e) for job in all_jobs for e in job.events if e.what == "publish"]
+
+
 def workflow_jobs(ctx: RuleContext) -> list[Job]:
     """Every job (and a composite action's steps) with what its steps do, computed once."""
 

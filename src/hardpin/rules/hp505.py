@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hardpin.analysis.signing import workflow_jobs
+from hardpin.analysis.signing import unmatched_publishes
 from hardpin.model import Severity
 from hardpin.rules.base import Rule, RuleContext
 
@@ -48,17 +48,12 @@ class HP505(Rule):
     kinds = frozenset({"workflow", "action"})
 
     def check(self, ctx: RuleContext) -> None:
-        all_jobs = workflow_jobs(ctx)
-        if any(e.what == "sbom" for j in all_jobs for e in j.events):
-            return
-        for job in all_jobs:
-            for e in job.events:
-                if e.what == "publish":
-                    ctx.report(
-                        self,
-                        e.start,
-                        e.end,
-                        f"job {job.name} publishes an image ({e.label}) and nothing in the "
-                        "workflow produces an SBOM (syft, sbom: true, cosign attest --type spdxjson)",
-                        subject=f"{job.name} {e.label}",
-                    )
+        for job, e in unmatched_publishes(ctx, "sbom"):
+            ctx.report(
+                self,
+                e.start,
+                e.end,
+                f"job {job.name} publishes an image ({e.label}) and nothing in the "
+                "workflow produces an SBOM (syft, sbom: true, cosign attest --type spdxjson)",
+                subject=f"{job.name} {e.label}",
+            )
